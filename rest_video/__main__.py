@@ -1,0 +1,3 @@
+from rest_video.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,334 @@
+"""YAML -> frozen typed configuration objects, validated in one place.
+
+``load_pipeline(path, overrides)`` and ``load_train_config(path, overrides)`` are the only ways
+configuration enters rest-video. Unknown keys and bad values raise :class:`ConfigError` naming the
+full key path (``output.crf``). Overrides are ``"dotted.key=value"`` strings (values parsed as YAML),
+applied before validation, so flags and files go through the same checks. The result is frozen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+import yaml
+
+from rest_video.errors import ConfigError
+
+PIPELINES_DIR = Path(__file__).resolve().parent.parent / "pipelines"
+
+
+# --------------------------------------------------------------------------- pipeline
+@dataclass(frozen=True)
+class ModelCfg:
+    name: str = "rest_16x5"          # registered model name
+    checkpoint: str | None = None     # a .safetensors / training .pt file instead of the shipped weights
+    method: Literal["adain", "wct"] = "adain"
+
+
+@dataclass(frozen=True)
+class StyleCfg:
+    strength: float = 1.0             # 0 = content, 1 = full style
+    cache: bool = True                # keep style statistics on disk
+    max_side: int = 1024              # style image is resized so its long side is at most this
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= 1.0:
+            raise ConfigError(f"style.strength must be in [0, 1], got {self.strength}")
+        if self.max_side < 16:
+            raise ConfigError(f"style.max_side must be >= 16, got {self.max_side}")
+
+
+@dataclass(frozen=True)
+class RuntimeCfg:
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"   # auto: fp16 on CUDA, fp32 on CPU
+    optimized: bool = True            # use the folded inference form of the network
+    threads: int = 0                  # CPU threads for torch (0 = torch's default)
+    queue_size: int = 8               # frames buffered between pipeline stages
+    batch: int = 1                    # frames per inference call
+
+    def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise ConfigError(f"runtime.threads must be >= 0, got {self.threads}")
+        if self.queue_size < 1:
+            raise ConfigError(f"runtime.queue_size must be >= 1, got {self.queue_size}")
+        if self.batch < 1:
+            raise ConfigError(f"runtime.batch must be >= 1, got {self.batch}")
+
+
+@dataclass(frozen=True)
+class TemporalCfg:
+    smoothing: float = 0.0            # EMA factor for content statistics (0 = per-frame statistics)
+    scene_cut: float = 0.25           # mean abs frame difference (0..1) that resets the smoothing
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.smoothing < 1.0:
+            raise ConfigError(f"temporal.smoothing must be in [0, 1), got {self.smoothing}")
+        if not 0.0 < self.scene_cut <= 1.0:
+            raise ConfigError(f"temporal.scene_cut must be in (0, 1], got {self.scene_cut}")
+
+
+@dataclass(frozen=True)
+class OutputCfg:
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "medium"
+    pix_fmt: str = "yuv420p"
+    container_options: dict[str, str] = field(default_factory=lambda: {"movflags": "+faststart"})
+    audio: Literal["copy", "reencode", "drop"] = "copy"
+    image_quality: int = 95           # JPEG / WebP quality in image mode
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.crf <= 63:
+            raise ConfigError(f"output.crf must be in 0..63, got {self.crf}")
+        if not 1 <= self.image_quality <= 100:
+            raise ConfigError(f"output.image_quality must be in 1..100, got {self.image_quality}")
+
+
+@dataclass(frozen=True)
+class LiveCfg:
+    path: Literal["auto", "full", "lut"] = "auto"  # auto picks the LUT fast path when the full net is too slow
+    lut_size: int = 33
+    refit_every: int = 15             # frames between LUT refits (and on scene cuts)
+    fit_side: int = 256               # long side of the frame the full model runs on to fit the LUT
+    size: tuple[int, int] | None = None
+    fps: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.lut_size <= 129:
+            raise ConfigError(f"live.lut_size must be in 2..129, got {self.lut_size}")
+        if self.refit_every < 1:
+            raise ConfigError(f"live.refit_every must be >= 1, got {self.refit_every}")
+        if self.fps <= 0:
+            raise ConfigError(f"live.fps must be > 0, got {self.fps}")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    model: ModelCfg = field(default_factory=ModelCfg)
+    style: StyleCfg = field(default_factory=StyleCfg)
+    runtime: RuntimeCfg = field(default_factory=RuntimeCfg)
+    temporal: TemporalCfg = field(default_factory=TemporalCfg)
+    output: OutputCfg = field(default_factory=OutputCfg)
+    live: LiveCfg = field(default_factory=LiveCfg)
+
+
+# --------------------------------------------------------------------------- training
+@dataclass(frozen=True)
+class TeacherCfg:
+    kind: Literal["vgg16-lpips", "vgg19"] = "vgg16-lpips"
+    path: str | None = None           # None: vgg16.ckpt in the user cache (rest-video fetch-teacher)
+
+
+@dataclass(frozen=True)
+class DataCfg:
+    folders: tuple[str, ...] = ()
+    crop: int = 192
+    min_side: int = 256               # images are resized so the short side is at least this
+
+    def __post_init__(self) -> None:
+        if self.crop < 16:
+            raise ConfigError(f"data.crop must be >= 16, got {self.crop}")
+
+
+@dataclass(frozen=True)
+class LossCfg:
+    content: float = 1.0
+    style: float = 1.0
+    distill: float = 2.0
+    content_layer: int = 4
+    distill_layers: tuple[int, ...] = (3, 4, 5)
+
+
+@dataclass(frozen=True)
+class ArchCfg:
+    layers: int = 5
+    width: int = 16
+    stylized: tuple[int, ...] = (3, 4, 5)
+    variant: Literal["rest", "aest"] = "rest"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    out_dir: str = "runs/rest"
+    steps: int = 3000
+    batch: int = 4
+    lr: float = 1e-3
+    seed: int = 0
+    threads: int = 0
+    checkpoint_every: int = 100
+    keep_every: int = 0               # also keep a copy step_N.pt every N steps (0 = never)
+    log_every: int = 10
+    arch: ArchCfg = field(default_factory=ArchCfg)
+    teacher: TeacherCfg = field(default_factory=TeacherCfg)
+    data: DataCfg = field(default_factory=DataCfg)
+    loss: LossCfg = field(default_factory=LossCfg)
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch < 1 or self.lr <= 0:
+            raise ConfigError("steps, batch and lr must be positive")
+
+
+# --------------------------------------------------------------------------- loading
+def load_pipeline(path: str | Path | None = None, overrides: list[str] | dict | None = None) -> PipelineConfig:
+    """Read a pipeline YAML (default: pipelines/default.yaml if present) into a :class:`PipelineConfig`."""
+    data = _read_yaml(path) if path is not None else {}
+    return build(PipelineConfig, _apply_overrides(data, overrides))
+
+
+def load_train_config(path: str | Path, overrides: list[str] | dict | None = None) -> TrainConfig:
+    """Read a training YAML into a :class:`TrainConfig`."""
+    return build(TrainConfig, _apply_overrides(_read_yaml(path), overrides))
+
+
+def to_dict(cfg: Any) -> Any:
+    """A config object as plain YAML-able data."""
+    if dataclasses.is_dataclass(cfg):
+        return {f.name: to_dict(getattr(cfg, f.name)) for f in fields(cfg)}
+    if isinstance(cfg, tuple):
+        return [to_dict(v) for v in cfg]
+    if isinstance(cfg, dict):
+        return {k: to_dict(v) for k, v in cfg.items()}
+    return cfg
+
+
+def _read_yaml(path: str | Path) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: top level must be a mapping of sections")
+    return data
+
+
+def _apply_overrides(data: dict, overrides: list[str] | dict | None) -> dict:
+    data = _deepcopy(data)
+    if not overrides:
+        return data
+    items = overrides.items() if isinstance(overrides, dict) else (_split_override(o) for o in overrides)
+    for key, value in items:
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"{key}: {part} is not a section")
+            node = nxt
+        node[parts[-1]] = value
+    return data
+
+
+def _split_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} must look like section.key=value")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw != "" else None
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def _deepcopy(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {k: _deepcopy(v) for k, v in d.items()}
+    if isinstance(d, list):
+        return [_deepcopy(v) for v in d]
+    return d
+
+
+def build(cls: type, data: Any, path: str = "") -> Any:
+    """Build dataclass ``cls`` from ``data``, rejecting unknown keys and mistyped values by key path."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path or 'config'}: expected a mapping, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    for key in data:
+        if key not in names:
+            full = f"{path}.{key}" if path else str(key)
+            raise ConfigError(f"unknown config key '{full}' (known: {', '.join(sorted(names))})")
+    kwargs = {}
+    for f in fields(cls):
+        if f.name in data:
+            full = f"{path}.{f.name}" if path else f.name
+            kwargs[f.name] = _convert(hints[f.name], data[f.name], full)
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:
+        msg = str(e)
+        if path and not msg.startswith(path):
+            msg = f"{path}.{msg}" if "." not in msg.split(" ")[0] else msg
+        raise ConfigError(msg) from None
+
+
+def _convert(tp: Any, value: Any, path: str) -> Any:
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, path)
+    if origin in (typing.Union, types.UnionType):
+        args = get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _convert(a, value, path)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{path}: bad value {value!r}")
+    if origin is Literal:
+        if value not in get_args(tp):
+            choices = ", ".join(repr(a) for a in get_args(tp))
+            raise ConfigError(f"{path}: {value!r} is not one of {choices}")
+        return value
+    if origin is tuple:
+        if isinstance(value, str) and "x" in value:  # "640x480"
+            value = value.split("x")
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{path}: expected a list, got {value!r}")
+        args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, path) for v in value)
+        if len(args) != len(value):
+            raise ConfigError(f"{path}: expected {len(args)} values, got {len(value)}")
+        return tuple(_convert(a, v, path) for a, v in zip(args, value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a mapping, got {value!r}")
+        return {str(k): str(v) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: expected true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ConfigError(f"{path}: expected an integer, got {value!r}")
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{path}: expected an integer, got {value!r}") from None
+    if tp is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{path}: expected a number, got {value!r}")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{path}: expected a number, got {value!r}") from None
+    if tp is str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{path}: expected a string, got {value!r}")
+        return str(value)
+    raise ConfigError(f"{path}: unsupported type {tp}")

@@ -1,0 +1,25 @@
+"""Device and precision choices, resolved once from the config."""
+
+from __future__ import annotations
+
+import torch
+
+from rest_video.errors import DeviceError
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' -> cuda when available, else cpu; 'cuda' without CUDA is a :class:`DeviceError`."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("--device cuda: no CUDA device is available to PyTorch here (use --device cpu)")
+    if name not in ("cpu", "cuda"):
+        raise DeviceError(f"unknown device {name!r} (auto, cpu or cuda)")
+    return torch.device(name)
+
+
+def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """'auto' -> fp16 on CUDA, fp32 on CPU (this project's CPUs gain nothing from bf16; see BENCHMARKS.md)."""
+    if precision == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]

@@ -1,0 +1,56 @@
+"""Reading and writing still images (RGB uint8 arrays)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from rest_video.errors import MediaError
+
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def is_image_path(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in IMAGE_EXTS
+
+
+def read_image(path: str | Path, max_side: int | None = None) -> np.ndarray:
+    """Read an image file as ``(H, W, 3)`` RGB uint8, optionally shrunk so its long side <= ``max_side``."""
+    p = Path(path)
+    if not p.exists():
+        raise MediaError(f"file not found: {p}")
+    if p.is_dir():
+        raise MediaError(f"is a folder, not an image: {p}")
+    data = np.fromfile(str(p), dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        raise MediaError(f"not a readable image: {p}")
+    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    if max_side:
+        h, w = img.shape[:2]
+        if max(h, w) > max_side:
+            s = max_side / max(h, w)
+            img = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return img
+
+
+def write_image(path: str | Path, rgb: np.ndarray, quality: int = 95) -> None:
+    """Write ``(H, W, 3)`` RGB uint8 to ``path`` (format from the extension), atomically."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in IMAGE_EXTS:
+        raise MediaError(f"unsupported image extension {ext!r}: {p}")
+    params: list[int] = []
+    if ext in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    elif ext == ".webp":
+        params = [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
+    ok, buf = cv2.imencode(ext, cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR), params)
+    if not ok:
+        raise MediaError(f"could not encode image {p}")
+    from rest_video.io.atomic import atomic_output
+
+    with atomic_output(p) as tmp:
+        tmp.write_bytes(buf.tobytes())

@@ -1,0 +1,139 @@
+"""Model registry: names -> architectures and shipped weights; ``create_model`` is the one factory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from rest_video.errors import ConfigError, WeightsError
+from rest_video.models.rest import REST, RESTConfig
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+@dataclass(frozen=True)
+class WeightsCfg:
+    """Where a set of weights lives and what it expects."""
+
+    file: str                      # file name inside rest_video/weights/
+    input_range: tuple[float, float] = (0.0, 1.0)
+    train_crop: int = 192
+    license: str = "MIT"
+    card: str = "MODEL_CARD.md"
+
+
+_REGISTRY: dict[str, Callable[[], RESTConfig]] = {}
+default_cfgs: dict[str, WeightsCfg] = {
+    "rest_16x5.default": WeightsCfg(file="rest_16x5.safetensors"),
+}
+
+
+def register_model(fn: Callable[[], RESTConfig]) -> Callable[[], RESTConfig]:
+    name = fn.__name__
+    if name in _REGISTRY:
+        raise ValueError(f"model {name} registered twice")
+    _REGISTRY[name] = fn
+    return fn
+
+
+@register_model
+def rest_16x5() -> RESTConfig:
+    """The paper's REST: 5 resolution-preserving layers of 16 channels, AdaIN at layers 3-5."""
+    return RESTConfig(layers=5, width=16, stylized=(3, 4, 5), variant="rest")
+
+
+@register_model
+def aest_16x5() -> RESTConfig:
+    """Ablation: the same network with max-pool / upsample between blocks (paper's AEST)."""
+    return RESTConfig(layers=5, width=16, stylized=(3, 4, 5), variant="aest")
+
+
+def list_models() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def create_model(name: str = "rest_16x5", pretrained: bool = True, checkpoint: str | Path | None = None) -> REST:
+    """Build a registered model, loading shipped weights (``pretrained``) or a ``checkpoint`` file.
+
+    The returned model is in eval mode with gradients off.
+    """
+    arch, _, tag = name.partition(".")
+    if arch not in _REGISTRY:
+        raise ConfigError(f"unknown model '{name}' (known: {', '.join(list_models())})")
+    if checkpoint is not None:
+        model = load_checkpoint(checkpoint)
+    else:
+        model = REST(_REGISTRY[arch]())
+        if pretrained:
+            key = f"{arch}.{tag or 'default'}"
+            if key not in default_cfgs:
+                raise WeightsError(f"no shipped weights for '{key}'")
+            path = WEIGHTS_DIR / default_cfgs[key].file
+            loaded = load_checkpoint(path)
+            if loaded.cfg != model.cfg:
+                raise WeightsError(f"{path}: architecture {loaded.cfg} does not match {arch}")
+            model = loaded
+    return model.eval().requires_grad_(False)
+
+
+def save_weights(model: REST, path: str | Path, extra: dict | None = None) -> None:
+    """Write a model as safetensors with its architecture in the metadata (atomic rename)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    meta = {"format": "rest-video/1", "config": json.dumps(model.cfg.to_dict())}
+    for k, v in (extra or {}).items():
+        meta[k] = str(v)
+    tmp = path.with_name(path.name + ".part")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: str | Path) -> REST:
+    """Load a shipped ``.safetensors`` file or a training checkpoint (``.pt``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights not found: {path}")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), "pt") as f:
+                meta = f.metadata() or {}
+                sd = {k: f.get_tensor(k) for k in f.keys()}
+            cfg = RESTConfig(**json.loads(meta["config"]))
+        else:
+            ck = torch.load(path, map_location="cpu", weights_only=True)
+            cfg = RESTConfig(**ck["arch"])
+            sd = ck["model"]
+    except (KeyError, ValueError, RuntimeError, OSError) as e:
+        raise WeightsError(f"{path}: not rest-video weights ({e})") from None
+    cfg = RESTConfig(**{**cfg.to_dict(), "stylized": tuple(cfg.stylized)})
+    model = REST(cfg)
+    try:
+        model.load_state_dict(sd)
+    except RuntimeError as e:
+        raise WeightsError(f"{path}: weights do not fit the architecture ({str(e).splitlines()[0]})") from None
+    return model
+
+
+def weights_identity(name: str = "rest_16x5", checkpoint: str | Path | None = None) -> str:
+    """A short hash naming the exact weights (file content) a model uses, for caches."""
+    if checkpoint is not None:
+        path = Path(checkpoint)
+    else:
+        arch, _, tag = name.partition(".")
+        path = WEIGHTS_DIR / default_cfgs[f"{arch}.{tag or 'default'}"].file
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        raise WeightsError(f"weights not found: {path}") from None
+    return h.hexdigest()[:16]

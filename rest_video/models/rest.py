@@ -1,0 +1,276 @@
+"""REST: resolution-preserving encoder/decoder with progressive AdaIN (paper sections 3.1, 3.3).
+
+Blocks first, then the network, then the registered variants.
+
+- :class:`RPConvBlock`: replication pad, 3x3 conv stride 1, BatchNorm, ReLU, 1x1 conv.
+- :class:`RPEncoder`: ``layers`` blocks of ``width`` channels, every output at the input's size.
+- :class:`RPDecoder`: mirrors the encoder with 3x3 conv + ReLU blocks; after each block the
+  stylized encoder features of the matching layer (skip connection) are concatenated.
+- :class:`REST`: encoder + stylization at ``stylized`` layers + decoder.
+
+The ``aest`` variant (the paper's ablation) inserts a 2x2 max-pool after every encoder block but
+the last and a nearest upsample before the matching decoder block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rest_video.errors import ConfigError, ShapeError
+from rest_video.ops.stats import adain_affine, covariance, mean_std, wct
+
+StatsFilter = Callable[[dict[int, tuple[Tensor, Tensor]]], dict[int, tuple[Tensor, Tensor]]]
+
+__all__ = ["RESTConfig", "RPConvBlock", "RPEncoder", "RPDecoder", "REST", "StyleStats"]
+
+
+@dataclass(frozen=True)
+class RESTConfig:
+    """Architecture of a REST network (defaults as in the paper)."""
+
+    layers: int = 5
+    width: int = 16
+    stylized: tuple[int, ...] = (3, 4, 5)  # 1-based encoder layers that get AdaIN
+    variant: str = "rest"  # "rest" (resolution preserving) or "aest" (pool / upsample ablation)
+
+    def __post_init__(self) -> None:
+        if self.layers < 2:
+            raise ConfigError(f"model.layers must be >= 2, got {self.layers}")
+        if self.width < 1:
+            raise ConfigError(f"model.width must be >= 1, got {self.width}")
+        if not self.stylized or any(not 1 <= l <= self.layers for l in self.stylized):
+            raise ConfigError(f"model.stylized must name layers in 1..{self.layers}, got {list(self.stylized)}")
+        if self.layers not in self.stylized:
+            raise ConfigError("model.stylized must include the last layer (the decoder's input)")
+        if self.variant not in ("rest", "aest"):
+            raise ConfigError(f"model.variant must be 'rest' or 'aest', got {self.variant!r}")
+        object.__setattr__(self, "stylized", tuple(sorted(set(int(l) for l in self.stylized))))
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["stylized"] = list(self.stylized)
+        return d
+
+
+@dataclass
+class StyleStats:
+    """Statistics of one style image's encoder features at the stylized layers.
+
+    ``mean[l]`` and ``std[l]`` are ``(1, C, 1, 1)`` float32; ``cov`` (optional, for WCT) holds
+    ``(1, C, 1)`` means and ``(1, C, C)`` covariances per layer. Keys are 1-based layer numbers.
+    """
+
+    mean: dict[int, Tensor]
+    std: dict[int, Tensor]
+    cov_mean: dict[int, Tensor] = field(default_factory=dict)
+    cov: dict[int, Tensor] = field(default_factory=dict)
+
+    def to(self, device: torch.device | str) -> "StyleStats":
+        mv = lambda d: {k: v.to(device) for k, v in d.items()}  # noqa: E731
+        return StyleStats(mv(self.mean), mv(self.std), mv(self.cov_mean), mv(self.cov))
+
+    def state_dict(self) -> dict[str, Tensor]:
+        out: dict[str, Tensor] = {}
+        for name, d in (("mean", self.mean), ("std", self.std), ("cov_mean", self.cov_mean), ("cov", self.cov)):
+            for k, v in d.items():
+                out[f"{name}.{k}"] = v.detach().cpu().contiguous()
+        return out
+
+    @classmethod
+    def from_state_dict(cls, sd: dict[str, Tensor]) -> "StyleStats":
+        parts: dict[str, dict[int, Tensor]] = {"mean": {}, "std": {}, "cov_mean": {}, "cov": {}}
+        for key, v in sd.items():
+            name, layer = key.rsplit(".", 1)
+            parts[name][int(layer)] = v
+        return cls(**parts)
+
+
+class RPConvBlock(nn.Module):
+    """Replication pad + 3x3 conv (stride 1) + BatchNorm + ReLU + 1x1 conv. Keeps H x W.
+
+    Shape: ``(B, C_in, H, W) -> (B, C_out, H, W)``.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int) -> None:
+        super().__init__()
+        self.pad = nn.ReplicationPad2d(1)
+        self.conv = nn.Conv2d(in_ch, out_ch, 3, stride=1, padding=0)
+        self.bn = nn.BatchNorm2d(out_ch)
+        self.relu = nn.ReLU(inplace=True)
+        self.proj = nn.Conv2d(out_ch, out_ch, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.proj(self.relu(self.bn(self.conv(self.pad(x)))))
+
+
+class DecoderBlock(nn.Module):
+    """Replication pad + 3x3 conv (+ ReLU unless it is the RGB output block)."""
+
+    def __init__(self, in_ch: int, out_ch: int, relu: bool = True) -> None:
+        super().__init__()
+        self.pad = nn.ReplicationPad2d(1)
+        self.conv = nn.Conv2d(in_ch, out_ch, 3, stride=1, padding=0)
+        self.relu = nn.ReLU(inplace=True) if relu else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.relu(self.conv(self.pad(x)))
+
+
+class RPEncoder(nn.Module):
+    """``layers`` RPConvBlocks; returns the output of every block (1-based layer l at index l-1)."""
+
+    def __init__(self, cfg: RESTConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        chans = [3] + [cfg.width] * cfg.layers
+        self.blocks = nn.ModuleList(RPConvBlock(chans[i], chans[i + 1]) for i in range(cfg.layers))
+
+    def forward(self, x: Tensor, upto: int | None = None) -> list[Tensor]:
+        feats = []
+        n = self.cfg.layers if upto is None else upto
+        for i, block in enumerate(self.blocks[:n]):
+            if self.cfg.variant == "aest" and i > 0:
+                x = F.max_pool2d(x, 2)
+            x = block(x)
+            feats.append(x)
+        return feats
+
+
+class RPDecoder(nn.Module):
+    """Mirror of the encoder: 3x3 conv + ReLU blocks, concatenating skip features of stylized layers."""
+
+    def __init__(self, cfg: RESTConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        blocks = []
+        for k in range(cfg.layers):  # block k consumes features of encoder layer L - k
+            layer = cfg.layers - k
+            in_ch = cfg.width * (2 if (layer in cfg.stylized and k > 0) else 1)
+            last = k == cfg.layers - 1
+            blocks.append(DecoderBlock(in_ch, 3 if last else cfg.width, relu=not last))
+        self.blocks = nn.ModuleList(blocks)
+
+    def forward(self, skips: dict[int, Tensor]) -> Tensor:
+        """Decode from stylized features ``skips`` (layer -> tensor, must contain the last layer)."""
+        L = self.cfg.layers
+        x = skips[L]
+        for k, block in enumerate(self.blocks):
+            layer = L - k
+            if k > 0:
+                if self.cfg.variant == "aest":
+                    x = F.interpolate(x, scale_factor=2, mode="nearest")
+                if layer in self.cfg.stylized:
+                    x = torch.cat([x, skips[layer]], dim=1)
+            x = block(x)
+        return x
+
+
+class REST(nn.Module):
+    """The REST network: encoder, progressive stylization, decoder.
+
+    Input and output images are RGB float in ``[0, 1]``, ``(B, 3, H, W)``; the output has the
+    input's H x W for every size (the ``aest`` ablation pads internally to a multiple of 2**(L-1)).
+    """
+
+    def __init__(self, cfg: RESTConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg or RESTConfig()
+        self.encoder = RPEncoder(self.cfg)
+        self.decoder = RPDecoder(self.cfg)
+
+    # -- style statistics ---------------------------------------------------------------
+    @torch.no_grad()
+    def style_stats(self, style: Tensor, with_cov: bool = False) -> StyleStats:
+        """Per-layer mean/std (and optionally covariance) of a style image's features.
+
+        Args:
+            style: ``(1, 3, H, W)`` RGB in ``[0, 1]``.
+        """
+        _check_image(style)
+        feats = self.encoder(self._pad(style)[0])
+        st = StyleStats({}, {})
+        for l in self.cfg.stylized:
+            m, s = mean_std(feats[l - 1])
+            st.mean[l], st.std[l] = m, s
+            if with_cov:
+                cm, cv = covariance(feats[l - 1])
+                st.cov_mean[l], st.cov[l] = cm.float(), cv.float()
+        return st
+
+    # -- forward ------------------------------------------------------------------------
+    def stylize_features(self, feats: list[Tensor], style: StyleStats, strength: float = 1.0,
+                         method: str = "adain",
+                         content_stats: dict[int, tuple[Tensor, Tensor]] | None = None) -> dict[int, Tensor]:
+        """Apply AdaIN (or WCT) at the stylized layers; returns layer -> stylized features."""
+        out = {}
+        for l in self.cfg.stylized:
+            f = feats[l - 1]
+            if method == "wct":
+                if l not in style.cov:
+                    raise ConfigError("WCT needs style statistics computed with with_cov=True")
+                out[l] = wct(f, style.cov_mean[l], style.cov[l], strength)
+            elif method == "adain":
+                cs = content_stats[l] if content_stats and l in content_stats else mean_std(f)
+                scale, shift = adain_affine(cs[0], cs[1], style.mean[l], style.std[l], strength)
+                out[l] = (f.float() * scale + shift).to(f.dtype)
+            else:
+                raise ConfigError(f"stylization method must be 'adain' or 'wct', got {method!r}")
+        return out
+
+    def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
+                method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
+        """Stylize ``content`` ``(B, 3, H, W)`` with a style image or precomputed :class:`StyleStats`.
+
+        ``stats_filter`` (optional) receives the content statistics ``{layer: (mean, std)}`` of this
+        call and returns the ones AdaIN should use (temporal smoothing); it is not kept.
+        """
+        _check_image(content)
+        if isinstance(style, Tensor):
+            style = self._batch_style_stats(style)
+        x, crop = self._pad(content)
+        feats = self.encoder(x)
+        content_stats = None
+        if stats_filter is not None and method == "adain":
+            content_stats = stats_filter({l: mean_std(feats[l - 1]) for l in self.cfg.stylized})
+        out = self.decoder(self.stylize_features(feats, style, strength, method, content_stats))
+        return out[..., : crop[0], : crop[1]]
+
+    def forward_train(self, content: Tensor, style: Tensor) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+        """Training forward: output image plus the encoder features of content and style (for distillation)."""
+        c_feats = self.encoder(content)
+        s_feats = self.encoder(style)
+        skips = {}
+        for l in self.cfg.stylized:
+            cm, cs = mean_std(c_feats[l - 1])
+            sm, ss = mean_std(s_feats[l - 1])
+            scale, shift = adain_affine(cm, cs, sm, ss, 1.0)
+            skips[l] = c_feats[l - 1] * scale + shift
+        return self.decoder(skips), c_feats, s_feats
+
+    def _batch_style_stats(self, style: Tensor) -> StyleStats:
+        _check_image(style)
+        feats = self.encoder(self._pad(style)[0])
+        st = StyleStats({}, {})
+        for l in self.cfg.stylized:
+            st.mean[l], st.std[l] = mean_std(feats[l - 1])
+        return st
+
+    def _pad(self, x: Tensor) -> tuple[Tensor, tuple[int, int]]:
+        h, w = x.shape[-2:]
+        if self.cfg.variant != "aest":
+            return x, (h, w)
+        m = 2 ** (self.cfg.layers - 1)
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        return x, (h, w)
+
+
+def _check_image(x: Tensor) -> None:
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ShapeError(f"expected an RGB batch (B, 3, H, W), got shape {tuple(x.shape)}")

@@ -1,0 +1,186 @@
+"""The REST training loop: checkpoints, resume, CSV loss log, progress, fixed seed."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rest_video.config import TrainConfig, to_dict
+from rest_video.models._registry import save_weights
+from rest_video.models.rest import REST, RESTConfig
+from rest_video.train.data import PhotoCrops
+from rest_video.train.losses import DistillHeads, content_loss, style_loss
+from rest_video.train.teacher import VGGTeacher, load_teacher
+
+LOG_FIELDS = ["step", "loss", "content", "style", "distill", "seconds"]
+
+
+@dataclass
+class StepLosses:
+    loss: float
+    content: float
+    style: float
+    distill: float
+
+
+class Trainer:
+    """Owns model, distillation heads, optimiser, teacher and data for one training run."""
+
+    def __init__(self, cfg: TrainConfig, teacher: VGGTeacher | None = None, data: PhotoCrops | None = None) -> None:
+        self.cfg = cfg
+        torch.manual_seed(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed)
+        a = cfg.arch
+        self.model = REST(RESTConfig(layers=a.layers, width=a.width, stylized=a.stylized, variant=a.variant))
+        self.teacher = teacher if teacher is not None else load_teacher(cfg.teacher.kind, cfg.teacher.path)
+        self.heads = DistillHeads(cfg.loss.distill_layers, a.width, self.teacher.channels)
+        params = list(self.model.parameters()) + list(self.heads.parameters())
+        self.opt = torch.optim.Adam(params, lr=cfg.lr)
+        self.data = data if data is not None else PhotoCrops(cfg.data.folders, cfg.data.crop, cfg.data.min_side)
+        self.step = 0
+        self.elapsed = 0.0
+        self.out_dir = Path(cfg.out_dir)
+
+    # -- one step -----------------------------------------------------------------------
+    def losses(self, content: Tensor, style: Tensor) -> tuple[Tensor, StepLosses]:
+        lc = self.cfg.loss
+        out, c_enc, s_enc = self.model.forward_train(content, style)
+        with torch.no_grad():
+            t_content = self.teacher(content)
+            t_style = self.teacher(style)
+        t_out = self.teacher(out)
+        l_c = content_loss(t_out[lc.content_layer - 1], t_content[lc.content_layer - 1])
+        l_s = style_loss(t_out, t_style)
+        if lc.distill > 0:
+            l_d = self.heads(c_enc, t_content) + self.heads(s_enc, t_style)
+        else:
+            l_d = l_c.new_zeros(())
+        total = lc.content * l_c + lc.style * l_s + lc.distill * l_d
+        return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item())
+
+    def train_step(self, content: Tensor | None = None, style: Tensor | None = None) -> StepLosses:
+        self.model.train()
+        self.heads.train()
+        if content is None:
+            content = self.data.batch(self.cfg.batch, self.rng)
+        if style is None:
+            style = self.data.batch(self.cfg.batch, self.rng)
+        total, parts = self.losses(content, style)
+        self.opt.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt.step()
+        self.step += 1
+        return parts
+
+    # -- checkpoints ----------------------------------------------------------------------
+    @property
+    def ckpt_path(self) -> Path:
+        return self.out_dir / "last.pt"
+
+    def save(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "arch": self.model.cfg.to_dict(),
+            "model": self.model.state_dict(),
+            "heads": self.heads.state_dict(),
+            "opt": self.opt.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "np_rng": json.dumps(self.rng.bit_generator.state),
+        }
+        tmp = self.ckpt_path.with_suffix(".pt.part")
+        torch.save(state, tmp)
+        tmp.replace(self.ckpt_path)
+
+    def load(self) -> bool:
+        if not self.ckpt_path.is_file():
+            return False
+        st = torch.load(self.ckpt_path, map_location="cpu", weights_only=True)
+        self.model.load_state_dict(st["model"])
+        self.heads.load_state_dict(st["heads"])
+        self.opt.load_state_dict(st["opt"])
+        torch.set_rng_state(st["torch_rng"])
+        self.rng.bit_generator.state = json.loads(st["np_rng"])
+        self.step = int(st["step"])
+        self.elapsed = float(st["elapsed"])
+        return True
+
+    # -- the loop -------------------------------------------------------------------------
+    def fit(self, resume: bool = False, progress: bool | None = None) -> Path:
+        cfg = self.cfg
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if resume and self.load():
+            print(f"resumed {self.ckpt_path} at step {self.step}", file=sys.stderr)
+        (self.out_dir / "config.yaml").write_text(_yaml(to_dict(cfg)))
+        log_path = self.out_dir / "loss.csv"
+        _truncate_log(log_path, self.step)
+        new_log = not log_path.is_file()
+        logf = open(log_path, "a", newline="")
+        writer = csv.writer(logf)
+        if new_log:
+            writer.writerow(LOG_FIELDS)
+        if progress is None:
+            progress = sys.stderr.isatty()
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step", dynamic_ncols=True)
+        try:
+            while self.step < cfg.steps:
+                t0 = time.perf_counter()
+                parts = self.train_step()
+                self.elapsed += time.perf_counter() - t0
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    writer.writerow([self.step, f"{parts.loss:.5f}", f"{parts.content:.5f}", f"{parts.style:.5f}",
+                                     f"{parts.distill:.5f}", f"{self.elapsed:.1f}"])
+                    logf.flush()
+                    if bar is None:
+                        print(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
+                              f"style {parts.style:.4f} distill {parts.distill:.4f} "
+                              f"({self.elapsed / max(self.step, 1):.2f} s/step)", flush=True)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{parts.loss:.3f}", c=f"{parts.content:.3f}", s=f"{parts.style:.3f}",
+                                    d=f"{parts.distill:.3f}")
+                if self.step % cfg.checkpoint_every == 0:
+                    self.save()
+                if cfg.keep_every and self.step % cfg.keep_every == 0:
+                    self.save()
+                    shutil.copyfile(self.ckpt_path, self.out_dir / f"step_{self.step:06d}.pt")
+        finally:
+            logf.close()
+            if bar is not None:
+                bar.close()
+        self.save()
+        final = self.out_dir / "final.safetensors"
+        save_weights(self.model.eval(), final, extra={"steps": self.step, "train_seconds": round(self.elapsed)})
+        return final
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log rows after ``step`` (they belong to work lost since the last checkpoint)."""
+    if not path.is_file():
+        return
+    rows = list(csv.reader(path.open()))
+    if not rows:
+        return
+    keep = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= step]
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(keep)
+
+
+def _yaml(data: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False)
