@@ -216,7 +216,7 @@ def _apply_overrides(data: dict, overrides: list[str] | dict | None) -> dict:
     data = _deepcopy(data)
     if not overrides:
         return data
-    items = overrides.items() if isinstance(overrides, dict) else (_split_override(o) for o in overrides)
+    items = overrides.items() if isinstance(overrides, dict) else (parse_override(o) for o in overrides)
     for key, value in items:
         node = data
         parts = key.split(".")
@@ -229,7 +229,7 @@ def _apply_overrides(data: dict, overrides: list[str] | dict | None) -> dict:
     return data
 
 
-def _split_override(text: str) -> tuple[str, Any]:
+def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ConfigError(f"override {text!r} must look like section.key=value")
     key, raw = text.split("=", 1)

@@ -1,0 +1,64 @@
+"""``rest-video IN STYLE OUT``: stylize a video or an image."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rest_video.config import load_pipeline, parse_override
+from rest_video.pipeline import check_paths, stylize_file
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("input", metavar="IN", help="input video or image")
+    p.add_argument("style", metavar="STYLE", help="reference photo whose look to take")
+    p.add_argument("output", metavar="OUT", help="output video (.mp4, .mkv, .webm, .mov) or image (.png, .jpg)")
+    p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML (default: built-in defaults = pipelines/default.yaml)")
+    p.add_argument("--strength", type=float, metavar="A", help="0 = content, 1 = full style")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
+    p.add_argument("--precision", choices=["auto", "fp32", "fp16", "bf16"])
+    p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
+    p.add_argument("--method", choices=["adain", "wct"], help="stylization transform (default adain)")
+    p.add_argument("--smoothing", type=float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
+    p.add_argument("--crf", type=int, help="encoder quality (lower = better, default 18)")
+    p.add_argument("--preset", help="encoder preset (x264: ultrafast .. veryslow)")
+    p.add_argument("--codec", help="video encoder (default libx264)")
+    p.add_argument("--pix-fmt", help="output pixel format (default yuv420p)")
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write cached style statistics")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any pipeline key, e.g. --set output.audio=reencode")
+    p.add_argument("-y", "--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict:
+    """Command-line flags as pipeline overrides (flags win over the YAML file)."""
+    pairs = {
+        "style.strength": args.strength,
+        "runtime.device": args.device,
+        "runtime.precision": args.precision,
+        "model.checkpoint": args.checkpoint,
+        "model.method": args.method,
+        "temporal.smoothing": args.smoothing,
+        "output.crf": args.crf,
+        "output.preset": args.preset,
+        "output.codec": args.codec,
+        "output.pix_fmt": args.pix_fmt,
+        "style.cache": False if args.no_cache else None,
+    }
+    return {k: v for k, v in pairs.items() if v is not None}
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = overrides_from_args(args)
+    sets = dict(parse_override(o) for o in args.set)
+    cfg = load_pipeline(args.pipeline, {**sets, **overrides})
+    check_paths(args.input, args.style, args.output, args.overwrite)  # fail fast, before loading the model
+    result = stylize_file(args.input, args.style, args.output, cfg, overwrite=args.overwrite,
+                          max_frames=args.max_frames, progress=None if not args.quiet else False)
+    if not args.quiet:
+        print(f"wrote {args.output}: {result.frames} frame{'s' if result.frames != 1 else ''} "
+              f"in {result.seconds:.1f} s ({result.fps:.2f} fps)", file=sys.stderr)
+    return 0

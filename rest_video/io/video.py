@@ -1,0 +1,312 @@
+"""Thin PyAV reader and writer: RGB uint8 frames with their exact timestamps, audio remux.
+
+``VideoReader`` demuxes one video stream (decoded, threaded) and the audio streams (as packets,
+not decoded). ``VideoWriter`` encodes RGB frames with the input's time base and timestamps and
+copies audio packets into template streams (re-encoding to AAC/Opus when the output container
+cannot hold the input's audio codec). Both are context managers and always close their container.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from rest_video.config import OutputCfg
+from rest_video.errors import MediaError
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the writer needs to reproduce the input's geometry and timing."""
+
+    width: int
+    height: int
+    time_base: Fraction
+    rate: Fraction | None          # average frame rate (None if unknown)
+    frames: int                    # frame count from the container (0 if unknown)
+    rotation: int = 0              # display rotation in degrees (metadata only, pixels untouched)
+    audio_codecs: tuple[str, ...] = ()
+    duration: float | None = None  # seconds
+
+
+@dataclass
+class Frame:
+    """One decoded frame: RGB pixels and its timestamp in ``time_base`` units."""
+
+    rgb: np.ndarray
+    pts: int | None
+    index: int
+    rotation: int = 0   # display rotation (read on the first frame only)
+
+
+@dataclass
+class _AudioTrack:
+    in_stream: object
+    out_stream: object = None
+    decoder: object = None
+    reencode: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Open ``path`` only to read its :class:`VideoInfo` (raises :class:`MediaError` if not a video)."""
+    with VideoReader(path) as r:
+        return r.info
+
+
+class VideoReader:
+    """Decode the first video stream of a file as RGB frames; hand audio packets to a callback."""
+
+    def __init__(self, path: str | Path, threads: bool = True) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise MediaError(f"file not found: {self.path}")
+        if self.path.is_dir():
+            raise MediaError(f"is a folder, not a video: {self.path}")
+        try:
+            self.container = av.open(str(self.path))
+        except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
+            raise MediaError(f"not a readable video or image: {self.path} ({_short(e)})") from None
+        if not self.container.streams.video:
+            self.container.close()
+            raise MediaError(f"no video stream in {self.path}")
+        self.stream = self.container.streams.video[0]
+        if threads:
+            self.stream.thread_type = "AUTO"
+        self.audio_streams = list(self.container.streams.audio)
+        cc = self.stream.codec_context
+        rate = self.stream.average_rate or self.stream.guessed_rate
+        dur = None
+        if self.container.duration:
+            dur = self.container.duration / av.time_base
+        self.info = VideoInfo(
+            width=cc.width,
+            height=cc.height,
+            time_base=self.stream.time_base or Fraction(1, int(rate or 25)),
+            rate=Fraction(rate) if rate else None,
+            frames=int(self.stream.frames or 0),
+            rotation=0,
+            audio_codecs=tuple(a.codec_context.name for a in self.audio_streams),
+            duration=dur,
+        )
+        if self.info.width <= 0 or self.info.height <= 0:
+            self.close()
+            raise MediaError(f"video stream of {self.path} has no picture size")
+
+    def frames(self, on_audio=None, max_frames: int | None = None) -> Iterator[Frame]:
+        """Yield frames in presentation order; audio packets go to ``on_audio(packet)`` as demuxed."""
+        for fr in self._decode(on_audio):
+            yield fr
+            if max_frames is not None and fr.index + 1 >= max_frames:
+                return
+
+    def _decode(self, on_audio) -> Iterator[Frame]:
+        index = 0
+        streams = [self.stream, *self.audio_streams]
+        try:
+            for packet in self.container.demux(streams):
+                if packet.stream.type == "audio":
+                    if on_audio is not None and packet.size:
+                        on_audio(packet)
+                    continue
+                for f in packet.decode():
+                    yield Frame(f.to_ndarray(format="rgb24"), f.pts, index, _frame_rotation(f) if index == 0 else 0)
+                    index += 1
+        except av.FFmpegError as e:
+            if index == 0:
+                raise MediaError(f"cannot decode video in {self.path} ({_short(e)})") from None
+            print(f"rest-video: warning: {self.path}: decoding stopped after {index} frames ({_short(e)})",
+                  file=sys.stderr)
+
+    def close(self) -> None:
+        self.container.close()
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _frame_rotation(frame) -> int:
+    try:
+        return int(round(frame.rotation or 0))
+    except (AttributeError, TypeError, ValueError):
+        return 0
+
+
+class VideoWriter:
+    """Encode RGB frames with explicit pts in the input's time base; copy (or re-encode) audio."""
+
+    def __init__(self, path: str | Path, info: VideoInfo, cfg: OutputCfg | None = None,
+                 audio_streams: list | None = None, container_format: str | None = None) -> None:
+        self.cfg = cfg or OutputCfg()
+        self.path = Path(path)
+        self.info = info
+        try:
+            self.container = av.open(str(self.path), "w", format=container_format,
+                                     options=_container_options(self.path, self.cfg.container_options))
+        except (av.FFmpegError, ValueError) as e:
+            raise MediaError(f"cannot write {self.path} ({_short(e)})") from None
+        try:
+            self._setup_video()
+            self.audio: dict[int, _AudioTrack] = {}
+            if self.cfg.audio != "drop":
+                for s in audio_streams or []:
+                    self._setup_audio(s)
+        except BaseException:
+            self.container.close()
+            raise
+        self._last_pts: int | None = None
+        self.frames_written = 0
+
+    # -- setup ----------------------------------------------------------------------------
+    def _setup_video(self) -> None:
+        cfg, info = self.cfg, self.info
+        pix_fmt = cfg.pix_fmt
+        if pix_fmt in ("yuv420p", "yuvj420p", "nv12") and (info.width % 2 or info.height % 2):
+            # 4:2:0 needs even sizes; keep the exact picture size with full-resolution chroma instead
+            pix_fmt = "yuv444p"
+            print(f"rest-video: note: {info.width}x{info.height} is odd-sized; {cfg.pix_fmt} needs even sizes, "
+                  "encoding yuv444p to keep the exact picture size", file=sys.stderr)
+        try:
+            rate = info.rate if info.rate else Fraction(25)
+            if rate.denominator > 1001 or rate > 1000:
+                rate = rate.limit_denominator(1001)
+            s = self.container.add_stream(cfg.codec, rate=rate)
+        except (av.FFmpegError, ValueError, TypeError) as e:
+            raise MediaError(f"output codec {cfg.codec!r} is not available ({_short(e)})") from None
+        s.width, s.height = info.width, info.height
+        s.pix_fmt = pix_fmt
+        s.time_base = info.time_base
+        s.codec_context.time_base = info.time_base
+        opts = {}
+        if cfg.codec in ("libx264", "libx265", "h264", "hevc"):
+            opts = {"crf": str(cfg.crf), "preset": cfg.preset}
+        elif cfg.codec in ("libvpx-vp9", "libaom-av1", "libsvtav1"):
+            opts = {"crf": str(cfg.crf), "b": "0"}
+        s.options = opts
+        if info.rotation:
+            try:
+                s.set_display_rotation(info.rotation)
+            except Exception:  # noqa: BLE001 - rotation is metadata; a container without it still plays
+                print("rest-video: warning: output container cannot store rotation metadata", file=sys.stderr)
+        self.vstream = s
+
+    def _setup_audio(self, in_stream) -> None:
+        name = in_stream.codec_context.name
+        supported = getattr(self.container, "supported_codecs", None)
+        can_copy = self.cfg.audio == "copy" and (supported is None or name in supported)
+        track = _AudioTrack(in_stream)
+        if can_copy:
+            try:
+                track.out_stream = self.container.add_stream_from_template(in_stream)
+            except (av.FFmpegError, ValueError) as e:
+                print(f"rest-video: note: cannot copy {name} audio ({_short(e)}), re-encoding", file=sys.stderr)
+                can_copy = False
+        if not can_copy:
+            codec = "aac" if supported is None or "aac" in supported else "libopus"
+            if supported is not None and codec not in supported:
+                codec = next((c for c in ("libopus", "opus", "libvorbis", "mp3") if c in supported), None)
+                if codec is None:
+                    print(f"rest-video: warning: {self.path.suffix} cannot hold audio, audio dropped", file=sys.stderr)
+                    return
+            rate = in_stream.codec_context.sample_rate or 48000
+            if codec in ("libopus", "opus") and rate not in (8000, 12000, 16000, 24000, 48000):
+                rate = 48000
+            track.out_stream = self.container.add_stream(codec, rate=rate)
+            layout = in_stream.codec_context.layout
+            if layout is not None:
+                try:
+                    track.out_stream.layout = layout.name
+                except Exception:  # noqa: BLE001
+                    pass
+            track.decoder = av.CodecContext.create(in_stream.codec_context.name, "r")
+            track.decoder.extradata = in_stream.codec_context.extradata
+            try:
+                track.decoder.sample_rate = in_stream.codec_context.sample_rate
+                track.decoder.layout = in_stream.codec_context.layout
+                track.decoder.format = in_stream.codec_context.format
+            except Exception:  # noqa: BLE001
+                pass
+            track.reencode = True
+            if self.cfg.audio == "copy":
+                print(f"rest-video: note: {self.path.suffix} cannot hold {name} audio, re-encoding to {codec}",
+                      file=sys.stderr)
+        self.audio[in_stream.index] = track
+
+    # -- writing --------------------------------------------------------------------------
+    def write(self, rgb: np.ndarray, pts: int | None) -> None:
+        """Encode one RGB frame at ``pts`` (input time base); None pts continue from the last one."""
+        if pts is None:
+            step = int(round(1 / (self.info.rate * self.info.time_base))) if self.info.rate else 1
+            pts = 0 if self._last_pts is None else self._last_pts + max(step, 1)
+        if self._last_pts is not None and pts <= self._last_pts:
+            pts = self._last_pts + 1  # encoders need strictly increasing pts
+        self._last_pts = pts
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts = pts
+        frame.time_base = self.info.time_base
+        try:
+            for p in self.vstream.encode(frame):
+                self.container.mux(p)
+        except av.FFmpegError as e:
+            raise MediaError(f"encoding failed for {self.path} ({_short(e)})") from None
+        self.frames_written += 1
+
+    def write_audio(self, packet) -> None:
+        """Copy (or re-encode) one audio packet from the input."""
+        track = self.audio.get(packet.stream.index)
+        if track is None or track.out_stream is None:
+            return
+        if not track.reencode:
+            packet.stream = track.out_stream
+            self.container.mux(packet)
+            return
+        for f in track.decoder.decode(packet):
+            f.pts = None
+            for p in track.out_stream.encode(f):
+                self.container.mux(p)
+
+    def close(self, flush: bool = True) -> None:
+        try:
+            if flush:
+                for p in self.vstream.encode():
+                    self.container.mux(p)
+                for track in self.audio.values():
+                    if track.reencode and track.out_stream is not None:
+                        for f in track.decoder.decode(None):
+                            f.pts = None
+                            for p in track.out_stream.encode(f):
+                                self.container.mux(p)
+                        for p in track.out_stream.encode():
+                            self.container.mux(p)
+        finally:
+            self.container.close()
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, *rest) -> None:
+        self.close(flush=exc_type is None)
+
+
+def _short(e: Exception) -> str:
+    return str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+
+
+_MOV_FAMILY = {".mp4", ".mov", ".m4v", ".3gp"}
+
+
+def _container_options(path: Path, options: dict[str, str]) -> dict[str, str]:
+    """Container options for this output; movflags only mean something to the MP4/MOV muxer."""
+    out = dict(options)
+    if path.suffix.lower() not in _MOV_FAMILY:
+        out.pop("movflags", None)
+    return out

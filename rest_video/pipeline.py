@@ -1,0 +1,302 @@
+"""File mode: decode -> stylize -> encode, as three overlapping stages joined by bounded queues.
+
+    demux+decode (thread) -> [queue] -> stylize (caller's thread, device) -> [queue] -> encode+mux (thread)
+          +----------------------- audio packets, copied as they are ----------------------^
+
+The queues bound memory on long videos, and the slowest stage sets the pace. Frames keep their
+input timestamps; audio packets are remuxed untouched where the container allows. The output is
+written to a temporary file next to ``out_path`` and renamed only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from rest_video.config import PipelineConfig
+from rest_video.engine import Stylizer
+from rest_video.errors import MediaError, RestVideoError
+from rest_video.io.atomic import atomic_output, check_writable
+from rest_video.io.image import is_image_path, read_image, write_image
+from rest_video.io.video import Frame, VideoReader, VideoWriter
+from rest_video.models.rest import StyleStats
+from rest_video.runner import make_runner
+from rest_video.temporal import StatsSmoother
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    frames: int
+    seconds: float
+    mode: str  # "video" or "image"
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def check_paths(in_path: str | Path, style_path: str | Path | None, out_path: str | Path,
+                overwrite: bool = False) -> tuple[Path, Path]:
+    """The checks every run makes before any work: inputs exist, output is new (or -y) and writable."""
+    src, dst = Path(in_path), Path(out_path)
+    if not src.exists():
+        raise MediaError(f"input not found: {src}")
+    if src.is_dir():
+        raise MediaError(f"input is a folder, not a video or image: {src}")
+    if style_path is not None:
+        sp = Path(style_path)
+        if not sp.is_file():
+            raise MediaError(f"style image not found: {sp}")
+        if dst.exists() and _same_file(sp, dst):
+            raise MediaError(f"output {dst} is the style image; refusing to overwrite an input")
+    if dst.exists() and _same_file(src, dst):
+        raise MediaError(f"output {dst} is the input; refusing to overwrite an input")
+    if not dst.suffix:
+        raise MediaError(f"output {dst} has no extension (use .mp4, .mkv, .webm, .mov, .png, .jpg ...)")
+    check_writable(dst, overwrite)
+    return src, dst
+
+
+def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: str | Path,
+                 cfg: PipelineConfig | None = None, *, overwrite: bool = False, max_frames: int | None = None,
+                 progress: bool | None = None, overlap: bool = True, stylizer: Stylizer | None = None,
+                 strength: float | None = None) -> PipelineResult:
+    """Stylize a video or image file into ``out_path`` (video or image, decided by its extension).
+
+    Args:
+        in_path: input video or image.
+        style: style image path, or precomputed statistics.
+        out_path: output file; written to a temporary file beside it and renamed on success.
+        cfg: pipeline configuration (default: built-in defaults).
+        overwrite: replace an existing ``out_path``.
+        max_frames: stop after this many frames.
+        progress: show a progress bar (default: when stderr is a terminal).
+        overlap: run decode / stylize / encode concurrently (False: one after another, same frames).
+    """
+    cfg = cfg or PipelineConfig()
+    src, dst = check_paths(in_path, style if not isinstance(style, StyleStats) else None, out_path, overwrite)
+    if max_frames is not None and max_frames < 1:
+        raise MediaError("--max-frames must be >= 1")
+    stylizer = stylizer or Stylizer(cfg)
+    stats = style if isinstance(style, StyleStats) else stylizer.load_style(style)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    t0 = time.perf_counter()
+    if is_image_path(src) and _readable_image(src):
+        if is_image_path(dst):
+            img = read_image(src)
+            out = stylizer.stylize(img, stats, strength)
+            write_image(dst, out, cfg.output.image_quality)
+            return PipelineResult(1, time.perf_counter() - t0, "image")
+    if is_image_path(dst):
+        return _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0)
+    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength)
+    return PipelineResult(n, time.perf_counter() - t0, "video")
+
+
+def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0) -> PipelineResult:
+    with VideoReader(src) as reader:
+        first = next(iter(reader.frames(max_frames=1)), None)
+    if first is None:
+        raise MediaError(f"no decodable video frames in {src}")
+    write_image(dst, stylizer.stylize(first.rgb, stats, strength), cfg.output.image_quality)
+    return PipelineResult(1, time.perf_counter() - t0, "image")
+
+
+def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats, cfg: PipelineConfig,
+               max_frames: int | None, progress: bool, overlap: bool, strength: float | None) -> int:
+    smoother = StatsSmoother(cfg.temporal.smoothing, cfg.temporal.scene_cut) if cfg.temporal.smoothing > 0 else None
+    runner = make_runner(stylizer, stats, strength, smoother)
+    with VideoReader(src) as reader, atomic_output(dst) as tmp:
+        info = reader.info
+        total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
+        bar = _progress_bar(total, src.name, progress)
+        stages = _Stages(reader, tmp, cfg, max_frames, runner, smoother, bar)
+        try:
+            n = stages.run_overlapped() if overlap else stages.run_sequential()
+        finally:
+            if bar is not None:
+                bar.close()
+        if n == 0:
+            raise MediaError(f"no decodable video frames in {src}")
+    return n
+
+
+class _Stages:
+    """The three stages; overlapped (threads + bounded queues) or one after another."""
+
+    def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, max_frames: int | None,
+                 runner, smoother: StatsSmoother | None, bar) -> None:
+        self.reader, self.tmp, self.cfg, self.max_frames = reader, tmp, cfg, max_frames
+        self.runner, self.smoother, self.bar = runner, smoother, bar
+        self.writer: VideoWriter | None = None
+        self.audio: "queue.SimpleQueue" = queue.SimpleQueue()
+        self.written = 0
+        self.decoded = 0
+
+    # stylize one decoded frame; returns finished (out, meta) pairs in order
+    def _stylize(self, fr: Frame) -> list:
+        if self.smoother is not None:
+            self.smoother.observe(fr.rgb)
+        self.decoded += 1
+        return self.runner.submit(fr.rgb, fr)
+
+    def _encode(self, out, fr: Frame) -> None:
+        if self.writer is None:
+            info = self.reader.info
+            if fr.rotation:
+                info = type(info)(**{**info.__dict__, "rotation": fr.rotation})
+            self.writer = VideoWriter(self.tmp, info, self.cfg.output, self.reader.audio_streams)
+        self._drain_audio()
+        self.writer.write(out, fr.pts)
+        self.written += 1
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def _drain_audio(self) -> None:
+        while True:
+            try:
+                pkt = self.audio.get_nowait()
+            except queue.Empty:
+                return
+            self.writer.write_audio(pkt)
+
+    def _finish(self) -> int:
+        if self.writer is not None:
+            self._drain_audio()
+            self.writer.close()
+        if self.written != self.decoded:
+            raise MediaError(f"internal error: {self.decoded} frames decoded but {self.written} encoded")
+        return self.written
+
+    def run_sequential(self) -> int:
+        try:
+            for fr in self.reader.frames(on_audio=self.audio.put, max_frames=self.max_frames):
+                for out, meta in self._stylize(fr):
+                    self._encode(out, meta)
+            for out, meta in self.runner.flush():
+                self._encode(out, meta)
+        except BaseException:
+            self._abort()
+            raise
+        return self._finish()
+
+    def run_overlapped(self) -> int:
+        size = self.cfg.runtime.queue_size
+        in_q: queue.Queue = queue.Queue(maxsize=size)
+        out_q: queue.Queue = queue.Queue(maxsize=size)
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def put(q: queue.Queue, item) -> bool:
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def get(q: queue.Queue):
+            while not stop.is_set():
+                try:
+                    return q.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+            return _END
+
+        def decode() -> None:
+            try:
+                for fr in self.reader.frames(on_audio=self.audio.put, max_frames=self.max_frames):
+                    if not put(in_q, fr):
+                        return
+                put(in_q, _END)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+                errors.append(e)
+                stop.set()
+
+        def encode() -> None:
+            try:
+                while True:
+                    item = get(out_q)
+                    if item is _END:
+                        return
+                    self._encode(*item)
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+                stop.set()
+
+        threads = [threading.Thread(target=decode, name="rest-video-decode", daemon=True),
+                   threading.Thread(target=encode, name="rest-video-encode", daemon=True)]
+        for t in threads:
+            t.start()
+        try:
+            while True:
+                fr = get(in_q)
+                if fr is _END:
+                    break
+                for item in self._stylize(fr):
+                    if not put(out_q, item):
+                        break
+            if not stop.is_set():
+                for item in self.runner.flush():
+                    put(out_q, item)
+                put(out_q, _END)
+            threads[1].join()
+        except BaseException:
+            stop.set()
+            for t in threads:
+                t.join(timeout=5)
+            self._abort()
+            raise
+        stop.set()
+        for t in threads:
+            t.join(timeout=5)
+        if errors:
+            self._abort()
+            err = errors[0]
+            if isinstance(err, RestVideoError) or not isinstance(err, Exception):
+                raise err
+            raise MediaError(f"processing failed: {type(err).__name__}: {err}") from err
+        return self._finish()
+
+    def _abort(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.close(flush=False)
+            except Exception:  # noqa: BLE001 - the temporary output is removed anyway
+                pass
+
+
+def _progress_bar(total: int | None, name: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=name[:24], unit="frame", dynamic_ncols=True, smoothing=0.1)
+
+
+def _readable_image(path: Path) -> bool:
+    try:
+        read_image(path)
+        return True
+    except MediaError:
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+ProgressCallback = Callable[[int], None]
