@@ -1,0 +1,445 @@
+"""Inference form of a trained REST: the same function as ``REST.forward`` in eval mode, faster.
+
+:func:`build_inference` turns a (trained) :class:`~rest_video.models.rest.REST` into a module with
+the same call signature, ``net(content, style, strength=1.0, method="adain", stats_filter=None)``,
+whose output equals the training form's to float rounding (uint8 output differs by at most 1).
+
+What it does (every choice measured on the project's CPU, see BENCHMARKS.md):
+
+* **BatchNorm folded** into the preceding 3x3 conv (running statistics, i.e. eval mode).
+* **1x1 projections folded away.** Each encoder block ends in a 1x1 conv ``f = P r + p`` after
+  the ReLU. Replication padding commutes with a per-pixel affine map, so ``conv3x3(rpad(P r + p))``
+  is one 3x3 conv on ``r`` with weights ``W . P`` and an adjusted bias: exact. The projected
+  features ``f`` of the stylized layers are never built either:
+
+  - their AdaIN statistics come from the channel mean and Gram matrix of ``r`` (one GEMM):
+    ``mean(f) = P mean(r) + p``, ``var(f) = diag(P Cov(r) P^T)``, in fp32/fp64;
+  - the stylized skip ``scale * f + shift`` is again a per-pixel affine map of ``r``, so it is
+    folded (per frame, it depends on the content statistics) into the decoder conv that
+    consumes it.
+
+  The network therefore runs as 10 3x3 convs and nothing else at full resolution.
+* **No concatenation.** A decoder block on ``cat(x, skip)`` is ``conv_a(x) + conv_b(skip)``,
+  accumulated in place into one buffer (oneDNN ``add`` post-op), with the ReLU fused.
+* **Replication padding without a padded copy** (CPU): the conv runs with implicit zero padding,
+  then only the 1-pixel output border is recomputed from replication-padded 2-pixel strips.
+* **channels_last** (NHWC), which oneDNN runs without reordering; intermediate buffers are reused
+  between calls (a fresh 60 MB tensor per layer costs about as much in page faults as the conv).
+* **Style statistics cached** per :class:`StyleStats` object; content statistics per frame, and
+  ``stats_filter`` sees the usual ``{layer: (mean, std)}`` float32 ``(B, C, 1, 1)`` dict.
+
+``method="wct"`` computes the projected features, calls the model's own ``stylize_features`` and
+decodes them with the same decoder. The ``aest`` ablation (max-pool between blocks: the
+projection cannot be folded across a pool) falls back to the model itself (fp32).
+
+Backends: ``"mkldnn"`` (CPU fp32: in-place fused oneDNN convs and buffer reuse) and ``"generic"``
+(any device / dtype: ``F.pad(replicate)`` + ``F.conv2d``; used on CUDA, where padding is cheap and
+cuDNN picks the algorithms). Statistics are always computed in fp32 (finalised in fp64).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rest_video.errors import ConfigError
+from rest_video.models.rest import REST, StatsFilter, StyleStats, _check_image
+from rest_video.ops.stats import EPS, adain_affine
+
+__all__ = ["build_inference", "RESTInference", "ModelFallback", "default_backend"]
+
+_CL = torch.channels_last
+
+
+def _mkldnn_available() -> bool:
+    try:
+        return bool(torch.backends.mkldnn.is_available()) and hasattr(torch.ops.mkldnn, "_convolution_pointwise_")
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def default_backend(device: torch.device | str, dtype: torch.dtype) -> str:
+    """``"mkldnn"`` for fp32 on a CPU with oneDNN, else ``"generic"``."""
+    device = torch.device(device)
+    if device.type == "cpu" and dtype == torch.float32 and _mkldnn_available():
+        return "mkldnn"
+    return "generic"
+
+
+def build_inference(model: REST, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
+                    backend: str = "auto") -> nn.Module:
+    """The inference form of ``model`` on ``device`` in compute ``dtype``.
+
+    Args:
+        model: a REST network (its BatchNorm running statistics are used, i.e. eval semantics).
+        device: where to run (default: the model's device).
+        dtype: compute dtype of the convolutions (fp32, fp16, bf16); statistics stay fp32.
+        backend: ``"auto"``, ``"mkldnn"`` (CPU fp32 only) or ``"generic"``.
+
+    Returns:
+        a module called like ``REST.forward``; for the ``aest`` variant a thin wrapper around
+        ``model`` (fp32).
+    """
+    if device is None:
+        device = next(model.parameters()).device
+    device = torch.device(device)
+    if model.cfg.variant != "rest":
+        return ModelFallback(model, device)
+    if backend == "auto":
+        backend = default_backend(device, dtype)
+    if backend == "mkldnn" and (device.type != "cpu" or dtype != torch.float32 or not _mkldnn_available()):
+        raise ConfigError("the mkldnn inference backend needs fp32 on a CPU with oneDNN")
+    if backend not in ("mkldnn", "generic"):
+        raise ConfigError(f"unknown inference backend {backend!r} (auto, mkldnn or generic)")
+    return RESTInference(model, device, dtype, backend)
+
+
+class ModelFallback(nn.Module):
+    """Runs the model itself in fp32 (for variants the folded form does not cover)."""
+
+    def __init__(self, model: REST, device: torch.device) -> None:
+        super().__init__()
+        self.model = model.eval().to(device)
+        self.device = device
+
+    @torch.no_grad()
+    def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
+                method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
+        if isinstance(style, Tensor):
+            style = style.to(self.device, torch.float32)
+        return self.model(content.to(self.device, torch.float32), style, strength, method, stats_filter)
+
+
+# ------------------------------------------------------------------------------ folding
+def _fold_bn(block) -> tuple[Tensor, Tensor]:
+    """3x3 conv + BatchNorm (running stats) -> one conv, float64."""
+    w = block.conv.weight.detach().double()
+    b = block.conv.bias.detach().double() if block.conv.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
+    bn = block.bn
+    g = bn.weight.detach().double() if bn.weight is not None else torch.ones_like(b)
+    beta = bn.bias.detach().double() if bn.bias is not None else torch.zeros_like(b)
+    k = g / torch.sqrt(bn.running_var.detach().double() + bn.eps)
+    return w * k[:, None, None, None], (b - bn.running_mean.detach().double()) * k + beta
+
+
+def _proj(block) -> tuple[Tensor, Tensor]:
+    """The block's 1x1 conv as ``(P (C, C), p (C,))`` float64."""
+    w = block.proj.weight.detach().double()[:, :, 0, 0]
+    b = block.proj.bias.detach().double() if block.proj.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
+    return w, b
+
+
+def _fold_input_affine(w: Tensor, b: Tensor, m: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+    """conv(w, b) applied to ``m @ r + c`` (per pixel) == conv(w', b') applied to ``r``.
+
+    Exact under replication padding (padding replicates pixels, the map is per pixel).
+    """
+    return torch.einsum("ojhw,ji->oihw", w, m), b + torch.einsum("ojhw,j->o", w, c)
+
+
+@dataclass
+class _DecBlock:
+    wx: Tensor | None        # weights on the previous decoder output (None for the first block)
+    ws: Tensor | None        # weights on the stylized skip (fp32, folded per frame), None if no skip
+    ws_c: Tensor | None      # ws in compute dtype (used as is when the skip is not folded, e.g. WCT)
+    b: Tensor                # bias (compute dtype)
+    b32: Tensor              # bias fp32 (per-frame folding)
+    layer: int               # the encoder layer whose skip it takes
+    relu: bool
+
+
+class _Pool(threading.local):
+    """Per-thread reusable buffers (so that concurrent callers do not share them)."""
+
+    def __init__(self) -> None:
+        self.bufs: dict[str, Tensor] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
+        t = self.bufs.get(name)
+        if t is None or tuple(t.shape) != shape or t.dtype != dtype or t.device != device:
+            self.bufs.pop(name, None)  # free the old one first
+            t = torch.empty(shape, dtype=dtype, device=device).contiguous(memory_format=_CL)
+            self.bufs[name] = t
+        return t
+
+
+class RESTInference(nn.Module):
+    """Folded REST (variant ``rest``); see the module docstring. Build with :func:`build_inference`."""
+
+    def __init__(self, model: REST, device: torch.device, dtype: torch.dtype, backend: str) -> None:
+        super().__init__()
+        cfg = model.cfg
+        if cfg.variant != "rest":
+            raise ConfigError("RESTInference covers the 'rest' variant only (use build_inference)")
+        self.model = model.eval()
+        self.cfg = cfg
+        self.device = device
+        self.dtype = dtype
+        self.backend = backend
+        self._pool = _Pool()
+        self._style_key: object | None = None
+        self._style_cache: dict[int, tuple[Tensor, Tensor]] = {}
+        self._ones: dict[tuple[int, int], Tensor] = {}
+        to_c = lambda t: t.to(device=device, dtype=dtype).contiguous()  # noqa: E731
+        to_32 = lambda t: t.to(device=device, dtype=torch.float32).contiguous()  # noqa: E731
+
+        L = cfg.layers
+        enc = model.encoder.blocks
+        projs = [_proj(b) for b in enc]
+        self._enc: list[tuple[Tensor, Tensor]] = []
+        for i, blk in enumerate(enc):
+            w, b = _fold_bn(blk)
+            if i > 0:  # the previous block's 1x1 projection, folded into this conv
+                w, b = _fold_input_affine(w, b, *projs[i - 1])
+            self._enc.append((to_c(w), to_c(b)))
+        # projections of the stylized layers: statistics and per-frame skip folding (fp64 / fp32)
+        self._proj = {l: (projs[l - 1][0].to(device), projs[l - 1][1].to(device)) for l in cfg.stylized}
+        self._proj_c = {l: (to_c(projs[l - 1][0][:, :, None, None]), to_c(projs[l - 1][1])) for l in cfg.stylized}
+
+        self._dec: list[_DecBlock] = []
+        for k, blk in enumerate(model.decoder.blocks):
+            layer = L - k
+            w = blk.conv.weight.detach().double()
+            b = blk.conv.bias.detach().double()
+            relu = isinstance(blk.relu, nn.ReLU)
+            if k == 0:
+                wx, ws = None, w
+            elif layer in cfg.stylized:
+                c = w.shape[1] // 2
+                wx, ws = w[:, :c], w[:, c:]
+            else:
+                wx, ws = w, None
+            self._dec.append(_DecBlock(
+                wx=None if wx is None else to_c(wx),
+                ws=None if ws is None else to_32(ws),
+                ws_c=None if ws is None else to_c(ws),
+                b=to_c(b), b32=to_32(b), layer=layer, relu=relu))
+        # border strips use one conv over the channel-concatenated inputs
+        self._threads = 1
+        self.small_op_threads = 1  # threads for everything but the convs (0: same as the convs)
+
+    # -- public -------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return f"backend={self.backend}, device={self.device}, dtype={self.dtype}"
+
+    def release(self) -> None:
+        """Drop the reusable intermediate buffers (they are rebuilt on the next call)."""
+        self._pool.bufs.clear()
+        self._ones.clear()
+
+    @torch.no_grad()
+    def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
+                method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
+        if self.backend != "mkldnn":
+            return self._forward(content, style, strength, method, stats_filter)
+        # everything but the big convs runs on one thread (see _single_thread)
+        self._threads = torch.get_num_threads()
+        with _num_threads(self.small_op_threads or self._threads):
+            return self._forward(content, style, strength, method, stats_filter)
+
+    def _forward(self, content: Tensor, style: StyleStats | Tensor, strength: float,
+                 method: str, stats_filter: StatsFilter | None) -> Tensor:
+        _check_image(content)
+        if method not in ("adain", "wct"):
+            raise ConfigError(f"stylization method must be 'adain' or 'wct', got {method!r}")
+        if isinstance(style, Tensor):
+            style = self.model._batch_style_stats(style.to(self.device, torch.float32))
+        x = content.to(device=self.device, dtype=self.dtype).contiguous(memory_format=_CL)
+        rs = self._encode(x)
+        L = self.cfg.layers
+        if method == "adain":
+            stats = {l: self._feat_stats(rs[l - 1], l) for l in self.cfg.stylized}
+            if stats_filter is not None:
+                stats = stats_filter(stats)
+            s_mean, s_std = self._style_stats(style)
+            skips = {}
+            for l in self.cfg.stylized:
+                scale, shift = adain_affine(stats[l][0], stats[l][1], s_mean[l], s_std[l], strength)
+                scale = scale.to(self.device, torch.float32).flatten(1)  # (B, C)
+                shift = shift.to(self.device, torch.float32).flatten(1)
+                P, p = self._proj[l]
+                m = scale[:, :, None] * P.float()[None]  # (B, C, C): skip = m @ r + c
+                c = scale * p.float()[None] + shift
+                skips[l] = (rs[l - 1], m, c)
+        else:
+            feats: list[Tensor | None] = [None] * L
+            for l in self.cfg.stylized:
+                pw, pb = self._proj_c[l]
+                feats[l - 1] = F.conv2d(rs[l - 1], pw, pb).float()
+            st = self.model.stylize_features(feats, style, strength, "wct")  # type: ignore[arg-type]
+            skips = {l: (st[l].to(self.dtype).contiguous(memory_format=_CL), None, None) for l in self.cfg.stylized}
+        return self._decode(skips, x.shape)
+
+    # -- style / content statistics ----------------------------------------------------
+    def _style_stats(self, style: StyleStats) -> tuple[dict[int, Tensor], dict[int, Tensor]]:
+        """Style mean/std as fp32 on the device, cached for the last StyleStats object seen."""
+        if self._style_key is not style:
+            self._style_cache = {l: (style.mean[l].to(self.device, torch.float32),
+                                     style.std[l].to(self.device, torch.float32)) for l in self.cfg.stylized}
+            self._style_key = style
+        return ({l: v[0] for l, v in self._style_cache.items()}, {l: v[1] for l, v in self._style_cache.items()})
+
+    def _feat_stats(self, r: Tensor, layer: int) -> tuple[Tensor, Tensor]:
+        """Mean and std of the projected features ``P r + p`` from the mean and Gram matrix of ``r``."""
+        B, C, H, W = r.shape
+        N = H * W
+        R = r.permute(0, 2, 3, 1).reshape(B, N, C)  # a view for channels_last r
+        if r.dtype == torch.float32:
+            G = torch.bmm(R.transpose(1, 2), R)
+            ones = self._ones.get((B, N))
+            if ones is None or ones.device != r.device:
+                ones = torch.ones(B, 1, N, device=r.device, dtype=torch.float32)
+                self._ones = {(B, N): ones}
+            S = torch.bmm(ones, R)[:, 0]
+        else:  # fp16 / bf16 compute: accumulate in fp32, in chunks
+            G = torch.zeros(B, C, C, device=r.device, dtype=torch.float32)
+            S = torch.zeros(B, C, device=r.device, dtype=torch.float32)
+            step = 1 << 20
+            for i in range(0, N, step):
+                c = R[:, i:i + step].float()
+                G.baddbmm_(c.transpose(1, 2), c)
+                S += c.sum(1)
+        mu = S.double() / N
+        cov = G.double() / N - mu[:, :, None] * mu[:, None, :]
+        P, p = self._proj[layer]
+        mean = mu @ P.T + p
+        var = torch.einsum("ij,bjk,ik->bi", P, cov, P).clamp_min(0.0)
+        std = (var + EPS).sqrt()
+        return mean.float()[:, :, None, None], std.float()[:, :, None, None]
+
+    # -- network ------------------------------------------------------------------------
+    def _encode(self, x: Tensor) -> list[Tensor]:
+        B, _, H, W = x.shape
+        out = []
+        for i, (w, b) in enumerate(self._enc):
+            dst = self._buf(f"enc{i}", (B, w.shape[0], H, W))
+            x = self._conv([(x, w)], b, True, dst)
+            out.append(x)
+        return out
+
+    def _decode(self, skips: dict[int, tuple[Tensor, Tensor | None, Tensor | None]], shape) -> Tensor:
+        B, _, H, W = shape
+        L = self.cfg.layers
+        out = torch.empty((B, 3, H, W), device=self.device, dtype=self.dtype).contiguous(memory_format=_CL)
+        # (a fresh tensor: the caller keeps it, possibly while the next frame runs)
+        for i in range(B):  # the skip folding is per sample
+            x = None
+            for k, blk in enumerate(self._dec):
+                inputs: list[tuple[Tensor, Tensor]] = []
+                bias = blk.b
+                if blk.wx is not None:
+                    inputs.append((x, blk.wx))
+                if blk.ws is not None:
+                    r, m, c = skips[blk.layer]
+                    if m is None:
+                        inputs.append((r[i:i + 1], blk.ws_c))
+                    else:
+                        w, b = _fold_input_affine(blk.ws, blk.b32, m[i], c[i])
+                        inputs.append((r[i:i + 1], w.to(self.dtype)))
+                        bias = b.to(self.dtype)
+                last = k == len(self._dec) - 1
+                if last:
+                    dst = out[i:i + 1]
+                else:  # the buffers of encoder layers 1 and 2 are free by now
+                    buf = self._buf(f"enc{k % 2}", (B, inputs[0][1].shape[0], H, W))
+                    dst = None if buf is None else buf[i:i + 1]
+                x = self._conv(inputs, bias, blk.relu, dst)
+        return out
+
+    def _buf(self, name: str, shape: tuple[int, ...]) -> Tensor | None:
+        if self.backend != "mkldnn":
+            return None
+        return self._pool.get(name, shape, self.dtype, self.device)
+
+    def _conv(self, inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor | None) -> Tensor:
+        """3x3 conv with replication padding over the channel concatenation of ``inputs``."""
+        if self.backend == "mkldnn":
+            return _conv_mkldnn(inputs, bias, relu, dst, self._threads)
+        return _conv_generic(inputs, bias, relu, dst)
+
+
+# ------------------------------------------------------------------------------ conv backends
+_ONE = [1, 1]
+
+
+def _conv_generic(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor | None) -> Tensor:
+    if len(inputs) == 1:
+        x, w = inputs[0]
+    else:
+        x = torch.cat([t for t, _ in inputs], 1)
+        w = torch.cat([w for _, w in inputs], 1)
+    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), w, bias)
+    if relu:
+        y = F.relu(y, inplace=True)
+    if dst is not None:
+        dst.copy_(y)
+        return dst
+    return y
+
+
+def _conv_mkldnn(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor,
+                 threads: int = 1) -> Tensor:
+    """oneDNN conv(s) with implicit zero padding accumulated in place into ``dst`` (ReLU fused),
+    then the 1-pixel border recomputed with replication padding.
+
+    Called on one thread; only the convs themselves use ``threads``.
+    """
+    dst.zero_()
+    n = len(inputs)
+    with _num_threads(threads):
+        for j, (x, w) in enumerate(inputs):
+            unary = "relu" if (relu and j == n - 1) else None
+            torch.ops.mkldnn._convolution_pointwise_.binary(
+                dst, x, w, bias if j == 0 else None, _ONE, _ONE, _ONE, 1, "add", None, unary, [], None)
+    _fix_border(inputs, bias, relu, dst)
+    return dst
+
+
+class _num_threads:
+    """Temporarily run torch ops on ``n`` threads."""
+
+    def __init__(self, n: int) -> None:
+        self.n = max(1, int(n))
+
+    def __enter__(self) -> None:
+        self.old = torch.get_num_threads()
+        if self.old != self.n:
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc) -> None:
+        if self.old != self.n:
+            torch.set_num_threads(self.old)
+
+
+def _single_thread() -> _num_threads:
+    """Small and memory-bound ops run on one thread: on a loaded CPU each multi-threaded parallel
+    region waits for a scheduler slice for its second thread (4-8 ms measured per op), far more
+    than the op itself; memset / Gram / sums were measured no slower on one thread there."""
+    return _num_threads(1)
+
+
+def _fix_border(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor) -> None:
+    """Overwrite the outer ring of ``dst`` with the replication-padded conv result."""
+    H, W = dst.shape[-2:]
+    h2, w2 = min(2, H), min(2, W)
+    xs = [x for x, _ in inputs]
+    w = inputs[0][1] if len(inputs) == 1 else torch.cat([w for _, w in inputs], 1)
+    cat = (lambda ts: ts[0]) if len(xs) == 1 else (lambda ts: torch.cat(ts, 1))  # noqa: E731
+    B = dst.shape[0]
+    # top and bottom rows: strips of (up to) 2 rows, stacked on the batch axis
+    rows = torch.cat([cat([x[:, :, :h2] for x in xs]), cat([x[:, :, H - h2:] for x in xs])], 0)
+    y = F.conv2d(F.pad(rows, (1, 1, 1, 1), mode="replicate"), w, bias)
+    if relu:
+        y = y.relu_()
+    dst[:, :, :1] = y[:B, :, :1]
+    dst[:, :, H - 1:] = y[B:, :, -1:]
+    cols = torch.cat([cat([x[..., :w2] for x in xs]), cat([x[..., W - w2:] for x in xs])], 0)
+    y = F.conv2d(F.pad(cols, (1, 1, 1, 1), mode="replicate"), w, bias)
+    if relu:
+        y = y.relu_()
+    dst[..., :1] = y[:B, ..., :1]
+    dst[..., W - 1:] = y[B:, ..., -1:]

@@ -1,0 +1,84 @@
+"""Small generated media for tests: clips with moving content, optional audio, chosen timestamps."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def make_frame(w: int, h: int, i: int) -> np.ndarray:
+    """A textured RGB frame that moves with ``i`` (gradients, a square, noise-free)."""
+    y, x = np.mgrid[0:h, 0:w]
+    r = (x * 255 // max(w - 1, 1) + 7 * i) % 256
+    g = (y * 255 // max(h - 1, 1) + 3 * i) % 256
+    b = ((x + y + 5 * i) * 4) % 256
+    img = np.stack([r, g, b], axis=-1).astype(np.uint8)
+    s = max(2, min(w, h) // 4)
+    x0 = (3 * i) % max(1, w - s)
+    img[h // 3 : h // 3 + s, x0 : x0 + s] = (240, 240, 40)
+    return img
+
+
+def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, audio: bool = False,
+              pts: list[int] | None = None, time_base: Fraction | None = None, rotation: int = 0,
+              codec: str = "libx264", pix_fmt: str = "yuv420p", audio_codec: str = "aac") -> Path:
+    """Write a clip of ``n`` frames; ``pts`` (in ``time_base``) makes variable frame rate."""
+    with av.open(str(path), "w") as c:
+        s = c.add_stream(codec, rate=fps)
+        s.width, s.height, s.pix_fmt = w, h, pix_fmt
+        if codec == "libx264":
+            s.options = {"crf": "10", "preset": "ultrafast"}
+        tb = time_base or Fraction(1, fps)
+        s.codec_context.time_base = tb
+        if rotation:
+            s.set_display_rotation(rotation)
+        a = None
+        if audio:
+            a = c.add_stream(audio_codec, rate=44100)
+            a.layout = "mono"
+        for i in range(n):
+            f = av.VideoFrame.from_ndarray(make_frame(w, h, i), format="rgb24")
+            f.pts = pts[i] if pts else i
+            f.time_base = tb
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+        if a is not None:
+            total = int(44100 * n / fps)
+            t = np.arange(total) / 44100.0
+            wave = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+            for start in range(0, total, 1024):
+                chunk = wave[start : start + 1024]
+                af = av.AudioFrame.from_ndarray(chunk[None, :], format="s16", layout="mono")
+                af.sample_rate = 44100
+                af.pts = start
+                for p in a.encode(af):
+                    c.mux(p)
+            for p in a.encode():
+                c.mux(p)
+    return path
+
+
+def read_frames(path: Path) -> tuple[list[np.ndarray], list[int], Fraction]:
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        frames, pts = [], []
+        for f in c.decode(s):
+            frames.append(f.to_ndarray(format="rgb24"))
+            pts.append(f.pts)
+        return frames, pts, s.time_base
+
+
+def audio_duration(path: Path) -> float | None:
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return None
+        a = c.streams.audio[0]
+        total = 0
+        for f in c.decode(a):
+            total += f.samples
+        return total / a.codec_context.sample_rate

@@ -1,0 +1,113 @@
+"""`rest-video IN STYLE OUT`: user mistakes give one stderr line, a non-zero exit and no output."""
+
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+from media import make_clip, read_frames
+
+from rest_video.cli import main
+
+
+def _audio_only(path):
+    with av.open(str(path), "w") as c:
+        a = c.add_stream("aac", rate=44100)
+        f = av.AudioFrame.from_ndarray(np.zeros((1, 4096), np.int16), format="s16", layout="mono")
+        f.sample_rate, f.pts = 44100, 0
+        for p in a.encode(f):
+            c.mux(p)
+        for p in a.encode():
+            c.mux(p)
+    return path
+
+
+def _run(args, capsys):
+    rc = main([str(a) for a in args])
+    return rc, capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.fixture
+def clip(tmp_path):
+    return make_clip(tmp_path / "in.mp4", n=4)
+
+
+@pytest.mark.parametrize("case", ["missing", "not-video", "no-video-stream", "bad-style", "missing-style",
+                                  "no-out-dir", "in-is-out", "bad-option", "bad-strength", "bad-ext",
+                                  "out-is-dir", "bad-device"])
+def test_bad_input_is_one_clear_line_and_no_output(tmp_path, capsys, clip, style_image, random_weights, case):
+    out = tmp_path / "out.mp4"
+    inp, style, extra = clip, style_image, ["--checkpoint", random_weights]
+    if case == "missing":
+        inp = tmp_path / "nope.mp4"
+    elif case == "not-video":
+        inp = tmp_path / "text.mp4"
+        inp.write_text("this is not a video\n")
+    elif case == "no-video-stream":
+        inp = _audio_only(tmp_path / "sound.m4a")
+    elif case == "bad-style":
+        style = tmp_path / "style.jpg"
+        style.write_text("not an image")
+    elif case == "missing-style":
+        style = tmp_path / "nostyle.jpg"
+    elif case == "no-out-dir":
+        out = tmp_path / "no" / "such" / "dir" / "out.mp4"
+    elif case == "in-is-out":
+        out = clip
+    elif case == "bad-option":
+        extra += ["--frobnicate"]
+    elif case == "bad-strength":
+        extra += ["--strength", "abc"]
+    elif case == "bad-ext":
+        out = tmp_path / "out.notaformat"
+    elif case == "out-is-dir":
+        out = tmp_path / "adir"
+        out.mkdir()
+    elif case == "bad-device":
+        extra += ["--device", "tpu"]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    rc, err = _run([inp, style, out, *extra], capsys)
+    assert rc != 0
+    assert len(err) == 1 and err[0].startswith("rest-video"), err
+    assert "Traceback" not in err[0]
+    after = sorted(p.name for p in tmp_path.iterdir())
+    assert after == before  # nothing written, no temporary file left
+    if case == "in-is-out":
+        assert len(read_frames(clip)[0]) == 4  # the input is untouched
+
+
+def test_existing_output_needs_y(tmp_path, capsys, clip, style_image, random_weights):
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"keep me")
+    rc, err = _run([clip, style_image, out, "--checkpoint", random_weights, "-q"], capsys)
+    assert rc == 2 and "-y" in err[0] and out.read_bytes() == b"keep me"
+    rc, err = _run([clip, style_image, out, "--checkpoint", random_weights, "-q", "-y"], capsys)
+    assert rc == 0 and len(read_frames(out)[0]) == 4
+
+
+def test_failure_mid_run_leaves_no_output(tmp_path, clip, style_image, random_weights, monkeypatch):
+    from rest_video.io import video
+
+    calls = {"n": 0}
+    real = video.VideoWriter.write
+
+    def boom(self, rgb, pts):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self, rgb, pts)
+
+    monkeypatch.setattr(video.VideoWriter, "write", boom)
+    rc = main([str(clip), str(style_image), str(tmp_path / "out.mp4"), "--checkpoint", str(random_weights), "-q"])
+    assert rc == 130
+    assert not (tmp_path / "out.mp4").exists()
+    assert not list(tmp_path.glob(".out*"))
+
+
+def test_console_script_runs(tmp_path, clip, style_image, random_weights):
+    out = tmp_path / "o.mp4"
+    r = subprocess.run([sys.executable, "-m", "rest_video", str(clip), str(style_image), str(out),
+                        "--checkpoint", str(random_weights)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "wrote" in r.stderr and len(read_frames(out)[0]) == 4
