@@ -12,8 +12,9 @@ What it does (every choice measured on the project's CPU, see BENCHMARKS.md):
   is one 3x3 conv on ``r`` with weights ``W . P`` and an adjusted bias: exact. The projected
   features ``f`` of the stylized layers are never built either:
 
-  - their AdaIN statistics come from the channel mean and Gram matrix of ``r`` (one GEMM):
-    ``mean(f) = P mean(r) + p``, ``var(f) = diag(P Cov(r) P^T)``, in fp32/fp64;
+  - their AdaIN statistics come from the channel mean and Gram matrix of ``r`` (batched GEMMs
+    over pixel blocks): ``mean(f) = P mean(r) + p``, ``var(f) = diag(P Cov(r) P^T)``, fp32 blocks
+    summed in fp64;
   - the stylized skip ``scale * f + shift`` is again a per-pixel affine map of ``r``, so it is
     folded (per frame, it depends on the content statistics) into the decoder conv that
     consumes it.
@@ -27,6 +28,10 @@ What it does (every choice measured on the project's CPU, see BENCHMARKS.md):
   between calls (a fresh 60 MB tensor per layer costs about as much in page faults as the conv).
 * **Style statistics cached** per :class:`StyleStats` object; content statistics per frame, and
   ``stats_filter`` sees the usual ``{layer: (mean, std)}`` float32 ``(B, C, 1, 1)`` dict.
+* **Threads**: only the convs run multi-threaded; every small or memory-bound op runs on one
+  thread (on a loaded CPU each parallel region waits for a scheduler slice). How many threads the
+  convs get (torch's count or 1) is timed per frame size on the first calls and re-checked every
+  100 calls (``conv_threads`` fixes it).
 
 ``method="wct"`` computes the projected features, calls the model's own ``stylize_features`` and
 decodes them with the same decoder. The ``aest`` ablation (max-pool between blocks: the
@@ -39,7 +44,9 @@ cuDNN picks the algorithms). Statistics are always computed in fp32 (finalised i
 
 from __future__ import annotations
 
+import statistics
 import threading
+import time
 from dataclasses import dataclass
 
 import torch
@@ -53,6 +60,10 @@ from rest_video.ops.stats import EPS, adain_affine
 __all__ = ["build_inference", "RESTInference", "ModelFallback", "default_backend"]
 
 _CL = torch.channels_last
+_MIN_PIXELS_PER_THREAD = 1 << 15
+_MIN_PIXELS_IN_PLACE = 1 << 14  # smaller frames: F.pad + conv (measured faster up to ~128x96: the
+# border fix has a fixed cost of ~6 ms per frame)
+_GRAM_BLOCK = 1 << 14  # pixels per fp32 Gram block (see RESTInference._feat_stats)  # below this many pixels per thread the convs run on one thread
 
 
 def _mkldnn_available() -> bool:
@@ -71,7 +82,7 @@ def default_backend(device: torch.device | str, dtype: torch.dtype) -> str:
 
 
 def build_inference(model: REST, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
-                    backend: str = "auto") -> nn.Module:
+                    backend: str = "auto", channels_last: bool = True) -> nn.Module:
     """The inference form of ``model`` on ``device`` in compute ``dtype``.
 
     Args:
@@ -79,6 +90,8 @@ def build_inference(model: REST, device: torch.device | str | None = None, dtype
         device: where to run (default: the model's device).
         dtype: compute dtype of the convolutions (fp32, fp16, bf16); statistics stay fp32.
         backend: ``"auto"``, ``"mkldnn"`` (CPU fp32 only) or ``"generic"``.
+        channels_last: NHWC activations (the mkldnn backend needs them; ``False`` exists to
+            measure the generic backend in NCHW).
 
     Returns:
         a module called like ``REST.forward``; for the ``aest`` variant a thin wrapper around
@@ -95,7 +108,9 @@ def build_inference(model: REST, device: torch.device | str | None = None, dtype
         raise ConfigError("the mkldnn inference backend needs fp32 on a CPU with oneDNN")
     if backend not in ("mkldnn", "generic"):
         raise ConfigError(f"unknown inference backend {backend!r} (auto, mkldnn or generic)")
-    return RESTInference(model, device, dtype, backend)
+    if backend == "mkldnn" and not channels_last:
+        raise ConfigError("the mkldnn inference backend runs channels_last only")
+    return RESTInference(model, device, dtype, backend, channels_last)
 
 
 class ModelFallback(nn.Module):
@@ -138,7 +153,7 @@ def _fold_input_affine(w: Tensor, b: Tensor, m: Tensor, c: Tensor) -> tuple[Tens
 
     Exact under replication padding (padding replicates pixels, the map is per pixel).
     """
-    return torch.einsum("ojhw,ji->oihw", w, m), b + torch.einsum("ojhw,j->o", w, c)
+    return torch.einsum("ojhw,ji->oihw", w, m).contiguous(), b + torch.einsum("ojhw,j->o", w, c)
 
 
 @dataclass
@@ -162,7 +177,7 @@ class _Pool(threading.local):
         t = self.bufs.get(name)
         if t is None or tuple(t.shape) != shape or t.dtype != dtype or t.device != device:
             self.bufs.pop(name, None)  # free the old one first
-            t = torch.empty(shape, dtype=dtype, device=device).contiguous(memory_format=_CL)
+            t = torch.empty(shape, dtype=dtype, device=device, memory_format=_CL)
             self.bufs[name] = t
         return t
 
@@ -170,7 +185,8 @@ class _Pool(threading.local):
 class RESTInference(nn.Module):
     """Folded REST (variant ``rest``); see the module docstring. Build with :func:`build_inference`."""
 
-    def __init__(self, model: REST, device: torch.device, dtype: torch.dtype, backend: str) -> None:
+    def __init__(self, model: REST, device: torch.device, dtype: torch.dtype, backend: str,
+                 channels_last: bool = True) -> None:
         super().__init__()
         cfg = model.cfg
         if cfg.variant != "rest":
@@ -180,6 +196,7 @@ class RESTInference(nn.Module):
         self.device = device
         self.dtype = dtype
         self.backend = backend
+        self.memory_format = _CL if channels_last else torch.contiguous_format
         self._pool = _Pool()
         self._style_key: object | None = None
         self._style_cache: dict[int, tuple[Tensor, Tensor]] = {}
@@ -218,13 +235,22 @@ class RESTInference(nn.Module):
                 ws=None if ws is None else to_32(ws),
                 ws_c=None if ws is None else to_c(ws),
                 b=to_c(b), b32=to_32(b), layer=layer, relu=relu))
-        # border strips use one conv over the channel-concatenated inputs
         self._threads = 1
+        free = [f"enc{l - 1}" for l in range(1, L + 1) if l not in cfg.stylized]
+        self._dec_bufs = (free + ["dec0", "dec1"])[:2]
         self.small_op_threads = 1  # threads for everything but the convs (0: same as the convs)
+        self.conv_threads = 0      # threads for the convs: 0 = tuned per frame size between torch's and 1
+        self._tuner = _ThreadTuner()
 
     # -- public -------------------------------------------------------------------------
     def extra_repr(self) -> str:
-        return f"backend={self.backend}, device={self.device}, dtype={self.dtype}"
+        fmt = "channels_last" if self.memory_format == _CL else "NCHW"
+        return f"backend={self.backend}, device={self.device}, dtype={self.dtype}, {fmt}"
+
+    @property
+    def tuning(self) -> bool:
+        """True while the conv thread count is still being timed for some frame size."""
+        return any(st["best"] is None for st in self._tuner.state.values())
 
     def release(self) -> None:
         """Drop the reusable intermediate buffers (they are rebuilt on the next call)."""
@@ -234,21 +260,33 @@ class RESTInference(nn.Module):
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
                 method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
+        _check_image(content)
         if self.backend != "mkldnn":
             return self._forward(content, style, strength, method, stats_filter)
         # everything but the big convs runs on one thread (see _single_thread)
-        self._threads = torch.get_num_threads()
-        with _num_threads(self.small_op_threads or self._threads):
-            return self._forward(content, style, strength, method, stats_filter)
+        n = torch.get_num_threads()
+        key = None
+        if n == 1 or content.shape[-1] * content.shape[-2] < _MIN_PIXELS_PER_THREAD * 2:
+            self._threads = 1  # small frames: even the convs are too short to pay for a second thread
+        elif self.conv_threads:
+            self._threads = min(int(self.conv_threads), n)
+        else:
+            key = (tuple(content.shape), n)
+            self._threads = self._tuner.choose(key, (n, 1))
+        t0 = time.perf_counter()
+        with _num_threads(self.small_op_threads or n):
+            out = self._forward(content, style, strength, method, stats_filter)
+        if key is not None:
+            self._tuner.report(key, self._threads, time.perf_counter() - t0)
+        return out
 
     def _forward(self, content: Tensor, style: StyleStats | Tensor, strength: float,
                  method: str, stats_filter: StatsFilter | None) -> Tensor:
-        _check_image(content)
         if method not in ("adain", "wct"):
             raise ConfigError(f"stylization method must be 'adain' or 'wct', got {method!r}")
         if isinstance(style, Tensor):
             style = self.model._batch_style_stats(style.to(self.device, torch.float32))
-        x = content.to(device=self.device, dtype=self.dtype).contiguous(memory_format=_CL)
+        x = content.to(device=self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
         rs = self._encode(x)
         L = self.cfg.layers
         if method == "adain":
@@ -271,7 +309,8 @@ class RESTInference(nn.Module):
                 pw, pb = self._proj_c[l]
                 feats[l - 1] = F.conv2d(rs[l - 1], pw, pb).float()
             st = self.model.stylize_features(feats, style, strength, "wct")  # type: ignore[arg-type]
-            skips = {l: (st[l].to(self.dtype).contiguous(memory_format=_CL), None, None) for l in self.cfg.stylized}
+            skips = {l: (st[l].to(self.dtype).contiguous(memory_format=self.memory_format), None, None)
+                     for l in self.cfg.stylized}
         return self._decode(skips, x.shape)
 
     # -- style / content statistics ----------------------------------------------------
@@ -284,25 +323,24 @@ class RESTInference(nn.Module):
         return ({l: v[0] for l, v in self._style_cache.items()}, {l: v[1] for l, v in self._style_cache.items()})
 
     def _feat_stats(self, r: Tensor, layer: int) -> tuple[Tensor, Tensor]:
-        """Mean and std of the projected features ``P r + p`` from the mean and Gram matrix of ``r``."""
+        """Mean and std of the projected features ``P r + p`` from the mean and Gram matrix of ``r``.
+
+        The Gram matrix is accumulated in fp32 over blocks of ``_GRAM_BLOCK`` pixels and summed in
+        fp64: one fp32 GEMM over a whole 720p frame loses ~1e-3 relative variance to rounding
+        (after the mean is subtracted), blocks of 16k pixels ~2e-6, and are faster (L2-sized).
+        """
         B, C, H, W = r.shape
         N = H * W
         R = r.permute(0, 2, 3, 1).reshape(B, N, C)  # a view for channels_last r
-        if r.dtype == torch.float32:
-            G = torch.bmm(R.transpose(1, 2), R)
-            ones = self._ones.get((B, N))
-            if ones is None or ones.device != r.device:
-                ones = torch.ones(B, 1, N, device=r.device, dtype=torch.float32)
-                self._ones = {(B, N): ones}
-            S = torch.bmm(ones, R)[:, 0]
-        else:  # fp16 / bf16 compute: accumulate in fp32, in chunks
-            G = torch.zeros(B, C, C, device=r.device, dtype=torch.float32)
-            S = torch.zeros(B, C, device=r.device, dtype=torch.float32)
-            step = 1 << 20
+        G = torch.zeros(B, C, C, device=r.device, dtype=torch.float64)
+        S = torch.zeros(B, C, device=r.device, dtype=torch.float64)
+        # fp16 / bf16 features are converted to fp32 a million pixels at a time
+        step = N if r.dtype == torch.float32 else 1 << 20
+        for b in range(B):
             for i in range(0, N, step):
-                c = R[:, i:i + step].float()
-                G.baddbmm_(c.transpose(1, 2), c)
-                S += c.sum(1)
+                g, s = self._gram_blocks(R[b, i:i + step].float())
+                G[b] += g
+                S[b] += s
         mu = S.double() / N
         cov = G.double() / N - mu[:, :, None] * mu[:, None, :]
         P, p = self._proj[layer]
@@ -310,6 +348,27 @@ class RESTInference(nn.Module):
         var = torch.einsum("ij,bjk,ik->bi", P, cov, P).clamp_min(0.0)
         std = (var + EPS).sqrt()
         return mean.float()[:, :, None, None], std.float()[:, :, None, None]
+
+    def _gram_blocks(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """``X^T X`` and the column sums of an fp32 ``(n, C)`` matrix: fp32 per block, fp64 total."""
+        n, C = X.shape
+        blk = _GRAM_BLOCK
+        k = n // blk
+        G = torch.zeros(C, C, device=X.device, dtype=torch.float64)
+        S = torch.zeros(C, device=X.device, dtype=torch.float64)
+        if k:
+            Xb = X[: k * blk].reshape(k, blk, C)  # a view when X is contiguous
+            ones = self._ones.get((k, blk))
+            if ones is None or ones.device != X.device:
+                ones = torch.ones(k, 1, blk, device=X.device, dtype=torch.float32)
+                self._ones = {(k, blk): ones}
+            G += torch.bmm(Xb.transpose(1, 2), Xb).sum(0, dtype=torch.float64)
+            S += torch.bmm(ones, Xb).sum(0, dtype=torch.float64)[0]
+        if k * blk < n:
+            Xr = X[k * blk:]
+            G += (Xr.T @ Xr).double()
+            S += Xr.sum(0, dtype=torch.float64)
+        return G, S
 
     # -- network ------------------------------------------------------------------------
     def _encode(self, x: Tensor) -> list[Tensor]:
@@ -324,7 +383,7 @@ class RESTInference(nn.Module):
     def _decode(self, skips: dict[int, tuple[Tensor, Tensor | None, Tensor | None]], shape) -> Tensor:
         B, _, H, W = shape
         L = self.cfg.layers
-        out = torch.empty((B, 3, H, W), device=self.device, dtype=self.dtype).contiguous(memory_format=_CL)
+        out = torch.empty((B, 3, H, W), device=self.device, dtype=self.dtype, memory_format=self.memory_format)
         # (a fresh tensor: the caller keeps it, possibly while the next frame runs)
         for i in range(B):  # the skip folding is per sample
             x = None
@@ -344,8 +403,8 @@ class RESTInference(nn.Module):
                 last = k == len(self._dec) - 1
                 if last:
                     dst = out[i:i + 1]
-                else:  # the buffers of encoder layers 1 and 2 are free by now
-                    buf = self._buf(f"enc{k % 2}", (B, inputs[0][1].shape[0], H, W))
+                else:  # ping-pong between two buffers of encoder layers that are no skip
+                    buf = self._buf(self._dec_bufs[k % 2], (B, inputs[0][1].shape[0], H, W))
                     dst = None if buf is None else buf[i:i + 1]
                 x = self._conv(inputs, bias, blk.relu, dst)
         return out
@@ -357,7 +416,7 @@ class RESTInference(nn.Module):
 
     def _conv(self, inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor | None) -> Tensor:
         """3x3 conv with replication padding over the channel concatenation of ``inputs``."""
-        if self.backend == "mkldnn":
+        if self.backend == "mkldnn" and dst.shape[-1] * dst.shape[-2] >= _MIN_PIXELS_IN_PLACE:
             return _conv_mkldnn(inputs, bias, relu, dst, self._threads)
         return _conv_generic(inputs, bias, relu, dst)
 
@@ -397,6 +456,51 @@ def _conv_mkldnn(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, 
                 dst, x, w, bias if j == 0 else None, _ONE, _ONE, _ONE, 1, "add", None, unary, [], None)
     _fix_border(inputs, bias, relu, dst)
     return dst
+
+
+class _ThreadTuner:
+    """Picks the faster of a few thread counts per input shape from timed calls, like
+    ``cudnn.benchmark`` picks algorithms: each candidate runs ``trials`` timed calls (after one
+    untimed warm-up call), then the one with the lowest median is used; every ``retune_every``
+    calls the candidates are timed again (the load on a shared machine changes).
+
+    Measured on the project's 2-core CPU shared with two busy training processes: convs on one
+    thread were 30 % faster per frame than on two; on an idle machine two threads win.
+    """
+
+    def __init__(self, trials: int = 2, retune_every: int = 100) -> None:
+        self.trials = trials
+        self.retune_every = retune_every
+        self.state: dict[object, dict] = {}
+
+    def choose(self, key: object, candidates: tuple[int, ...]) -> int:
+        st = self.state.get(key)
+        if st is None or tuple(st["times"]) != tuple(candidates):
+            if len(self.state) > 16:
+                self.state.clear()
+            st = self.state[key] = {"times": {c: [] for c in candidates}, "warm": set(), "calls": 0, "best": None}
+        st["calls"] += 1
+        if st["best"] is not None:
+            if st["calls"] % self.retune_every:
+                return st["best"]
+            st["best"] = None
+            st["times"] = {c: [] for c in candidates}
+        return min(candidates, key=lambda c: (c in st["warm"], len(st["times"][c])))
+
+    def report(self, key: object, choice: int, seconds: float) -> None:
+        st = self.state.get(key)
+        if st is None or choice not in st["times"]:
+            return
+        if choice not in st["warm"]:  # first call with this choice: primitive creation, buffers
+            st["warm"].add(choice)
+            return
+        st["times"][choice].append(seconds)
+        if st["best"] is None and all(len(v) >= self.trials for v in st["times"].values()):
+            st["best"] = min(st["times"], key=lambda c: statistics.median(st["times"][c]))
+
+    def best(self, key: object) -> int | None:
+        st = self.state.get(key)
+        return None if st is None else st["best"]
 
 
 class _num_threads:
