@@ -1,0 +1,147 @@
+"""``rest-video --webcam``: stylize a camera (or a video file played as one) live.
+
+    rest-video --webcam --style a.jpg b.jpg                      camera 0, preview window, hotkeys
+    rest-video --webcam --camera clip.mp4 --no-preview --frames 300 --style a.jpg
+    rest-video --webcam --style a.jpg --virtual-cam --no-preview  feed video calls
+
+Hotkeys in the preview: 1-9 style, +/- strength, v original/stylized/side-by-side, s snapshot,
+q or Esc quit. Headless runs print a summary (frames, fps, latency percentiles, path used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rest_video.config import load_pipeline, parse_override
+from rest_video.errors import ConfigError, DeviceError, MediaError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = ("hotkeys: 1-9 style, +/- strength, v original/stylized/side-by-side, s snapshot, q/Esc quit\n"
+                "--virtual-cam needs: pip install 'rest-video[live]' and a virtual camera "
+                "(v4l2loopback on Linux, OBS Virtual Camera on Windows/macOS)")
+    p.add_argument("--webcam", action="store_true", help=argparse.SUPPRESS)  # the form's name; in prog
+    p.add_argument("--camera", default="0", metavar="INDEX|FILE",
+                   help="camera index (default 0) or a video file played at its own frame rate")
+    p.add_argument("--style", nargs="+", action="extend", default=[], metavar="S",
+                   help="style photo(s); hotkeys 1-9 switch between them (default: the photos in samples/styles)")
+    p.add_argument("--size", metavar="WxH", help="frame size (camera request / file resize)")
+    p.add_argument("--fps", type=float, metavar="N",
+                   help="camera frame rate to request; for --camera FILE the playback rate (default: the file's)")
+    p.add_argument("--virtual-cam", action="store_true", help="also send frames to a virtual camera (pyvirtualcam)")
+    p.add_argument("--no-preview", action="store_true", help="no window: run headless and print a summary")
+    p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--mirror", action="store_true", help="flip left-right, like a mirror")
+    p.add_argument("--loop", action="store_true", help="with --camera FILE: start again at the end")
+    p.add_argument("--path", choices=["auto", "full", "lut"],
+                   help="full network, 3D-LUT fast path, or auto (measured at start; default)")
+    p.add_argument("--strength", type=float, metavar="A", help="0 = content, 1 = full style")
+    p.add_argument("--smoothing", type=float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
+    p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
+    p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML (live: section)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
+    p.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where s writes PNG snapshots (default .)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any pipeline key, e.g. --set live.refit_every=10")
+
+
+def _parse_size(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        w, h = (int(v) for v in parts)
+    except ValueError:
+        raise ConfigError(f"--size {text}: expected WIDTHxHEIGHT, e.g. 640x480") from None
+    if w < 16 or h < 16 or w > 8192 or h > 8192:
+        raise ConfigError(f"--size {text}: width and height must be in 16..8192")
+    return [w, h]
+
+
+def default_styles() -> list[Path]:
+    """The sample style photos of a source checkout (samples/styles), sorted; empty when not there."""
+    from rest_video.config import PIPELINES_DIR
+
+    folder = PIPELINES_DIR.parent / "samples" / "styles"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from rest_video.live.preview import gui_problem
+
+    overrides = {
+        "model.checkpoint": args.checkpoint,
+        "style.strength": args.strength,
+        "temporal.smoothing": args.smoothing,
+        "runtime.device": args.device,
+        "live.path": args.path,
+        "live.size": _parse_size(args.size),
+        "live.fps": args.fps,
+    }
+    sets = dict(parse_override(o) for o in args.set)
+    cfg = load_pipeline(args.pipeline, {**sets, **{k: v for k, v in overrides.items() if v is not None}})
+    if args.frames is not None and args.frames < 1:
+        raise ConfigError("--frames must be >= 1")
+    style_paths = [Path(s) for s in args.style] or default_styles()
+    if not style_paths:
+        raise ConfigError("give at least one style photo with --style")
+    if not args.style:
+        print(f"rest-video: styles: {', '.join(p.stem for p in style_paths)} (keys 1-{min(len(style_paths), 9)})",
+              file=sys.stderr)
+    for s in style_paths:
+        if not s.is_file():
+            raise MediaError(f"style image not found: {s}")
+    if len(style_paths) > 9:
+        print("rest-video: note: hotkeys reach the first 9 styles only", file=sys.stderr)
+    if not args.no_preview:
+        problem = gui_problem()
+        if problem is not None:
+            raise DeviceError(f"cannot open a preview window: {problem}; use --no-preview "
+                              "(with --virtual-cam to send the frames elsewhere)")
+
+    from contextlib import ExitStack
+
+    from rest_video.engine import Stylizer
+    from rest_video.live.camera import LatestFrame, open_source
+    from rest_video.live.fastpath import FullPath, LutPath, choose_path, set_fit_threads
+    from rest_video.live.preview import Controls, PreviewWindow
+    from rest_video.live.session import LiveSession
+    from rest_video.live.sinks import VirtualCamSink
+
+    live = cfg.live
+    with ExitStack() as stack:
+        source = open_source(args.camera, live.size, args.fps if not args.camera.strip().isdigit() else live.fps,
+                             mirror=args.mirror, loop=args.loop)
+        stack.callback(source.close)
+        sinks = []
+        if args.virtual_cam:
+            sinks.append(stack.enter_context(VirtualCamSink(*source.size, source.fps)))
+        stylizer = Stylizer(cfg)
+        styles = [stylizer.load_style(s) for s in style_paths]
+        strength = cfg.style.strength
+        choice = choose_path(live.path, stylizer, styles[0], source.size, source.fps, live.fit_side)
+        print(f"rest-video: live: {args.camera} {source.size[0]}x{source.size[1]} @ {source.fps:g} fps; "
+              f"{choice.reason}", file=sys.stderr)
+        smoothing, cut = cfg.temporal.smoothing, cfg.temporal.scene_cut
+        if choice.path == "lut":
+            set_fit_threads(cfg.runtime.threads)
+            processor = LutPath(stylizer, styles[0], strength, lut_size=live.lut_size, refit_every=live.refit_every,
+                                fit_side=live.fit_side, smoothing=smoothing, scene_cut=cut)
+        else:
+            processor = FullPath(stylizer, styles[0], strength, smoothing=smoothing, scene_cut=cut)
+        stack.callback(processor.close)
+        preview = None
+        if not args.no_preview:
+            preview = PreviewWindow(f"rest-video - {Path(str(args.camera)).name}")
+            stack.callback(preview.close)
+        grabber = stack.enter_context(LatestFrame(source))
+        session = LiveSession(grabber, processor, styles, Controls(n_styles=min(len(styles), 9), strength=strength),
+                              sinks, preview, max_frames=args.frames, snapshot_dir=args.snapshot_dir)
+        stats = session.run()
+    print(stats.summary())
+    return 0

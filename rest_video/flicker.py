@@ -1,0 +1,155 @@
+"""Temporal flicker of a stylized clip, and how much temporal smoothing removes.
+
+    flicker = sum_t mean|out_t - out_{t-1}|  /  sum_t mean|in_t - in_{t-1}|
+
+over consecutive frames: 1.0 means the output changes exactly as much as the input, more means
+the stylization adds frame-to-frame change of its own (the look "breathing" as per-frame content
+statistics move). On real footage most of it is real motion, so the change of the output where
+the input stood still (every channel within ``STILL`` levels) is reported too: that part is pure
+flicker. Structure is checked with the mean grayscale SSIM of each output to its input
+(:func:`rest_video.evaluate.ssim_gray`, as in EVAL.md's dev-pair table).
+
+    python -m rest_video.flicker --video clip.mp4 --style s.jpg --smoothing 0 0.9 [--frames 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import cv2
+import numpy as np
+
+from rest_video.engine import Stylizer
+from rest_video.evaluate import ssim_gray
+from rest_video.models.rest import StyleStats
+from rest_video.temporal import StatsSmoother
+
+
+STILL = 2  # input pixels whose channels all changed by at most this many levels count as still
+
+
+@dataclass(frozen=True)
+class FlickerResult:
+    smoothing: float
+    path: str
+    frames: int
+    flicker: float        # output change / input change over consecutive frames
+    ssim: float           # mean grayscale SSIM of output to input
+    still: float = 0.0    # mean |out_t - out_{t-1}| (levels) on pixels whose input stood still
+    cuts: int = 0         # scene cuts the smoother detected
+
+    def row(self, base: "FlickerResult | None" = None) -> str:
+        """A markdown table row; with ``base``, also the change against it."""
+        change = " | | " if base is None or base is self else (
+            f"{100 * (self.flicker / base.flicker - 1):+.1f}% | {100 * (self.still / base.still - 1):+.1f}% "
+            f"| {self.ssim - base.ssim:+.4f}")
+        return (f"| {self.path} | {self.smoothing:g} | {self.frames} | {self.flicker:.3f} | {self.still:.3f} "
+                f"| {self.ssim:.4f} | {change} |")
+
+
+def flicker_ratio(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> float:
+    """``sum mean|out_t - out_{t-1}| / sum mean|in_t - in_{t-1}|`` over consecutive frames."""
+    if len(inputs) != len(outputs) or len(inputs) < 2:
+        raise ValueError("need the same number (>= 2) of input and output frames")
+    d_in = d_out = 0.0
+    for t in range(1, len(inputs)):
+        d_in += float(cv2.absdiff(inputs[t], inputs[t - 1]).mean())
+        d_out += float(cv2.absdiff(outputs[t], outputs[t - 1]).mean())
+    return d_out / d_in if d_in > 0 else float("inf")
+
+
+def still_change(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], still: int = STILL) -> float:
+    """Mean ``|out_t - out_{t-1}|`` (levels) over pixels whose input channels all changed by <= ``still``."""
+    total = count = 0.0
+    for t in range(1, len(inputs)):
+        mask = cv2.absdiff(inputs[t], inputs[t - 1]).max(axis=-1) <= still
+        total += float(cv2.absdiff(outputs[t], outputs[t - 1]).sum(axis=-1)[mask].sum()) / 3
+        count += float(mask.sum())
+    return total / count if count else 0.0
+
+
+def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndarray], smoothing: float,
+                 scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
+                 lut_kwargs: dict | None = None) -> tuple[list[np.ndarray], int]:
+    """Stylize frames in order as file mode (``full``) or live's fast path (``lut``) would; returns outputs, cuts."""
+    outs = []
+    if path == "lut":
+        from rest_video.live.fastpath import LutPath
+
+        proc = LutPath(stylizer, style, strength, smoothing=smoothing, scene_cut=scene_cut, background=False,
+                       **(lut_kwargs or {}))
+        outs = [proc(f) for f in frames]
+        return outs, proc.cuts
+    smoother = StatsSmoother(smoothing, scene_cut) if smoothing > 0 else None
+    for f in frames:
+        if smoother is not None:
+            smoother.observe(f)
+        outs.append(stylizer.stylize(f, style, strength, smoother))
+    return outs, (smoother.cuts if smoother else 0)
+
+
+def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
+                    scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
+                    lut_kwargs: dict | None = None) -> FlickerResult:
+    """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``."""
+    outs, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs)
+    ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
+    return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim,
+                         still_change(frames, outs), cuts)
+
+
+def read_clip(path: str | Path, frames: int, side: int | None = None, start: int = 0) -> list[np.ndarray]:
+    """The first ``frames`` frames (after ``start``) of a video, long side shrunk to ``side``."""
+    from rest_video.io.video import VideoReader
+    from rest_video.live.fastpath import downscale
+
+    out = []
+    with VideoReader(path) as reader:
+        for fr in reader.frames(max_frames=start + frames):
+            if fr.index >= start:
+                out.append(downscale(fr.rgb, side) if side else fr.rgb)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rest_video.config import load_pipeline
+
+    p = argparse.ArgumentParser(prog="python -m rest_video.flicker", description=__doc__.split("\n\n")[0])
+    p.add_argument("--video", required=True)
+    p.add_argument("--style", required=True)
+    p.add_argument("--smoothing", type=float, nargs="+", default=[0.0, 0.9], metavar="F")
+    p.add_argument("--frames", type=int, default=100)
+    p.add_argument("--start", type=int, default=0, help="first frame")
+    p.add_argument("--side", type=int, default=384, help="shrink frames so the long side is at most this (0: no)")
+    p.add_argument("--path", choices=["full", "lut"], nargs="+", default=["full"],
+                   help="file mode's full network and/or live's LUT fast path")
+    p.add_argument("--strength", type=float)
+    p.add_argument("--checkpoint")
+    p.add_argument("--pipeline")
+    args = p.parse_args(argv)
+    cfg = load_pipeline(args.pipeline, {"model.checkpoint": args.checkpoint} if args.checkpoint else None)
+    stylizer = Stylizer(cfg)
+    style = stylizer.load_style(args.style)
+    frames = read_clip(args.video, args.frames, args.side or None, args.start)
+    h, w = frames[0].shape[:2]
+    print(f"{Path(args.video).name}: frames {args.start}..{args.start + len(frames) - 1} at {w}x{h}, "
+          f"style {Path(args.style).name}", file=sys.stderr)
+    print("| path | smoothing | frames | flicker | still-pixel change | SSIM to input | flicker change "
+          "| still change | SSIM change |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for path in args.path:
+        base = None
+        for a in args.smoothing:
+            r = measure_flicker(stylizer, style, frames, a, cfg.temporal.scene_cut, args.strength, path,
+                                {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every,
+                                 "fit_side": cfg.live.fit_side})
+            base = base or r
+            print(r.row(base), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
