@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch import Tensor
@@ -98,13 +99,30 @@ class Stylizer:
         return y.clamp_(0.0, 1.0)
 
     def _to_tensor(self, batch: np.ndarray) -> Tensor:
+        """``(N, H, W, 3)`` uint8 -> ``(N, 3, H, W)`` float in [0, 1] on the device (channels-last memory)."""
+        dtype = self.dtype if self.net is not self.model else torch.float32
+        if self.device.type == "cpu" and dtype == torch.float32:
+            # one vectorised numpy pass: ~20x faster than torch's strided uint8 -> float permute
+            x = batch.astype(np.float32)
+            x *= np.float32(1.0 / 255.0)
+            return torch.from_numpy(x).permute(0, 3, 1, 2)
         t = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device, non_blocking=True)
-        return t.permute(0, 3, 1, 2).to(self.dtype if self.net is not self.model else torch.float32).div_(255.0)
+        return t.permute(0, 3, 1, 2).to(dtype).div_(255.0)
 
 
 def to_uint8_hwc(y: Tensor) -> np.ndarray:
-    """``(B, 3, H, W)`` float in [0, 1] -> ``(B, H, W, 3)`` uint8 on the host (rounded)."""
+    """``(B, 3, H, W)`` float in [0, 1] -> ``(B, H, W, 3)`` uint8 on the host (rounded, saturated)."""
+    if y.device.type == "cpu" and y.dtype == torch.float32:
+        # OpenCV scales, rounds and saturates in one pass (a channels-last tensor needs no copy)
+        hwc = y.detach().permute(0, 2, 3, 1).contiguous().numpy()
+        out = np.empty(hwc.shape, np.uint8)
+        for i in range(hwc.shape[0]):
+            cv2.multiply(hwc[i], _SCALE_255, dst=out[i], dtype=cv2.CV_8U)
+        return out
     return y.float().mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().cpu().numpy()
+
+
+_SCALE_255 = (255.0, 255.0, 255.0, 0.0)
 
 
 def _check_frames(batch: np.ndarray) -> np.ndarray:
