@@ -63,12 +63,20 @@ class RuntimeCfg:
 
 @dataclass(frozen=True)
 class TemporalCfg:
-    smoothing: float = 0.0            # EMA factor for content statistics (0 = per-frame statistics)
+    smoothing: float = 0.9            # EMA factor for content statistics (0 = per-frame statistics)
     scene_cut: float = 0.25           # mean abs frame difference (0..1) that resets the smoothing
+    pixel_smoothing: float = 0.9      # EMA factor for output pixels whose input window stood still (0 = off)
+    still: float = 4.0                # input change (levels) up to which a pixel counts as still
+    moving: float = 16.0              # input change (levels) from which a pixel counts as moving
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.smoothing < 1.0:
             raise ConfigError(f"temporal.smoothing must be in [0, 1), got {self.smoothing}")
+        if not 0.0 <= self.pixel_smoothing < 1.0:
+            raise ConfigError(f"temporal.pixel_smoothing must be in [0, 1), got {self.pixel_smoothing}")
+        if not 0.0 <= self.still < self.moving <= 255.0:
+            raise ConfigError(f"temporal.still and temporal.moving need 0 <= still < moving <= 255, "
+                              f"got {self.still} and {self.moving}")
         if not 0.0 < self.scene_cut <= 1.0:
             raise ConfigError(f"temporal.scene_cut must be in (0, 1], got {self.scene_cut}")
 
@@ -176,7 +184,10 @@ class TrainConfig:
 
 # --------------------------------------------------------------------------- loading
 def load_pipeline(path: str | Path | None = None, overrides: list[str] | dict | None = None) -> PipelineConfig:
-    """Read a pipeline YAML (default: pipelines/default.yaml if present) into a :class:`PipelineConfig`."""
+    """Read a pipeline YAML into a :class:`PipelineConfig`, then apply ``overrides``.
+
+    With no ``path`` the dataclass defaults are used; ``pipelines/default.yaml`` spells out exactly
+    those values (a test keeps the two equal), so the package works without the YAML files."""
     data = _read_yaml(path) if path is not None else {}
     return build(PipelineConfig, _apply_overrides(data, overrides))
 

@@ -26,7 +26,7 @@ import numpy as np
 from rest_video.engine import Stylizer
 from rest_video.evaluate import ssim_gray
 from rest_video.models.rest import StyleStats
-from rest_video.temporal import StatsSmoother
+from rest_video.temporal import PixelStabilizer, StatsSmoother
 
 
 STILL = 2  # input pixels whose channels all changed by at most this many levels count as still
@@ -41,13 +41,14 @@ class FlickerResult:
     ssim: float           # mean grayscale SSIM of output to input
     still: float = 0.0    # mean |out_t - out_{t-1}| (levels) on pixels whose input stood still
     cuts: int = 0         # scene cuts the smoother detected
+    pixel_smoothing: float = 0.0
 
     def row(self, base: "FlickerResult | None" = None) -> str:
         """A markdown table row; with ``base``, also the change against it."""
         change = " | | " if base is None or base is self else (
             f"{100 * (self.flicker / base.flicker - 1):+.1f}% | {100 * (self.still / base.still - 1):+.1f}% "
             f"| {self.ssim - base.ssim:+.4f}")
-        return (f"| {self.path} | {self.smoothing:g} | {self.frames} | {self.flicker:.3f} | {self.still:.3f} "
+        return (f"| {self.path} | {self.smoothing:g} | {self.pixel_smoothing:g} | {self.frames} | {self.flicker:.3f} | {self.still:.3f} "
                 f"| {self.ssim:.4f} | {change} |")
 
 
@@ -74,32 +75,36 @@ def still_change(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], st
 
 def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndarray], smoothing: float,
                  scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                 lut_kwargs: dict | None = None) -> tuple[list[np.ndarray], int]:
+                 lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0) -> tuple[list[np.ndarray], int]:
     """Stylize frames in order as file mode (``full``) or live's fast path (``lut``) would; returns outputs, cuts."""
+    stab = PixelStabilizer(pixel_smoothing, scene_cut=scene_cut) if pixel_smoothing > 0 else None
     outs = []
     if path == "lut":
         from rest_video.live.fastpath import LutPath
 
         proc = LutPath(stylizer, style, strength, smoothing=smoothing, scene_cut=scene_cut, background=False,
-                       **(lut_kwargs or {}))
+                       stabilizer=stab, **(lut_kwargs or {}))
         outs = [proc(f) for f in frames]
         return outs, proc.cuts
     smoother = StatsSmoother(smoothing, scene_cut) if smoothing > 0 else None
     for f in frames:
         if smoother is not None:
             smoother.observe(f)
-        outs.append(stylizer.stylize(f, style, strength, smoother))
+        out = stylizer.stylize(f, style, strength, smoother)
+        outs.append(stab(f, out) if stab is not None else out)
     return outs, (smoother.cuts if smoother else 0)
 
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
                     scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                    lut_kwargs: dict | None = None) -> FlickerResult:
-    """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``."""
-    outs, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs)
+                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0) -> FlickerResult:
+    """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``
+    (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.temporal.PixelStabilizer`)."""
+    outs, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs,
+                              pixel_smoothing)
     ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim,
-                         still_change(frames, outs), cuts)
+                         still_change(frames, outs), cuts, pixel_smoothing)
 
 
 def read_clip(path: str | Path, frames: int, side: int | None = None, start: int = 0) -> list[np.ndarray]:
@@ -121,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m rest_video.flicker", description=__doc__.split("\n\n")[0])
     p.add_argument("--video", required=True)
     p.add_argument("--style", required=True)
-    p.add_argument("--smoothing", type=float, nargs="+", default=[0.0, 0.9], metavar="F")
+    p.add_argument("--smoothing", type=float, nargs="+", default=[0.0, 0.9], metavar="F",
+                   help="EMA factors for content statistics (temporal.smoothing)")
+    p.add_argument("--pixel-smoothing", type=float, nargs="+", default=[0.0], metavar="F",
+                   help="EMA factors for still output pixels (temporal.pixel_smoothing); every pair is measured")
     p.add_argument("--frames", type=int, default=100)
     p.add_argument("--start", type=int, default=0, help="first frame")
     p.add_argument("--side", type=int, default=384, help="shrink frames so the long side is at most this (0: no)")
@@ -138,16 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     h, w = frames[0].shape[:2]
     print(f"{Path(args.video).name}: frames {args.start}..{args.start + len(frames) - 1} at {w}x{h}, "
           f"style {Path(args.style).name}", file=sys.stderr)
-    print("| path | smoothing | frames | flicker | still-pixel change | SSIM to input | flicker change "
-          "| still change | SSIM change |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| path | smoothing | pixel smoothing | frames | flicker | still-pixel change | SSIM to input | flicker change "
+          "| still change | SSIM change |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for path in args.path:
         base = None
         for a in args.smoothing:
-            r = measure_flicker(stylizer, style, frames, a, cfg.temporal.scene_cut, args.strength, path,
-                                {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every,
-                                 "fit_side": cfg.live.fit_side})
-            base = base or r
-            print(r.row(base), flush=True)
+            for px in args.pixel_smoothing:
+                r = measure_flicker(stylizer, style, frames, a, cfg.temporal.scene_cut, args.strength, path,
+                                    {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every,
+                                     "fit_side": cfg.live.fit_side}, px)
+                base = base or r
+                print(r.row(base), flush=True)
     return 0
 
 

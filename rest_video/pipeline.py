@@ -27,7 +27,7 @@ from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.video import Frame, VideoReader, VideoWriter
 from rest_video.models.rest import StyleStats
 from rest_video.runner import make_runner
-from rest_video.temporal import StatsSmoother
+from rest_video.temporal import PixelStabilizer, StatsSmoother, make_stabilizer
 
 _END = object()
 
@@ -119,7 +119,7 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats, cfg:
         info = reader.info
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
-        stages = _Stages(reader, tmp, cfg, max_frames, runner, smoother, bar)
+        stages = _Stages(reader, tmp, cfg, max_frames, runner, smoother, bar, make_stabilizer(cfg.temporal))
         try:
             n = stages.run_overlapped() if overlap else stages.run_sequential()
         finally:
@@ -134,9 +134,9 @@ class _Stages:
     """The three stages; overlapped (threads + bounded queues) or one after another."""
 
     def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, max_frames: int | None,
-                 runner, smoother: StatsSmoother | None, bar) -> None:
+                 runner, smoother: StatsSmoother | None, bar, stabilizer: PixelStabilizer | None = None) -> None:
         self.reader, self.tmp, self.cfg, self.max_frames = reader, tmp, cfg, max_frames
-        self.runner, self.smoother, self.bar = runner, smoother, bar
+        self.runner, self.smoother, self.bar, self.stabilizer = runner, smoother, bar, stabilizer
         self.writer: VideoWriter | None = None
         self.audio: "queue.SimpleQueue" = queue.SimpleQueue()
         self.written = 0
@@ -147,7 +147,13 @@ class _Stages:
         if self.smoother is not None:
             self.smoother.observe(fr.rgb)
         self.decoded += 1
-        return self.runner.submit(fr.rgb, fr)
+        return self._finished(self.runner.submit(fr.rgb, fr))
+
+    # the runner's finished (out, frame) pairs, in order, after the pixel stabilizer
+    def _finished(self, pairs: list) -> list:
+        if self.stabilizer is None:
+            return pairs
+        return [(self.stabilizer(meta.rgb, out), meta) for out, meta in pairs]
 
     def _encode(self, out, fr: Frame) -> None:
         if self.writer is None:
@@ -182,7 +188,7 @@ class _Stages:
             for fr in self.reader.frames(on_audio=self.audio.put, max_frames=self.max_frames):
                 for out, meta in self._stylize(fr):
                     self._encode(out, meta)
-            for out, meta in self.runner.flush():
+            for out, meta in self._finished(self.runner.flush()):
                 self._encode(out, meta)
         except BaseException:
             self._abort()
@@ -247,7 +253,7 @@ class _Stages:
                     if not put(out_q, item):
                         break
             if not stop.is_set():
-                for item in self.runner.flush():
+                for item in self._finished(self.runner.flush()):
                     put(out_q, item)
                 put(out_q, _END)
             threads[1].join()

@@ -57,3 +57,83 @@ class StatsSmoother:
             new[l] = (a * pm + (1 - a) * m, a * ps + (1 - a) * s)
         self._state = {l: (m.detach(), s.detach()) for l, (m, s) in new.items()}
         return new
+
+
+class PixelStabilizer:
+    """Temporal filter of the stylized output where the input stood still.
+
+    REST's output at a pixel depends only on the input in a small window around it (11x11 for
+    5 layers of 3x3 convolutions) and on the global statistics. Where that window did not change
+    in the input, any change of the output is flicker: noise the network amplified, or the look
+    "breathing". There the output is an exponential moving average over frames; where the input
+    moved, the new output passes straight through (a soft ramp between the two):
+
+        motion = max over the window and channels of |in_t - in_{t-1}|   (levels)
+        w      = clip((motion - still) / (moving - still), 0, 1)         (1 = moving)
+        out_t  = a * out_{t-1} + (1 - a) * y_t,   a = smoothing * (1 - w)
+
+    The running output is kept in float32, so slow changes are followed without a dead band. The
+    caller owns one per stream and calls it with each input frame and its stylized output, in order.
+
+    Args:
+        smoothing: weight of the past on still pixels (0 = off).
+        still: input change (levels) at or below which a pixel counts as still (codec noise).
+        moving: input change (levels) from which a pixel counts as moving.
+        radius: half size of the window (pixels); default, the 5-layer network's receptive field.
+        scene_cut: as :class:`StatsSmoother`: a mean change (0..1) above which the filter restarts.
+    """
+
+    def __init__(self, smoothing: float = 0.9, still: float = 4.0, moving: float = 16.0, radius: int = 5,
+                 scene_cut: float = 0.25) -> None:
+        if not 0.0 <= smoothing < 1.0:
+            raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
+        if not 0 <= still < moving:
+            raise ValueError(f"need 0 <= still < moving, got {still}, {moving}")
+        self.smoothing = float(smoothing)
+        self.still, self.moving = float(still), float(moving)
+        self.scene_cut = float(scene_cut)
+        self._kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8) if radius > 0 else None
+        w = np.clip((np.arange(256, dtype=np.float64) - self.still) / (self.moving - self.still), 0.0, 1.0)
+        self._past_lut = (self.smoothing * (1.0 - w)).astype(np.float32).reshape(1, 256)
+        self._now_lut = (1.0 - self._past_lut).astype(np.float32)
+        self._prev_in: np.ndarray | None = None
+        self._acc: np.ndarray | None = None
+        self.cuts = 0
+
+    def reset(self) -> None:
+        self._prev_in = self._acc = None
+
+    def __call__(self, inp: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``inp`` and ``out``: ``(H, W, 3)`` uint8 of the same frame; returns the filtered output."""
+        import cv2
+
+        if self.smoothing <= 0:
+            return out
+        prev, acc = self._prev_in, self._acc
+        self._prev_in = inp.copy()
+        if prev is None or prev.shape != inp.shape or acc is None or acc.shape != out.shape:
+            self._acc = out.astype(np.float32)
+            return out
+        diff = cv2.absdiff(inp, prev)
+        if sum(cv2.mean(diff)[:3]) / 3.0 / 255.0 > self.scene_cut:
+            self.cuts += 1
+            self._acc = out.astype(np.float32)
+            return out
+        b, g, r = cv2.split(diff)
+        motion = cv2.max(cv2.max(b, g), r)
+        if self._kernel is not None:
+            motion = cv2.dilate(motion, self._kernel)
+        past = cv2.LUT(motion, self._past_lut)               # float32 weight of the past per pixel
+        now = cv2.LUT(motion, self._now_lut)
+        new = cv2.blendLinear(acc, out.astype(np.float32), past, now)
+        self._acc = new
+        res = np.empty_like(out)
+        cv2.multiply(new, (1.0, 1.0, 1.0, 0.0), dst=res, dtype=cv2.CV_8U)   # round and saturate
+        return res
+
+
+def make_stabilizer(temporal) -> PixelStabilizer | None:
+    """The :class:`PixelStabilizer` a ``TemporalCfg`` asks for, or None when ``pixel_smoothing`` is 0."""
+    if temporal.pixel_smoothing <= 0:
+        return None
+    return PixelStabilizer(temporal.pixel_smoothing, temporal.still, temporal.moving, scene_cut=temporal.scene_cut)

@@ -40,6 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="full network, 3D-LUT fast path, or auto (measured at start; default)")
     p.add_argument("--strength", type=float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--smoothing", type=float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
+    p.add_argument("--pixel-smoothing", type=float, metavar="F",
+                   help="temporal smoothing of output pixels where the input stood still (0 = off)")
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML (live: section)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
@@ -78,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         "model.checkpoint": args.checkpoint,
         "style.strength": args.strength,
         "temporal.smoothing": args.smoothing,
+        "temporal.pixel_smoothing": args.pixel_smoothing,
         "runtime.device": args.device,
         "live.path": args.path,
         "live.size": _parse_size(args.size),
@@ -107,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from contextlib import ExitStack
 
     from rest_video.engine import Stylizer
+    from rest_video.temporal import make_stabilizer
     from rest_video.live.camera import LatestFrame, open_source
     from rest_video.live.fastpath import FullPath, LutPath, choose_path, set_fit_threads
     from rest_video.live.preview import Controls, PreviewWindow
@@ -131,9 +135,11 @@ def run(args: argparse.Namespace) -> int:
         if choice.path == "lut":
             set_fit_threads(cfg.runtime.threads)
             processor = LutPath(stylizer, styles[0], strength, lut_size=live.lut_size, refit_every=live.refit_every,
-                                fit_side=live.fit_side, smoothing=smoothing, scene_cut=cut)
+                                fit_side=live.fit_side, smoothing=smoothing, scene_cut=cut,
+                                stabilizer=make_stabilizer(cfg.temporal))
         else:
-            processor = FullPath(stylizer, styles[0], strength, smoothing=smoothing, scene_cut=cut)
+            processor = FullPath(stylizer, styles[0], strength, smoothing=smoothing, scene_cut=cut,
+                                 stabilizer=make_stabilizer(cfg.temporal))
         stack.callback(processor.close)
         preview = None
         if not args.no_preview:

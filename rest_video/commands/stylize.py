@@ -21,6 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     p.add_argument("--method", choices=["adain", "wct"], help="stylization transform (default adain)")
     p.add_argument("--smoothing", type=float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
+    p.add_argument("--pixel-smoothing", type=float, metavar="F",
+                   help="temporal smoothing of output pixels where the input stood still (0 = off)")
     p.add_argument("--crf", type=int, help="encoder quality (lower = better, default 18)")
     p.add_argument("--preset", help="encoder preset (x264: ultrafast .. veryslow)")
     p.add_argument("--codec", help="video encoder (default libx264)")
@@ -42,6 +44,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
         "model.checkpoint": args.checkpoint,
         "model.method": args.method,
         "temporal.smoothing": args.smoothing,
+        "temporal.pixel_smoothing": args.pixel_smoothing,
         "output.crf": args.crf,
         "output.preset": args.preset,
         "output.codec": args.codec,

@@ -28,7 +28,7 @@ import torch
 from rest_video.engine import Stylizer
 from rest_video.models.rest import StyleStats
 from rest_video.ops.lut import LutApplier, fit_lut
-from rest_video.temporal import StatsSmoother
+from rest_video.temporal import PixelStabilizer, StatsSmoother
 
 
 def downscale(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -46,9 +46,10 @@ class FullPath:
     name = "full"
 
     def __init__(self, stylizer: Stylizer, style: StyleStats, strength: float | None = None,
-                 smoothing: float = 0.0, scene_cut: float = 0.25) -> None:
+                 smoothing: float = 0.0, scene_cut: float = 0.25, stabilizer: PixelStabilizer | None = None) -> None:
         self.stylizer, self.style, self.strength = stylizer, style, strength
         self.smoother = StatsSmoother(smoothing, scene_cut) if smoothing > 0 else None
+        self.stabilizer = stabilizer
 
     def set_style(self, style: StyleStats) -> None:
         self.style = style
@@ -59,7 +60,8 @@ class FullPath:
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         if self.smoother is not None:
             self.smoother.observe(rgb)
-        return self.stylizer.stylize(rgb, self.style, self.strength, self.smoother)
+        out = self.stylizer.stylize(rgb, self.style, self.strength, self.smoother)
+        return self.stabilizer(rgb, out) if self.stabilizer is not None else out
 
     def describe(self) -> str:
         return "full network"
@@ -95,8 +97,10 @@ class LutPath:
 
     def __init__(self, stylizer: Stylizer, style: StyleStats, strength: float | None = None, *,
                  lut_size: int = 33, refit_every: int = 15, fit_side: int = 256, smoothing: float = 0.0,
-                 scene_cut: float = 0.25, background: bool = True, fit_iterations: int = 0) -> None:
+                 scene_cut: float = 0.25, background: bool = True, fit_iterations: int = 0,
+                 stabilizer: PixelStabilizer | None = None) -> None:
         self.stylizer, self.style, self.strength = stylizer, style, strength
+        self.stabilizer = stabilizer
         self.lut_size, self.refit_every, self.fit_side = lut_size, refit_every, fit_side
         self.fit_iterations = fit_iterations
         per_fit = smoothing ** refit_every if smoothing > 0 else 0.0
@@ -153,7 +157,8 @@ class LutPath:
                 self._submit(req)
             else:
                 self._fit(req)
-        return self._applier(rgb)
+        out = self._applier(rgb)
+        return self.stabilizer(rgb, out) if self.stabilizer is not None else out
 
     def _request(self, rgb: np.ndarray, cut: bool) -> _FitRequest:
         self._since_fit = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -91,6 +92,7 @@ def save_weights(model: REST, path: str | Path, extra: dict | None = None) -> No
         meta[k] = str(v)
     tmp = path.with_name(path.name + ".part")
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
+    os.chmod(tmp, 0o644)  # package data: readable by everyone, like the rest of the package
     tmp.replace(path)
 
 

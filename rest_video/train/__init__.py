@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rest_video.config import load_train_config
 
-__all__ = ["train"]
+__all__ = ["export", "train"]
 
 
 def train(config: str | Path, overrides: list[str] | None = None, resume: bool = False,
@@ -20,3 +20,24 @@ def train(config: str | Path, overrides: list[str] | None = None, resume: bool =
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     return Trainer(cfg).fit(resume=resume, progress=progress)
+
+
+def export(config: str | Path, overrides: list[str] | None, out: str | Path) -> Path:
+    """Write the weights of the run's ``last.pt`` to ``out`` (safetensors, with steps and train time)."""
+    import torch
+
+    from rest_video.errors import WeightsError
+    from rest_video.models._registry import load_checkpoint, save_weights
+
+    cfg = load_train_config(config, overrides)
+    ckpt = Path(cfg.out_dir) / "last.pt"
+    if not ckpt.is_file():
+        raise WeightsError(f"no checkpoint to export: {ckpt} (train first)")
+    out = Path(out)
+    if out.suffix != ".safetensors":
+        raise WeightsError(f"--export needs a .safetensors file name, got {out}")
+    model = load_checkpoint(ckpt)
+    st = torch.load(ckpt, map_location="cpu", weights_only=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(model.eval(), out, extra={"steps": int(st["step"]), "train_seconds": round(float(st["elapsed"]))})
+    return out

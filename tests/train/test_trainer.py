@@ -73,3 +73,22 @@ def test_no_distillation_ablation_skips_the_heads(tmp_path, photos, teacher):
     tr = Trainer(_cfg(tmp_path, photos, **{"loss.distill": 0}), teacher=teacher)
     parts = tr.train_step()
     assert parts.distill == 0.0
+
+
+def test_export_writes_the_checkpoint_weights_mid_run(tmp_path, photos, teacher):
+    from safetensors import safe_open
+
+    from rest_video.errors import WeightsError
+    from rest_video.train import export
+
+    tr = Trainer(_cfg(tmp_path, photos, steps=2), teacher=teacher)
+    tr.fit(progress=False)
+    cfg_file = tmp_path / "t.yaml"
+    out = export(cfg_file, [f"out_dir={tmp_path / 'run'}"], tmp_path / "w.safetensors")
+    with safe_open(str(out), "pt") as f:
+        assert f.metadata()["steps"] == "2"
+    m = create_model("rest_16x5", checkpoint=out)
+    for (k, a), (_, b) in zip(tr.model.state_dict().items(), m.state_dict().items()):
+        torch.testing.assert_close(a, b, msg=k)
+    with pytest.raises(WeightsError, match="no checkpoint"):
+        export(cfg_file, [f"out_dir={tmp_path / 'none'}"], tmp_path / "x.safetensors")

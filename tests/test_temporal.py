@@ -1,0 +1,66 @@
+"""Temporal filters: the pixel stabilizer holds still regions, lets motion through, restarts on cuts."""
+
+import numpy as np
+import pytest
+
+from rest_video.config import load_pipeline
+from rest_video.temporal import PixelStabilizer, make_stabilizer
+
+
+def _noisy(base: np.ndarray, rng, amp: int = 4) -> np.ndarray:
+    return np.clip(base.astype(int) + rng.integers(-amp, amp + 1, base.shape), 0, 255).astype(np.uint8)
+
+
+def test_still_input_output_noise_is_smoothed():
+    rng = np.random.default_rng(0)
+    inp = rng.integers(0, 256, (40, 50, 3), np.uint8)
+    outs = [_noisy(inp, rng) for _ in range(30)]
+    stab = PixelStabilizer(0.8)
+    held = [stab(inp, o) for o in outs]
+    change_raw = np.mean([np.abs(outs[t].astype(int) - outs[t - 1]).mean() for t in range(10, 30)])
+    change_held = np.mean([np.abs(held[t].astype(int) - held[t - 1]).mean() for t in range(10, 30)])
+    assert change_held < 0.5 * change_raw
+    # and the held output stays on the mean of the outputs, not on a stale first frame
+    assert np.abs(held[-1].astype(float) - inp).mean() < np.abs(outs[-1].astype(float) - inp).mean()
+
+
+def test_moving_pixels_pass_through_unchanged():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (32, 32, 3), np.uint8)
+    b = a.copy()
+    b[:, 16:] = 255 - b[:, 16:]                           # right half changes a lot
+    stab = PixelStabilizer(0.9, radius=2)
+    y0 = rng.integers(0, 256, a.shape, np.uint8)
+    y1 = rng.integers(0, 256, a.shape, np.uint8)
+    stab(a, y0)
+    out = stab(b, y1)
+    moving = np.abs(b.astype(int) - a).max(axis=2) >= 12
+    assert moving[:, 18:].all()
+    assert np.array_equal(out[:, 18:], y1[:, 18:])       # moving: the new output exactly
+    still = ~np.lib.stride_tricks.sliding_window_view(np.pad(moving, 2), (5, 5)).any(axis=(2, 3))
+    expect = np.rint(0.9 * y0.astype(np.float32) + 0.1 * y1.astype(np.float32))
+    assert still[:, :14].all()
+    assert np.abs(out[:, :14].astype(int) - expect[:, :14]).max() <= 1
+
+
+def test_scene_cut_restarts_and_zero_is_off():
+    rng = np.random.default_rng(2)
+    a = np.full((20, 20, 3), 10, np.uint8)
+    b = np.full((20, 20, 3), 240, np.uint8)
+    stab = PixelStabilizer(0.9)
+    stab(a, rng.integers(0, 256, a.shape, np.uint8))
+    y = rng.integers(0, 256, a.shape, np.uint8)
+    assert np.array_equal(stab(b, y), y) and stab.cuts == 1
+    off = PixelStabilizer(0.0)
+    assert off(a, y) is y
+    assert make_stabilizer(load_pipeline(None).temporal) is None or load_pipeline(None).temporal.pixel_smoothing > 0
+    assert isinstance(make_stabilizer(load_pipeline(None, {"temporal.pixel_smoothing": 0.5}).temporal), PixelStabilizer)
+
+
+def test_bad_thresholds_are_config_errors():
+    from rest_video.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="temporal.pixel_smoothing"):
+        load_pipeline(None, {"temporal.pixel_smoothing": 1.0})
+    with pytest.raises(ConfigError, match="still"):
+        load_pipeline(None, {"temporal.still": 20, "temporal.moving": 10})
