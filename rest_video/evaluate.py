@@ -44,6 +44,7 @@ import torch
 from torch import Tensor
 
 from rest_video.errors import ConfigError, MediaError, ShapeError, WeightsError
+from rest_video.io.atomic import check_writable
 from rest_video.io.image import read_image
 from rest_video.models import REST, create_model, load_checkpoint
 from rest_video.train.teacher import VGGTeacher, load_teacher
@@ -471,17 +472,6 @@ def render_section(rows: Sequence[EvalRow], command: str, pairs_file: str | Path
     return "\n".join(lines)
 
 
-def _check_out(p: Path) -> None:
-    """Raise :class:`MediaError` unless the Markdown file ``p`` can be written."""
-    if p.is_dir():
-        raise MediaError(f"output is a folder: {p}")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise MediaError(f"output folder does not exist: {parent}")
-    if not os.access(parent, os.W_OK):
-        raise MediaError(f"output folder is not writable: {parent}")
-
-
 def _markers(section: str) -> tuple[str, str]:
     return f"<!-- eval:{section}:start -->", f"<!-- eval:{section}:end -->"
 
@@ -499,7 +489,7 @@ def write_section(path: str | Path, body: str, section: str = SECTION,
     p = Path(path)
     start, end = _markers(section)
     block = f"{start}\n{body.strip()}\n{end}"
-    _check_out(p)
+    check_writable(p, overwrite=True)
     try:
         text = p.read_text(encoding="utf-8") if p.exists() else None
     except (OSError, UnicodeDecodeError) as e:
@@ -541,7 +531,7 @@ def run_eval(pairs_file: str | Path, *, checkpoint: str | Path | None = None,
         raise ConfigError(f"--max-side must be >= 16, got {max_side}")
     pairs = read_pairs(pairs_file, limit)
     if out is not None:
-        _check_out(Path(out))
+        check_writable(out, overwrite=True)
     machine = machine_description()  # load average before our own work starts
     methods = default_methods(checkpoint, ablations, optimized)
     teacher = load_teacher(teacher_kind, teacher_path)
