@@ -147,15 +147,13 @@ class _Stages:
         if self.smoother is not None:
             self.smoother.observe(fr.rgb)
         self.decoded += 1
-        return self._finished(self.runner.submit(fr.rgb, fr))
+        return self.runner.submit(fr.rgb, fr)
 
-    # the runner's finished (out, frame) pairs, in order, after the pixel stabilizer
-    def _finished(self, pairs: list) -> list:
-        if self.stabilizer is None:
-            return pairs
-        return [(self.stabilizer(meta.rgb, out), meta) for out, meta in pairs]
-
+    # frames arrive here in order (in the encode thread when overlapped): the place for the
+    # order-dependent pixel stabilizer, off the inference thread
     def _encode(self, out, fr: Frame) -> None:
+        if self.stabilizer is not None:
+            out = self.stabilizer(fr.rgb, out)
         if self.writer is None:
             info = self.reader.info
             if fr.rotation:
@@ -188,7 +186,7 @@ class _Stages:
             for fr in self.reader.frames(on_audio=self.audio.put, max_frames=self.max_frames):
                 for out, meta in self._stylize(fr):
                     self._encode(out, meta)
-            for out, meta in self._finished(self.runner.flush()):
+            for out, meta in self.runner.flush():
                 self._encode(out, meta)
         except BaseException:
             self._abort()
@@ -253,7 +251,7 @@ class _Stages:
                     if not put(out_q, item):
                         break
             if not stop.is_set():
-                for item in self._finished(self.runner.flush()):
+                for item in self.runner.flush():
                     put(out_q, item)
                 put(out_q, _END)
             threads[1].join()
