@@ -42,6 +42,7 @@ class FlickerResult:
     still: float = 0.0    # mean |out_t - out_{t-1}| (levels) on pixels whose input stood still
     cuts: int = 0         # scene cuts the smoother detected
     pixel_smoothing: float = 0.0
+    floor: float = 0.0    # flicker left if the output were held perfectly where the input stood still
 
     def row(self, base: "FlickerResult | None" = None) -> str:
         """A markdown table row; with ``base``, also the change against it."""
@@ -71,6 +72,25 @@ def still_change(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], st
         total += float(cv2.absdiff(outputs[t], outputs[t - 1]).sum(axis=-1)[mask].sum()) / 3
         count += float(mask.sum())
     return total / count if count else 0.0
+
+
+def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], still: float = 4.0,
+                 radius: int = 5) -> float:
+    """The flicker ratio left if the output stood perfectly still wherever the input did.
+
+    Only output change on pixels whose ``(2 radius + 1)^2`` input window moved (some channel
+    changed by more than ``still`` levels) is counted: the part of the flicker that is the picture's
+    own motion, which no temporal filter should remove. ``1 - floor / flicker`` is the most any
+    motion-preserving filter can take off.
+    """
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    d_in = d_out = 0.0
+    for t in range(1, len(inputs)):
+        diff = cv2.absdiff(inputs[t], inputs[t - 1])
+        d_in += float(diff.mean())
+        moved = cv2.dilate(diff.max(axis=2), kernel) > still
+        d_out += float(cv2.absdiff(outputs[t], outputs[t - 1])[moved].sum()) / outputs[t].size
+    return d_out / d_in if d_in > 0 else float("inf")
 
 
 def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndarray], smoothing: float,
@@ -104,7 +124,7 @@ def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.n
                               pixel_smoothing)
     ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim,
-                         still_change(frames, outs), cuts, pixel_smoothing)
+                         still_change(frames, outs), cuts, pixel_smoothing, motion_floor(frames, outs))
 
 
 def read_clip(path: str | Path, frames: int, side: int | None = None, start: int = 0) -> list[np.ndarray]:
@@ -148,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
           f"style {Path(args.style).name}", file=sys.stderr)
     print("| path | smoothing | pixel smoothing | frames | flicker | still-pixel change | SSIM to input | flicker change "
           "| still change | SSIM change |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    floors: list[str] = []
     for path in args.path:
         base = None
         for a in args.smoothing:
@@ -155,8 +176,14 @@ def main(argv: list[str] | None = None) -> int:
                 r = measure_flicker(stylizer, style, frames, a, cfg.temporal.scene_cut, args.strength, path,
                                     {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every,
                                      "fit_side": cfg.live.fit_side}, px)
-                base = base or r
+                if base is None:
+                    base = r
+                    floors.append(f"{path}: motion floor {r.floor:.3f} (flicker if every output pixel stood "
+                                  f"still where its input window did: at most {100 * (1 - r.floor / r.flicker):.1f}% "
+                                  "can be removed without freezing motion)")
                 print(r.row(base), flush=True)
+    for line in floors:
+        print(f"\n{line}")
     return 0
 
 

@@ -50,3 +50,24 @@ def test_smoothing_reduces_breathing():
     assert smooth.flicker < 0.7 * raw.flicker and smooth.still < 0.5 * raw.still
     assert 0 < smooth.ssim <= 1 and raw.frames == 12
     assert "| full | 0.9 | 0 | 12 |" in smooth.row(raw)
+
+
+def test_motion_floor_counts_only_output_change_where_the_input_moved():
+    from rest_video.flicker import flicker_ratio, motion_floor
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 256, (40, 40, 3), np.uint8)
+    inputs, outputs = [], []
+    for t in range(6):
+        f = base.copy()
+        f[:, :10] = 255 - f[:, :10] if t % 2 else f[:, :10]   # the left strip moves
+        inputs.append(f)
+        o = f.copy()
+        o[:, 30:] = rng.integers(0, 256, (40, 10, 3), np.uint8)  # the output flickers on the right
+        outputs.append(o)
+    floor = motion_floor(inputs, outputs, radius=2)
+    assert 0 < floor < flicker_ratio(inputs, outputs)
+    held = [o.copy() for o in outputs]
+    for o in held:
+        o[:, 30:] = outputs[0][:, 30:]                          # a perfect filter: right side held
+    assert flicker_ratio(inputs, held) == pytest.approx(floor)
