@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
-import shutil
 import json
+import shutil
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,8 +138,14 @@ class Trainer:
             from tqdm import tqdm
 
             bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step", dynamic_ncols=True)
+        stop = _StopRequest()
         try:
             while self.step < cfg.steps:
+                if stop.requested:
+                    self.save()
+                    print(f"stopped at step {self.step} ({stop.requested}); checkpoint {self.ckpt_path} saved, "
+                          "--resume continues", file=sys.stderr)
+                    raise KeyboardInterrupt
                 t0 = time.perf_counter()
                 parts = self.train_step()
                 self.elapsed += time.perf_counter() - t0
@@ -159,6 +167,7 @@ class Trainer:
                     self.save()
                     shutil.copyfile(self.ckpt_path, self.out_dir / f"step_{self.step:06d}.pt")
         finally:
+            stop.restore()
             logf.close()
             if bar is not None:
                 bar.close()
@@ -166,6 +175,28 @@ class Trainer:
         final = self.out_dir / "final.safetensors"
         save_weights(self.model.eval(), final, extra={"steps": self.step, "train_seconds": round(self.elapsed)})
         return final
+
+
+class _StopRequest:
+    """SIGTERM / a first Ctrl-C ask the loop to stop after the current step and save a checkpoint
+    (so ``kill`` or Ctrl-C never loses more than one step); a second Ctrl-C interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = ""
+        self._old: dict[int, object] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._old[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+
+    def restore(self) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
 
 
 def _truncate_log(path: Path, step: int) -> None:

@@ -92,3 +92,23 @@ def test_export_writes_the_checkpoint_weights_mid_run(tmp_path, photos, teacher)
         torch.testing.assert_close(a, b, msg=k)
     with pytest.raises(WeightsError, match="no checkpoint"):
         export(cfg_file, [f"out_dir={tmp_path / 'none'}"], tmp_path / "x.safetensors")
+
+
+def test_sigterm_stops_after_the_step_with_a_checkpoint(tmp_path, photos, teacher):
+    import os
+    import signal
+
+    tr = Trainer(_cfg(tmp_path, photos, steps=50, checkpoint_every=100), teacher=teacher)
+    real_step = tr.train_step
+
+    def step_then_kill():
+        parts = real_step()
+        if tr.step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return parts
+
+    tr.train_step = step_then_kill
+    with pytest.raises(KeyboardInterrupt):
+        tr.fit(progress=False)
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 2
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers given back
