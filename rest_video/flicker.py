@@ -74,21 +74,21 @@ def still_change(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], st
     return total / count if count else 0.0
 
 
-def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], still: float = 4.0,
+def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], moving: float = 16.0,
                  radius: int = 5) -> float:
-    """The flicker ratio left if the output stood perfectly still wherever the input did.
+    """The flicker ratio that comes from clear motion alone.
 
-    Only output change on pixels whose ``(2 radius + 1)^2`` input window moved (some channel
-    changed by more than ``still`` levels) is counted: the part of the flicker that is the picture's
-    own motion, which no temporal filter should remove. ``1 - floor / flicker`` is the most any
-    motion-preserving filter can take off.
+    Only output change on pixels whose ``(2 radius + 1)^2`` input window clearly moved (some
+    channel changed by more than ``moving`` levels, ``temporal.moving``) is counted: the picture's
+    own motion, which the pixel stabilizer passes through untouched and no temporal filter should
+    remove. ``1 - floor / flicker`` bounds what a filter that keeps such motion can take off.
     """
     kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
     d_in = d_out = 0.0
     for t in range(1, len(inputs)):
         diff = cv2.absdiff(inputs[t], inputs[t - 1])
         d_in += float(diff.mean())
-        moved = cv2.dilate(diff.max(axis=2), kernel) > still
+        moved = cv2.dilate(diff.max(axis=2), kernel) > moving
         d_out += float(cv2.absdiff(outputs[t], outputs[t - 1])[moved].sum()) / outputs[t].size
     return d_out / d_in if d_in > 0 else float("inf")
 
@@ -117,14 +117,14 @@ def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndar
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
                     scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0) -> FlickerResult:
+                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0) -> FlickerResult:
     """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``
     (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.temporal.PixelStabilizer`)."""
     outs, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs,
                               pixel_smoothing)
     ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim,
-                         still_change(frames, outs), cuts, pixel_smoothing, motion_floor(frames, outs))
+                         still_change(frames, outs), cuts, pixel_smoothing, motion_floor(frames, outs, moving))
 
 
 def read_clip(path: str | Path, frames: int, side: int | None = None, start: int = 0) -> list[np.ndarray]:
@@ -178,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
                                      "fit_side": cfg.live.fit_side}, px)
                 if base is None:
                     base = r
-                    floors.append(f"{path}: motion floor {r.floor:.3f} (flicker if every output pixel stood "
-                                  f"still where its input window did: at most {100 * (1 - r.floor / r.flicker):.1f}% "
-                                  "can be removed without freezing motion)")
+                    floors.append(f"{path}: motion floor {r.floor:.3f}: the flicker from pixels whose input "
+                                  f"window changed by > {cfg.temporal.moving:g} levels (clear motion) alone; a filter "
+                                  f"that keeps that motion removes at most {100 * (1 - r.floor / r.flicker):.1f}%")
                 print(r.row(base), flush=True)
     for line in floors:
         print(f"\n{line}")

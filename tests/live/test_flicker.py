@@ -65,7 +65,7 @@ def test_motion_floor_counts_only_output_change_where_the_input_moved():
         o = f.copy()
         o[:, 30:] = rng.integers(0, 256, (40, 10, 3), np.uint8)  # the output flickers on the right
         outputs.append(o)
-    floor = motion_floor(inputs, outputs, radius=2)
+    floor = motion_floor(inputs, outputs, moving=4, radius=2)
     assert 0 < floor < flicker_ratio(inputs, outputs)
     held = [o.copy() for o in outputs]
     for o in held:
