@@ -95,9 +95,10 @@ def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], mo
 
 def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndarray], smoothing: float,
                  scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                 lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0) -> tuple[list[np.ndarray], int]:
+                 lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0,
+                 still: float = 4.0, moving: float = 16.0) -> tuple[list[np.ndarray], int]:
     """Stylize frames in order as file mode (``full``) or live's fast path (``lut``) would; returns outputs, cuts."""
-    stab = PixelStabilizer(pixel_smoothing, scene_cut=scene_cut) if pixel_smoothing > 0 else None
+    stab = PixelStabilizer(pixel_smoothing, still, moving, scene_cut=scene_cut) if pixel_smoothing > 0 else None
     outs = []
     if path == "lut":
         from rest_video.live.fastpath import LutPath
@@ -117,11 +118,12 @@ def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndar
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
                     scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0) -> FlickerResult:
+                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0,
+                    still: float = 4.0) -> FlickerResult:
     """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``
     (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.temporal.PixelStabilizer`)."""
     outs, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs,
-                              pixel_smoothing)
+                              pixel_smoothing, still, moving)
     ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim,
                          still_change(frames, outs), cuts, pixel_smoothing, motion_floor(frames, outs, moving))
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="file mode's full network and/or live's LUT fast path")
     p.add_argument("--strength", type=float)
     p.add_argument("--checkpoint")
-    p.add_argument("--pipeline")
+    p.add_argument("--pipeline", help="pipeline YAML (temporal.still / temporal.moving / temporal.scene_cut, live.*)")
     args = p.parse_args(argv)
     cfg = load_pipeline(args.pipeline, {"model.checkpoint": args.checkpoint} if args.checkpoint else None)
     stylizer = Stylizer(cfg)
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             for px in args.pixel_smoothing:
                 r = measure_flicker(stylizer, style, frames, a, cfg.temporal.scene_cut, args.strength, path,
                                     {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every,
-                                     "fit_side": cfg.live.fit_side}, px)
+                                     "fit_side": cfg.live.fit_side}, px, cfg.temporal.moving, cfg.temporal.still)
                 if base is None:
                     base = r
                     floors.append(f"{path}: motion floor {r.floor:.3f}: the flicker from pixels whose input "
