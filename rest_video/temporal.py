@@ -12,6 +12,27 @@ import numpy as np
 from torch import Tensor
 
 
+class SceneCutDetector:
+    """Tells a scene cut from the mean absolute difference of consecutive frames (0..1) on a small
+    grey thumbnail (about 32 px on the short side): above ``threshold`` is a cut. One per stream,
+    shared by every temporal filter so they all restart on the same frames."""
+
+    def __init__(self, threshold: float = 0.25) -> None:
+        self.threshold = float(threshold)
+        self._thumb: np.ndarray | None = None
+        self.cuts = 0
+
+    def __call__(self, frame: np.ndarray) -> bool:
+        """Look at the next input frame ``(H, W, 3)`` uint8; True when it starts a new scene."""
+        step = max(1, min(frame.shape[0], frame.shape[1]) // 32)
+        thumb = frame[::step, ::step].mean(axis=2, dtype=np.float32) / 255.0
+        cut = (self._thumb is not None and self._thumb.shape == thumb.shape
+               and float(np.abs(thumb - self._thumb).mean()) > self.threshold)
+        self._thumb = thumb
+        self.cuts += int(cut)
+        return cut
+
+
 class StatsSmoother:
     """Exponential moving average of per-layer content ``(mean, std)``.
 
@@ -25,23 +46,20 @@ class StatsSmoother:
         self.smoothing = float(smoothing)
         self.scene_cut = float(scene_cut)
         self._state: dict[int, tuple[Tensor, Tensor]] | None = None
-        self._thumb: np.ndarray | None = None
-        self.cuts = 0
+        self._cut = SceneCutDetector(scene_cut)
+
+    @property
+    def cuts(self) -> int:
+        return self._cut.cuts
 
     def reset(self) -> None:
         self._state = None
 
     def observe(self, frame: np.ndarray) -> bool:
         """Look at the next input frame ``(H, W, 3)`` uint8; returns True (and resets) on a scene cut."""
-        step = max(1, min(frame.shape[0], frame.shape[1]) // 32)
-        thumb = frame[::step, ::step].mean(axis=2, dtype=np.float32) / 255.0
-        cut = False
-        if self._thumb is not None and self._thumb.shape == thumb.shape:
-            if float(np.abs(thumb - self._thumb).mean()) > self.scene_cut:
-                cut = True
-                self.cuts += 1
-                self.reset()
-        self._thumb = thumb
+        cut = self._cut(frame)
+        if cut:
+            self.reset()
         return cut
 
     def __call__(self, stats: dict[int, tuple[Tensor, Tensor]]) -> dict[int, tuple[Tensor, Tensor]]:
@@ -80,7 +98,7 @@ class PixelStabilizer:
         still: input change (levels) at or below which a pixel counts as still (codec noise).
         moving: input change (levels) from which a pixel counts as moving.
         radius: half size of the window (pixels); default, the 5-layer network's receptive field.
-        scene_cut: as :class:`StatsSmoother`: a mean change (0..1) above which the filter restarts.
+        scene_cut: threshold of the :class:`SceneCutDetector` that restarts the filter.
     """
 
     def __init__(self, smoothing: float = 0.9, still: float = 4.0, moving: float = 16.0, radius: int = 5,
@@ -91,14 +109,17 @@ class PixelStabilizer:
             raise ValueError(f"need 0 <= still < moving, got {still}, {moving}")
         self.smoothing = float(smoothing)
         self.still, self.moving = float(still), float(moving)
-        self.scene_cut = float(scene_cut)
+        self._cut = SceneCutDetector(scene_cut)
         self._kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8) if radius > 0 else None
         w = np.clip((np.arange(256, dtype=np.float64) - self.still) / (self.moving - self.still), 0.0, 1.0)
         self._past_lut = (self.smoothing * (1.0 - w)).astype(np.float32).reshape(1, 256)
         self._now_lut = (1.0 - self._past_lut).astype(np.float32)
         self._prev_in: np.ndarray | None = None
         self._acc: np.ndarray | None = None
-        self.cuts = 0
+
+    @property
+    def cuts(self) -> int:
+        return self._cut.cuts
 
     def reset(self) -> None:
         self._prev_in = self._acc = None
@@ -111,14 +132,11 @@ class PixelStabilizer:
             return out
         prev, acc = self._prev_in, self._acc
         self._prev_in = inp.copy()
-        if prev is None or prev.shape != inp.shape or acc is None or acc.shape != out.shape:
+        cut = self._cut(inp)
+        if cut or prev is None or prev.shape != inp.shape or acc is None or acc.shape != out.shape:
             self._acc = out.astype(np.float32)
             return out
         diff = cv2.absdiff(inp, prev)
-        if sum(cv2.mean(diff)[:3]) / 3.0 / 255.0 > self.scene_cut:
-            self.cuts += 1
-            self._acc = out.astype(np.float32)
-            return out
         b, g, r = cv2.split(diff)
         motion = cv2.max(cv2.max(b, g), r)
         if self._kernel is not None:

@@ -28,7 +28,7 @@ import torch
 from rest_video.engine import Stylizer
 from rest_video.models.rest import StyleStats
 from rest_video.ops.lut import LutApplier, fit_lut
-from rest_video.temporal import PixelStabilizer, StatsSmoother
+from rest_video.temporal import PixelStabilizer, SceneCutDetector, StatsSmoother
 
 
 def downscale(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -105,7 +105,7 @@ class LutPath:
         self.fit_iterations = fit_iterations
         per_fit = smoothing ** refit_every if smoothing > 0 else 0.0
         self.smoother = StatsSmoother(per_fit, scene_cut) if per_fit > 1e-4 else None
-        self._cuts = StatsSmoother(0.0, scene_cut)   # used only for its scene-cut detector
+        self._cuts = SceneCutDetector(scene_cut)
         self.background = background
         self._applier: LutApplier | None = None
         self.table: np.ndarray | None = None
@@ -147,7 +147,7 @@ class LutPath:
         if self.error is not None:
             err, self.error = self.error, None
             raise err
-        cut = self._cuts.observe(rgb)
+        cut = self._cuts(rgb)
         self._since_fit += 1
         if self._applier is None:                      # first frame: fit before showing anything
             self._fit(self._request(rgb, cut=True))
