@@ -26,10 +26,11 @@ import numpy as np
 from rest_video.engine import Stylizer
 from rest_video.evaluate import ssim_gray
 from rest_video.models.rest import StyleStats
-from rest_video.temporal import PixelStabilizer, StatsSmoother
+from rest_video.temporal import PixelStabilizer, StatsSmoother, motion_map
 
 
 STILL = 2  # input pixels whose channels all changed by at most this many levels count as still
+LAG = 16   # a filtered output pixel this many levels away from the per-frame output counts as lagging
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,18 @@ class FlickerResult:
     cuts: int = 0         # scene cuts the smoother detected
     pixel_smoothing: float = 0.0
     floor: float = 0.0    # flicker left if the output were held perfectly where the input stood still
+    lag: float = 0.0      # share of pixels more than LAG levels from the per-frame output (trails)
 
     def row(self, base: "FlickerResult | None" = None) -> str:
         """A markdown table row; with ``base``, also the change against it."""
         change = " | | " if base is None or base is self else (
-            f"{100 * (self.flicker / base.flicker - 1):+.1f}% | {100 * (self.still / base.still - 1):+.1f}% "
-            f"| {self.ssim - base.ssim:+.4f}")
+            f"{_pct(self.flicker, base.flicker)} | {_pct(self.still, base.still)} | {self.ssim - base.ssim:+.4f}")
         return (f"| {self.path} | {self.smoothing:g} | {self.pixel_smoothing:g} | {self.frames} | {self.flicker:.3f} | {self.still:.3f} "
-                f"| {self.ssim:.4f} | {change} |")
+                f"| {self.ssim:.4f} | {100 * self.lag:.3f}% | {change} |")
+
+
+def _pct(value: float, base: float) -> str:
+    return f"{100 * (value / base - 1):+.1f}%" if base > 0 else "n/a"
 
 
 def flicker_ratio(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> float:
@@ -74,59 +79,73 @@ def still_change(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], st
     return total / count if count else 0.0
 
 
-def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], moving: float = 16.0,
-                 radius: int = 5) -> float:
+def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], moving: float = 32.0,
+                 radius: int = 5, blur: int = 2) -> float:
     """The flicker ratio that comes from clear motion alone.
 
-    Only output change on pixels whose ``(2 radius + 1)^2`` input window clearly moved (some
-    channel changed by more than ``moving`` levels, ``temporal.moving``) is counted: the picture's
-    own motion, which the pixel stabilizer passes through untouched and no temporal filter should
-    remove. ``1 - floor / flicker`` bounds what a filter that keeps such motion can take off.
+    Only output change on pixels whose input clearly moved (:func:`~rest_video.temporal.motion_map`
+    above ``moving`` levels, ``temporal.moving``) is counted: the picture's own motion, which the
+    pixel stabilizer passes through untouched and no temporal filter should remove.
+    ``1 - floor / flicker`` bounds what a filter that keeps such motion can take off.
     """
-    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
     d_in = d_out = 0.0
     for t in range(1, len(inputs)):
-        diff = cv2.absdiff(inputs[t], inputs[t - 1])
-        d_in += float(diff.mean())
-        moved = cv2.dilate(diff.max(axis=2), kernel) > moving
+        d_in += float(cv2.absdiff(inputs[t], inputs[t - 1]).mean())
+        moved = motion_map(inputs[t], inputs[t - 1], radius, blur) > moving
         d_out += float(cv2.absdiff(outputs[t], outputs[t - 1])[moved].sum()) / outputs[t].size
     return d_out / d_in if d_in > 0 else float("inf")
 
 
+def lag_share(filtered: Sequence[np.ndarray], raw: Sequence[np.ndarray], levels: int = LAG) -> float:
+    """Share of pixels where a temporally filtered output is more than ``levels`` away (any channel)
+    from the per-frame output: trails left where motion was taken for stillness."""
+    return float(np.mean([(cv2.absdiff(f, r).max(axis=2) > levels).mean() for f, r in zip(filtered, raw)]))
+
+
 def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndarray], smoothing: float,
                  scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                 lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0,
-                 still: float = 4.0, moving: float = 16.0) -> tuple[list[np.ndarray], int]:
-    """Stylize frames in order as file mode (``full``) or live's fast path (``lut``) would; returns outputs, cuts."""
-    stab = PixelStabilizer(pixel_smoothing, still, moving, scene_cut=scene_cut) if pixel_smoothing > 0 else None
-    outs = []
+                 lut_kwargs: dict | None = None) -> tuple[list[np.ndarray], int]:
+    """Stylize frames in order as file mode (``full``) or live's fast path (``lut``) would, with
+    ``smoothing`` of the content statistics and no pixel stabilizer; returns outputs, cuts."""
     if path == "lut":
         from rest_video.live.fastpath import LutPath
 
         proc = LutPath(stylizer, style, strength, smoothing=smoothing, scene_cut=scene_cut, background=False,
-                       stabilizer=stab, **(lut_kwargs or {}))
+                       **(lut_kwargs or {}))
         outs = [proc(f) for f in frames]
         return outs, proc.cuts
     smoother = StatsSmoother(smoothing, scene_cut) if smoothing > 0 else None
+    outs = []
     for f in frames:
         if smoother is not None:
             smoother.observe(f)
-        out = stylizer.stylize(f, style, strength, smoother)
-        outs.append(stab(f, out) if stab is not None else out)
+        outs.append(stylizer.stylize(f, style, strength, smoother))
     return outs, (smoother.cuts if smoother else 0)
+
+
+def stabilize(frames: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
+              stabilizer: PixelStabilizer | None) -> list[np.ndarray]:
+    """The outputs after the pixel stabilizer (a filter on the stylized stream, in both paths)."""
+    return list(outputs) if stabilizer is None else [stabilizer(f, o) for f, o in zip(frames, outputs)]
+
+
+def score(frames: Sequence[np.ndarray], outs: Sequence[np.ndarray], raw: Sequence[np.ndarray], smoothing: float,
+          path: str = "full", pixel_smoothing: float = 0.0, cuts: int = 0, moving: float = 32.0) -> FlickerResult:
+    """Flicker, still-pixel change, SSIM to the input, motion floor and lag (against ``raw``) of ``outs``."""
+    ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
+    return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim, still_change(frames, outs),
+                         cuts, pixel_smoothing, motion_floor(frames, outs, moving), lag_share(outs, raw))
 
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
                     scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0,
+                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 32.0,
                     still: float = 4.0) -> FlickerResult:
     """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``
     (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.temporal.PixelStabilizer`)."""
-    outs, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs,
-                              pixel_smoothing, still, moving)
-    ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
-    return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim,
-                         still_change(frames, outs), cuts, pixel_smoothing, motion_floor(frames, outs, moving))
+    raw, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs)
+    stab = PixelStabilizer(pixel_smoothing, still, moving, scene_cut=scene_cut) if pixel_smoothing > 0 else None
+    return score(frames, stabilize(frames, raw, stab), raw, smoothing, path, pixel_smoothing, cuts, moving)
 
 
 def read_clip(path: str | Path, frames: int, side: int | None = None, start: int = 0) -> list[np.ndarray]:
@@ -143,7 +162,7 @@ def read_clip(path: str | Path, frames: int, side: int | None = None, start: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rest_video.config import load_pipeline
+    from rest_video.config import load_pipeline, parse_override
 
     p = argparse.ArgumentParser(prog="python -m rest_video.flicker", description=__doc__.split("\n\n")[0])
     p.add_argument("--video", required=True)
@@ -152,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="EMA factors for content statistics (temporal.smoothing)")
     p.add_argument("--pixel-smoothing", type=float, nargs="+", default=[0.0], metavar="F",
                    help="EMA factors for still output pixels (temporal.pixel_smoothing); every pair is measured")
-    p.add_argument("--frames", type=int, default=100)
+    p.add_argument("--frames", type=int, default=100, help="frames to measure (0: the whole clip)")
     p.add_argument("--start", type=int, default=0, help="first frame")
     p.add_argument("--side", type=int, default=384, help="shrink frames so the long side is at most this (0: no)")
     p.add_argument("--path", choices=["full", "lut"], nargs="+", default=["full"],
@@ -160,30 +179,38 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--strength", type=float)
     p.add_argument("--checkpoint")
     p.add_argument("--pipeline", help="pipeline YAML (temporal.still / temporal.moving / temporal.scene_cut, live.*)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a pipeline key")
     args = p.parse_args(argv)
-    cfg = load_pipeline(args.pipeline, {"model.checkpoint": args.checkpoint} if args.checkpoint else None)
+    sets = dict(parse_override(o) for o in args.set)
+    if args.checkpoint:
+        sets["model.checkpoint"] = args.checkpoint
+    cfg = load_pipeline(args.pipeline, sets or None)
+    t = cfg.temporal
     stylizer = Stylizer(cfg)
     style = stylizer.load_style(args.style)
-    frames = read_clip(args.video, args.frames, args.side or None, args.start)
+    frames = read_clip(args.video, args.frames or 10**9, args.side or None, args.start)
     h, w = frames[0].shape[:2]
     print(f"{Path(args.video).name}: frames {args.start}..{args.start + len(frames) - 1} at {w}x{h}, "
-          f"style {Path(args.style).name}", file=sys.stderr)
-    print("| path | smoothing | pixel smoothing | frames | flicker | still-pixel change | SSIM to input | flicker change "
-          "| still change | SSIM change |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          f"style {Path(args.style).name}, still {t.still:g} / moving {t.moving:g} levels", file=sys.stderr)
+    print("| path | smoothing | pixel smoothing | frames | flicker | still-pixel change | SSIM to input "
+          f"| lag > {LAG} | flicker change | still change | SSIM change |\n"
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     floors: list[str] = []
+    lut_kwargs = {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every, "fit_side": cfg.live.fit_side}
     for path in args.path:
         base = None
         for a in args.smoothing:
+            raw, cuts = stylize_clip(stylizer, style, frames, a, t.scene_cut, args.strength, path, lut_kwargs)
             for px in args.pixel_smoothing:
-                r = measure_flicker(stylizer, style, frames, a, cfg.temporal.scene_cut, args.strength, path,
-                                    {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every,
-                                     "fit_side": cfg.live.fit_side}, px, cfg.temporal.moving, cfg.temporal.still)
+                stab = PixelStabilizer(px, t.still, t.moving, scene_cut=t.scene_cut) if px > 0 else None
+                r = score(frames, stabilize(frames, raw, stab), raw, a, path, px, cuts, t.moving)
                 if base is None:
                     base = r
-                    floors.append(f"{path}: motion floor {r.floor:.3f}: the flicker from pixels whose input "
-                                  f"window changed by > {cfg.temporal.moving:g} levels (clear motion) alone; a filter "
-                                  f"that keeps that motion removes at most {100 * (1 - r.floor / r.flicker):.1f}%")
+                    floors.append(f"{path}: motion floor {r.floor:.3f}: the flicker from pixels whose input moved "
+                                  f"by > {t.moving:g} levels (clear motion) alone; a filter that keeps that motion "
+                                  f"removes at most {_pct(r.floor, r.flicker).lstrip('-')}")
                 print(r.row(base), flush=True)
+            del raw
     for line in floors:
         print(f"\n{line}")
     return 0

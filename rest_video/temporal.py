@@ -77,6 +77,27 @@ class StatsSmoother:
         return new
 
 
+def motion_map(inp: np.ndarray, prev: np.ndarray, radius: int = 5, blur: int = 2) -> np.ndarray:
+    """How much the input moved around each pixel, in levels: ``(H, W)`` uint8.
+
+    The largest per-channel change ``|inp - prev|``, averaged over a ``(2 blur + 1)^2`` square (codec
+    noise is uncorrelated from pixel to pixel and averages out; motion is coherent and stays), then
+    the maximum over a ``(2 (radius - blur) + 1)^2`` square, so any change within ``radius`` pixels
+    counts: with the defaults the whole 11x11 window a 5-layer 3x3 network sees.
+    """
+    import cv2
+
+    diff = cv2.absdiff(inp, prev)
+    b, g, r = cv2.split(diff)
+    m = cv2.max(cv2.max(b, g), r)
+    if blur > 0:
+        m = cv2.blur(m, (2 * blur + 1, 2 * blur + 1))
+    spread = radius - blur
+    if spread > 0:
+        m = cv2.dilate(m, np.ones((2 * spread + 1, 2 * spread + 1), np.uint8))
+    return m
+
+
 class PixelStabilizer:
     """Temporal filter of the stylized output where the input stood still.
 
@@ -86,7 +107,7 @@ class PixelStabilizer:
     "breathing". There the output is an exponential moving average over frames; where the input
     moved, the new output passes straight through (a soft ramp between the two):
 
-        motion = max over the window and channels of |in_t - in_{t-1}|   (levels)
+        motion = motion_map(in_t, in_{t-1})   (levels: local mean change, max over the window)
         w      = clip((motion - still) / (moving - still), 0, 1)         (1 = moving)
         out_t  = a * out_{t-1} + (1 - a) * y_t,   a = smoothing * (1 - w)
 
@@ -95,22 +116,25 @@ class PixelStabilizer:
 
     Args:
         smoothing: weight of the past on still pixels (0 = off).
-        still: input change (levels) at or below which a pixel counts as still (codec noise).
-        moving: input change (levels) from which a pixel counts as moving.
+        still: local mean input change (levels) at or below which a pixel counts as still.
+        moving: local mean input change (levels) from which a pixel counts as moving.
         radius: half size of the window (pixels); default, the 5-layer network's receptive field.
+        blur: half size of the square the input change is averaged over before the window maximum.
         scene_cut: threshold of the :class:`SceneCutDetector` that restarts the filter.
     """
 
-    def __init__(self, smoothing: float = 0.9, still: float = 4.0, moving: float = 16.0, radius: int = 5,
-                 scene_cut: float = 0.25) -> None:
+    def __init__(self, smoothing: float = 0.9, still: float = 4.0, moving: float = 32.0, radius: int = 5,
+                 scene_cut: float = 0.25, blur: int = 2) -> None:
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
         if not 0 <= still < moving:
             raise ValueError(f"need 0 <= still < moving, got {still}, {moving}")
         self.smoothing = float(smoothing)
         self.still, self.moving = float(still), float(moving)
+        if not 0 <= blur <= radius:
+            raise ValueError(f"need 0 <= blur <= radius, got {blur}, {radius}")
+        self.radius, self.blur = int(radius), int(blur)
         self._cut = SceneCutDetector(scene_cut)
-        self._kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8) if radius > 0 else None
         w = np.clip((np.arange(256, dtype=np.float64) - self.still) / (self.moving - self.still), 0.0, 1.0)
         self._past_lut = (self.smoothing * (1.0 - w)).astype(np.float32).reshape(1, 256)
         self._now_lut = (1.0 - self._past_lut).astype(np.float32)
@@ -136,11 +160,7 @@ class PixelStabilizer:
         if cut or prev is None or prev.shape != inp.shape or acc is None or acc.shape != out.shape:
             self._acc = out.astype(np.float32)
             return out
-        diff = cv2.absdiff(inp, prev)
-        b, g, r = cv2.split(diff)
-        motion = cv2.max(cv2.max(b, g), r)
-        if self._kernel is not None:
-            motion = cv2.dilate(motion, self._kernel)
+        motion = motion_map(inp, prev, self.radius, self.blur)
         past = cv2.LUT(motion, self._past_lut)               # float32 weight of the past per pixel
         now = cv2.LUT(motion, self._now_lut)
         new = cv2.blendLinear(acc, out.astype(np.float32), past, now)

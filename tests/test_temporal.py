@@ -64,3 +64,23 @@ def test_bad_thresholds_are_config_errors():
         load_pipeline(None, {"temporal.pixel_smoothing": 1.0})
     with pytest.raises(ConfigError, match="still"):
         load_pipeline(None, {"temporal.still": 20, "temporal.moving": 10})
+
+
+def test_motion_map_averages_codec_noise_away_but_keeps_motion():
+    from rest_video.temporal import motion_map
+
+    rng = np.random.default_rng(4)
+    base = rng.integers(40, 200, (60, 80, 3), np.uint8)
+    a, b = _noisy(base, rng, 2), _noisy(base, rng, 2)      # the same picture, fresh noise of +-2 levels
+    assert motion_map(a, b, radius=5, blur=0).min() >= 4      # a plain window maximum finds the worst noise pixel
+    assert np.percentile(motion_map(a, b), 99) <= 3           # the local mean first: noise averages down
+    c = b.copy()
+    c[20:40, 30:50] = 255 - c[20:40, 30:50]                   # a patch moves
+    m = motion_map(b, c)
+    assert m[20:40, 30:50].min() > 32                          # clearly moving inside (temporal.moving 32)
+    assert m[15:45, 25:55].min() > 0 and m[14, 30] == 0 and m[30, 56] == 0   # spread exactly 5 px around it
+
+
+def test_blur_larger_than_radius_is_rejected():
+    with pytest.raises(ValueError, match="blur"):
+        PixelStabilizer(0.9, radius=1, blur=2)

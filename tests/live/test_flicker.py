@@ -71,3 +71,36 @@ def test_motion_floor_counts_only_output_change_where_the_input_moved():
     for o in held:
         o[:, 30:] = outputs[0][:, 30:]                          # a perfect filter: right side held
     assert flicker_ratio(inputs, held) == pytest.approx(floor)
+
+
+def test_lag_share_counts_pixels_far_from_the_per_frame_output():
+    from rest_video.flicker import lag_share
+
+    raw = [np.full((10, 10, 3), 100, np.uint8)] * 2
+    out = [r.copy() for r in raw]
+    out[1][:5, :, 1] = 120                                     # half of one frame trails by 20 levels
+    assert lag_share(out, raw) == pytest.approx(0.25)
+    assert lag_share(raw, raw) == 0.0
+
+
+def test_flicker_command_prints_a_row_per_setting(tmp_path, random_weights, style_image, capsys):
+    import av
+
+    from rest_video.flicker import main
+
+    video = tmp_path / "c.mp4"
+    with av.open(str(video), "w") as out:
+        s = out.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 48, 32, "yuv420p"
+        for f in clip(5, 48, 32):
+            for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                out.mux(pkt)
+        for pkt in s.encode():
+            out.mux(pkt)
+    assert main(["--video", str(video), "--style", str(style_image), "--frames", "0", "--side", "0",
+                 "--smoothing", "0", "--pixel-smoothing", "0", "0.9", "--checkpoint", str(random_weights),
+                 "--set", "temporal.moving=40"]) == 0
+    text = capsys.readouterr().out
+    rows = [line for line in text.splitlines() if line.startswith("| full |")]
+    assert len(rows) == 2 and "| 0.9 | 5 |" in rows[1] and "% |" in rows[1]
+    assert "> 40 levels" in text
