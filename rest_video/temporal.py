@@ -107,12 +107,18 @@ class PixelStabilizer:
     "breathing". There the output is an exponential moving average over frames; where the input
     moved, the new output passes straight through (a soft ramp between the two):
 
-        motion = motion_map(in_t, in_{t-1})   (levels: local mean change, max over the window)
+        motion = motion_map(in_t, ref_{t-1})  (levels: local mean change, max over the window)
         w      = clip((motion - still) / (moving - still), 0, 1)         (1 = moving)
-        out_t  = a * out_{t-1} + (1 - a) * y_t,   a = smoothing * (1 - w)
+        a      = smoothing * (1 - w)
+        out_t  = a * out_{t-1} + (1 - a) * y_t
+        ref_t  = a * ref_{t-1} + (1 - a) * in_t
 
-    The running output is kept in float32, so slow changes are followed without a dead band. The
-    caller owns one per stream and calls it with each input frame and its stylized output, in order.
+    ``ref`` is the input averaged with the same weights as the output: the input the held output
+    stands for. Motion is measured against it rather than against the previous frame, so a slow
+    drift (light, exposure, codec refreshes of a level or two per frame) adds up until it releases
+    the hold instead of leaving the output lagging behind. Both are kept in float32, so slow
+    changes are followed without a dead band. The caller owns one per stream and calls it with each
+    input frame and its stylized output, in order.
 
     Args:
         smoothing: weight of the past on still pixels (0 = off).
@@ -138,7 +144,8 @@ class PixelStabilizer:
         w = np.clip((np.arange(256, dtype=np.float64) - self.still) / (self.moving - self.still), 0.0, 1.0)
         self._past_lut = (self.smoothing * (1.0 - w)).astype(np.float32).reshape(1, 256)
         self._now_lut = (1.0 - self._past_lut).astype(np.float32)
-        self._prev_in: np.ndarray | None = None
+        self._ref: np.ndarray | None = None      # float32 input behind the held output
+        self._ref8: np.ndarray | None = None     # the same, rounded to uint8
         self._acc: np.ndarray | None = None
 
     @property
@@ -146,7 +153,7 @@ class PixelStabilizer:
         return self._cut.cuts
 
     def reset(self) -> None:
-        self._prev_in = self._acc = None
+        self._ref = self._ref8 = self._acc = None
 
     def __call__(self, inp: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``inp`` and ``out``: ``(H, W, 3)`` uint8 of the same frame; returns the filtered output."""
@@ -154,17 +161,19 @@ class PixelStabilizer:
 
         if self.smoothing <= 0:
             return out
-        prev, acc = self._prev_in, self._acc
-        self._prev_in = inp.copy()
         cut = self._cut(inp)
-        if cut or prev is None or prev.shape != inp.shape or acc is None or acc.shape != out.shape:
+        acc = self._acc
+        if cut or acc is None or acc.shape != out.shape or self._ref8 is None or self._ref8.shape != inp.shape:
             self._acc = out.astype(np.float32)
+            self._ref = inp.astype(np.float32)
+            self._ref8 = inp.copy()
             return out
-        motion = motion_map(inp, prev, self.radius, self.blur)
+        motion = motion_map(inp, self._ref8, self.radius, self.blur)
         past = cv2.LUT(motion, self._past_lut)               # float32 weight of the past per pixel
         now = cv2.LUT(motion, self._now_lut)
-        new = cv2.blendLinear(acc, out.astype(np.float32), past, now)
-        self._acc = new
+        self._acc = new = cv2.blendLinear(acc, out.astype(np.float32), past, now)
+        self._ref = cv2.blendLinear(self._ref, inp.astype(np.float32), past, now)
+        cv2.multiply(self._ref, (1.0, 1.0, 1.0, 0.0), dst=self._ref8, dtype=cv2.CV_8U)
         res = np.empty_like(out)
         cv2.multiply(new, (1.0, 1.0, 1.0, 0.0), dst=res, dtype=cv2.CV_8U)   # round and saturate
         return res

@@ -84,3 +84,16 @@ def test_motion_map_averages_codec_noise_away_but_keeps_motion():
 def test_blur_larger_than_radius_is_rejected():
     with pytest.raises(ValueError, match="blur"):
         PixelStabilizer(0.9, radius=1, blur=2)
+
+
+def test_slow_drift_releases_the_hold():
+    # the input brightens by 2 levels a frame: each step looks still, but they add up. Measured
+    # against the previous frame the hold would lag by 2 * 0.9 / 0.1 = 18 levels; measured against
+    # the input the held output stands for, the drift releases it.
+    base = np.full((24, 24, 3), 60, np.uint8)
+    stab = PixelStabilizer(0.9, still=4, moving=32)
+    for t in range(60):
+        frame = base + 2 * t
+        out = stab(frame, frame)                  # an identity "network": any lag is the filter's
+    lag = float(frame.astype(int).mean() - out.astype(int).mean())
+    assert 0 < lag < 10
