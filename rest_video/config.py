@@ -67,7 +67,7 @@ class TemporalCfg:
     scene_cut: float = 0.25           # mean abs frame difference (0..1) that resets the smoothing
     pixel_smoothing: float = 0.9      # EMA factor for output pixels whose input window stood still (0 = off)
     still: float = 4.0                # local mean input change (levels) up to which a pixel counts as still
-    moving: float = 32.0              # local mean input change (levels) from which a pixel counts as moving
+    moving: float = 16.0              # local mean input change (levels) from which a pixel counts as moving
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.smoothing < 1.0:

@@ -79,7 +79,7 @@ def still_change(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], st
     return total / count if count else 0.0
 
 
-def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], moving: float = 32.0,
+def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], moving: float = 16.0,
                  radius: int = 5, blur: int = 2) -> float:
     """The flicker ratio that comes from clear motion alone.
 
@@ -130,7 +130,7 @@ def stabilize(frames: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
 
 
 def score(frames: Sequence[np.ndarray], outs: Sequence[np.ndarray], raw: Sequence[np.ndarray], smoothing: float,
-          path: str = "full", pixel_smoothing: float = 0.0, cuts: int = 0, moving: float = 32.0) -> FlickerResult:
+          path: str = "full", pixel_smoothing: float = 0.0, cuts: int = 0, moving: float = 16.0) -> FlickerResult:
     """Flicker, still-pixel change, SSIM to the input, motion floor and lag (against ``raw``) of ``outs``."""
     ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim, still_change(frames, outs),
@@ -139,7 +139,7 @@ def score(frames: Sequence[np.ndarray], outs: Sequence[np.ndarray], raw: Sequenc
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
                     scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 32.0,
+                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0,
                     still: float = 4.0) -> FlickerResult:
     """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``
     (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.temporal.PixelStabilizer`)."""

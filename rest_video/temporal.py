@@ -129,7 +129,7 @@ class PixelStabilizer:
         scene_cut: threshold of the :class:`SceneCutDetector` that restarts the filter.
     """
 
-    def __init__(self, smoothing: float = 0.9, still: float = 4.0, moving: float = 32.0, radius: int = 5,
+    def __init__(self, smoothing: float = 0.9, still: float = 4.0, moving: float = 16.0, radius: int = 5,
                  scene_cut: float = 0.25, blur: int = 2) -> None:
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")

@@ -77,7 +77,7 @@ def test_motion_map_averages_codec_noise_away_but_keeps_motion():
     c = b.copy()
     c[20:40, 30:50] = 255 - c[20:40, 30:50]                   # a patch moves
     m = motion_map(b, c)
-    assert m[20:40, 30:50].min() > 32                          # clearly moving inside (temporal.moving 32)
+    assert m[20:40, 30:50].min() > 32                          # clearly moving inside (temporal.moving is 16)
     assert m[15:45, 25:55].min() > 0 and m[14, 30] == 0 and m[30, 56] == 0   # spread exactly 5 px around it
 
 
@@ -91,7 +91,7 @@ def test_slow_drift_releases_the_hold():
     # against the previous frame the hold would lag by 2 * 0.9 / 0.1 = 18 levels; measured against
     # the input the held output stands for, the drift releases it.
     base = np.full((24, 24, 3), 60, np.uint8)
-    stab = PixelStabilizer(0.9, still=4, moving=32)
+    stab = PixelStabilizer(0.9)                   # still 4, moving 16 levels
     for t in range(60):
         frame = base + 2 * t
         out = stab(frame, frame)                  # an identity "network": any lag is the filter's
