@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -26,7 +26,7 @@ import numpy as np
 from rest_video.engine import Stylizer
 from rest_video.evaluate import ssim_gray
 from rest_video.models.rest import StyleStats
-from rest_video.temporal import PixelStabilizer, StatsSmoother, motion_map
+from rest_video.temporal import PixelStabilizer, StatsSmoother, make_stabilizer, motion_map
 
 
 STILL = 2  # input pixels whose channels all changed by at most this many levels count as still
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         for a in args.smoothing:
             raw, cuts = stylize_clip(stylizer, style, frames, a, t.scene_cut, args.strength, path, lut_kwargs)
             for px in args.pixel_smoothing:
-                stab = PixelStabilizer(px, t.still, t.moving, scene_cut=t.scene_cut) if px > 0 else None
+                stab = make_stabilizer(replace(t, pixel_smoothing=px))
                 r = score(frames, stabilize(frames, raw, stab), raw, a, path, px, cuts, t.moving)
                 if base is None:
                     base = r
