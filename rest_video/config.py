@@ -68,6 +68,7 @@ class TemporalCfg:
     pixel_smoothing: float = 0.9      # EMA factor for output pixels whose input window stood still (0 = off)
     still: float = 4.0                # local mean input change (levels) up to which a pixel counts as still
     moving: float = 16.0              # local mean input change (levels) from which a pixel counts as moving
+    hold_limit: float = 6.0           # held output stays within this many levels of the current frame's (255 = no bound)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.smoothing < 1.0:
@@ -77,6 +78,8 @@ class TemporalCfg:
         if not 0.0 <= self.still < self.moving <= 255.0:
             raise ConfigError(f"temporal.still and temporal.moving need 0 <= still < moving <= 255, "
                               f"got {self.still} and {self.moving}")
+        if not 0.0 < self.hold_limit <= 255.0:
+            raise ConfigError(f"temporal.hold_limit must be in (0, 255], got {self.hold_limit}")
         if not 0.0 < self.scene_cut <= 1.0:
             raise ConfigError(f"temporal.scene_cut must be in (0, 1], got {self.scene_cut}")
 

@@ -45,13 +45,15 @@ class FlickerResult:
     pixel_smoothing: float = 0.0
     floor: float = 0.0    # flicker left if the output were held perfectly where the input stood still
     lag: float = 0.0      # share of pixels more than LAG levels from the per-frame output (trails)
+    hold_limit: float = 255.0  # the stabilizer's bound on the held output's distance (levels; 255 = none)
 
     def row(self, base: "FlickerResult | None" = None) -> str:
         """A markdown table row; with ``base``, also the change against it."""
         change = " | | " if base is None or base is self else (
             f"{_pct(self.flicker, base.flicker)} | {_pct(self.still, base.still)} | {self.ssim - base.ssim:+.4f}")
-        return (f"| {self.path} | {self.smoothing:g} | {self.pixel_smoothing:g} | {self.frames} | {self.flicker:.3f} | {self.still:.3f} "
-                f"| {self.ssim:.4f} | {100 * self.lag:.3f}% | {change} |")
+        bound = "-" if self.pixel_smoothing <= 0 or self.hold_limit >= 255 else f"{self.hold_limit:g}"
+        return (f"| {self.path} | {self.smoothing:g} | {self.pixel_smoothing:g} | {bound} | {self.frames} | {self.flicker:.3f} "
+                f"| {self.still:.3f} | {self.ssim:.4f} | {100 * self.lag:.3f}% | {change} |")
 
 
 def _pct(value: float, base: float) -> str:
@@ -130,22 +132,34 @@ def stabilize(frames: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
 
 
 def score(frames: Sequence[np.ndarray], outs: Sequence[np.ndarray], raw: Sequence[np.ndarray], smoothing: float,
-          path: str = "full", pixel_smoothing: float = 0.0, cuts: int = 0, moving: float = 16.0) -> FlickerResult:
+          path: str = "full", pixel_smoothing: float = 0.0, cuts: int = 0, moving: float = 16.0,
+          hold_limit: float = 255.0) -> FlickerResult:
     """Flicker, still-pixel change, SSIM to the input, motion floor and lag (against ``raw``) of ``outs``."""
     ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim, still_change(frames, outs),
-                         cuts, pixel_smoothing, motion_floor(frames, outs, moving), lag_share(outs, raw))
+                         cuts, pixel_smoothing, motion_floor(frames, outs, moving), lag_share(outs, raw), hold_limit)
 
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
                     scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
                     lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0,
-                    still: float = 4.0) -> FlickerResult:
+                    still: float = 4.0, hold_limit: float = 6.0) -> FlickerResult:
     """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``
     (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.temporal.PixelStabilizer`)."""
     raw, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs)
-    stab = PixelStabilizer(pixel_smoothing, still, moving, scene_cut=scene_cut) if pixel_smoothing > 0 else None
-    return score(frames, stabilize(frames, raw, stab), raw, smoothing, path, pixel_smoothing, cuts, moving)
+    stab = (PixelStabilizer(pixel_smoothing, still, moving, scene_cut=scene_cut, hold_limit=hold_limit)
+            if pixel_smoothing > 0 else None)
+    return score(frames, stabilize(frames, raw, stab), raw, smoothing, path, pixel_smoothing, cuts, moving, hold_limit)
+
+
+def _stabilizer_settings(pixel_smoothing: Sequence[float], hold_limits: Sequence[float]) -> list[tuple[float, float]]:
+    """Every (pixel smoothing, hold limit) pair to measure; with the stabilizer off the bound means nothing,
+    so pixel smoothing 0 is measured once."""
+    pairs: list[tuple[float, float]] = []
+    for px in pixel_smoothing:
+        for bound in ([hold_limits[0]] if px <= 0 else hold_limits):
+            pairs.append((px, bound))
+    return pairs
 
 
 def read_clip(path: str | Path, frames: int, side: int | None = None, start: int = 0) -> list[np.ndarray]:
@@ -171,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="EMA factors for content statistics (temporal.smoothing)")
     p.add_argument("--pixel-smoothing", type=float, nargs="+", default=[0.0], metavar="F",
                    help="EMA factors for still output pixels (temporal.pixel_smoothing); every pair is measured")
+    p.add_argument("--hold-limit", type=float, nargs="+", metavar="L",
+                   help="bounds of the held output (temporal.hold_limit, levels; 255 = none); every combination "
+                        "with --pixel-smoothing is measured (default: the pipeline's)")
     p.add_argument("--frames", type=int, default=100, help="frames to measure (0: the whole clip)")
     p.add_argument("--start", type=int, default=0, help="first frame")
     p.add_argument("--side", type=int, default=384, help="shrink frames so the long side is at most this (0: no)")
@@ -192,18 +209,18 @@ def main(argv: list[str] | None = None) -> int:
     h, w = frames[0].shape[:2]
     print(f"{Path(args.video).name}: frames {args.start}..{args.start + len(frames) - 1} at {w}x{h}, "
           f"style {Path(args.style).name}, still {t.still:g} / moving {t.moving:g} levels", file=sys.stderr)
-    print("| path | smoothing | pixel smoothing | frames | flicker | still-pixel change | SSIM to input "
+    print("| path | smoothing | pixel smoothing | hold limit | frames | flicker | still-pixel change | SSIM to input "
           f"| lag > {LAG} | flicker change | still change | SSIM change |\n"
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     floors: list[str] = []
     lut_kwargs = {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every, "fit_side": cfg.live.fit_side}
     for path in args.path:
         base = None
         for a in args.smoothing:
             raw, cuts = stylize_clip(stylizer, style, frames, a, t.scene_cut, args.strength, path, lut_kwargs)
-            for px in args.pixel_smoothing:
-                stab = make_stabilizer(replace(t, pixel_smoothing=px))
-                r = score(frames, stabilize(frames, raw, stab), raw, a, path, px, cuts, t.moving)
+            for px, bound in _stabilizer_settings(args.pixel_smoothing, args.hold_limit or [t.hold_limit]):
+                stab = make_stabilizer(replace(t, pixel_smoothing=px, hold_limit=bound))
+                r = score(frames, stabilize(frames, raw, stab), raw, a, path, px, cuts, t.moving, bound)
                 if base is None:
                     base = r
                     floors.append(f"{path}: motion floor {r.floor:.3f}: the flicker from pixels whose input moved "

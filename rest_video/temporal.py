@@ -110,14 +110,17 @@ class PixelStabilizer:
         motion = motion_map(in_t, ref_{t-1})  (levels: local mean change, max over the window)
         w      = clip((motion - still) / (moving - still), 0, 1)         (1 = moving)
         a      = smoothing * (1 - w)
-        out_t  = a * out_{t-1} + (1 - a) * y_t
+        out_t  = clip(a * out_{t-1} + (1 - a) * y_t,  y_t - hold_limit,  y_t + hold_limit)
         ref_t  = a * ref_{t-1} + (1 - a) * in_t
 
     ``ref`` is the input averaged with the same weights as the output: the input the held output
     stands for. Motion is measured against it rather than against the previous frame, so a slow
     drift (light, exposure, codec refreshes of a level or two per frame) adds up until it releases
     the hold instead of leaving the output lagging behind. Both are kept in float32, so slow
-    changes are followed without a dead band. The caller owns one per stream and calls it with each
+    changes are followed without a dead band. ``hold_limit`` bounds the hold: the output never
+    strays more than that many levels from the network's output for the current frame, so whatever
+    the motion detector misses (slow textured motion, a drift under the thresholds) can leave no
+    trail, only a difference of a few levels. The caller owns one per stream and calls it with each
     input frame and its stylized output, in order.
 
     Args:
@@ -127,10 +130,12 @@ class PixelStabilizer:
         radius: half size of the window (pixels); default, the 5-layer network's receptive field.
         blur: half size of the square the input change is averaged over before the window maximum.
         scene_cut: threshold of the :class:`SceneCutDetector` that restarts the filter.
+        hold_limit: largest distance (levels, per channel) of the output from the current frame's
+            stylized output (255 = unbounded).
     """
 
     def __init__(self, smoothing: float = 0.9, still: float = 4.0, moving: float = 16.0, radius: int = 5,
-                 scene_cut: float = 0.25, blur: int = 2) -> None:
+                 scene_cut: float = 0.25, blur: int = 2, hold_limit: float = 6.0) -> None:
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
         if not 0 <= still < moving:
@@ -140,6 +145,9 @@ class PixelStabilizer:
         if not 0 <= blur <= radius:
             raise ValueError(f"need 0 <= blur <= radius, got {blur}, {radius}")
         self.radius, self.blur = int(radius), int(blur)
+        if not 0.0 < hold_limit <= 255.0:
+            raise ValueError(f"hold_limit must be in (0, 255], got {hold_limit}")
+        self.hold_limit = float(hold_limit)
         self._cut = SceneCutDetector(scene_cut)
         w = np.clip((np.arange(256, dtype=np.float64) - self.still) / (self.moving - self.still), 0.0, 1.0)
         self._past_lut = (self.smoothing * (1.0 - w)).astype(np.float32).reshape(1, 256)
@@ -171,7 +179,13 @@ class PixelStabilizer:
         motion = motion_map(inp, self._ref8, self.radius, self.blur)
         past = cv2.LUT(motion, self._past_lut)               # float32 weight of the past per pixel
         now = cv2.LUT(motion, self._now_lut)
-        self._acc = new = cv2.blendLinear(acc, out.astype(np.float32), past, now)
+        y = out.astype(np.float32)
+        new = cv2.blendLinear(acc, y, past, now)
+        if self.hold_limit < 255.0:                          # never further than hold_limit from y
+            k = (self.hold_limit,) * 3 + (0.0,)              # a per-channel scalar (a bare float is channel 0 only)
+            cv2.min(new, cv2.add(y, k), dst=new)
+            cv2.max(new, cv2.subtract(y, k), dst=new)
+        self._acc = new
         self._ref = cv2.blendLinear(self._ref, inp.astype(np.float32), past, now)
         cv2.multiply(self._ref, (1.0, 1.0, 1.0, 0.0), dst=self._ref8, dtype=cv2.CV_8U)
         res = np.empty_like(out)
@@ -183,4 +197,5 @@ def make_stabilizer(temporal) -> PixelStabilizer | None:
     """The :class:`PixelStabilizer` a ``TemporalCfg`` asks for, or None when ``pixel_smoothing`` is 0."""
     if temporal.pixel_smoothing <= 0:
         return None
-    return PixelStabilizer(temporal.pixel_smoothing, temporal.still, temporal.moving, scene_cut=temporal.scene_cut)
+    return PixelStabilizer(temporal.pixel_smoothing, temporal.still, temporal.moving, scene_cut=temporal.scene_cut,
+                           hold_limit=temporal.hold_limit)

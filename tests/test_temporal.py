@@ -29,7 +29,7 @@ def test_moving_pixels_pass_through_unchanged():
     a = rng.integers(0, 256, (32, 32, 3), np.uint8)
     b = a.copy()
     b[:, 16:] = 255 - b[:, 16:]                           # right half changes a lot
-    stab = PixelStabilizer(0.9, radius=2)
+    stab = PixelStabilizer(0.9, radius=2, hold_limit=255)  # unbounded: the exact blend on still pixels
     y0 = rng.integers(0, 256, a.shape, np.uint8)
     y1 = rng.integers(0, 256, a.shape, np.uint8)
     stab(a, y0)
@@ -64,6 +64,26 @@ def test_bad_thresholds_are_config_errors():
         load_pipeline(None, {"temporal.pixel_smoothing": 1.0})
     with pytest.raises(ConfigError, match="still"):
         load_pipeline(None, {"temporal.still": 20, "temporal.moving": 10})
+    with pytest.raises(ConfigError, match="temporal.hold_limit"):
+        load_pipeline(None, {"temporal.hold_limit": 0})
+    assert make_stabilizer(load_pipeline(None, {"temporal.hold_limit": 3}).temporal).hold_limit == 3
+
+
+def test_hold_limit_bounds_the_distance_to_the_current_output():
+    # the input stands still while the network's output wanders far (what a missed motion looks
+    # like to the filter): the held output follows it within hold_limit levels, in every channel
+    rng = np.random.default_rng(5)
+    inp = rng.integers(0, 256, (30, 40, 3), np.uint8)
+    walk = np.cumsum(rng.integers(-12, 13, (40, 1, 1, 3)), axis=0)       # per-channel drift, 12 levels/frame
+    outs = [np.clip(128 + w + rng.integers(-3, 4, inp.shape), 0, 255).astype(np.uint8) for w in walk]
+    bounded, unbounded = PixelStabilizer(0.9, hold_limit=6), PixelStabilizer(0.9, hold_limit=255)
+    worst = worst_unbounded = 0
+    for o in outs:
+        worst = max(worst, int(np.abs(bounded(inp, o).astype(int) - o).max()))
+        worst_unbounded = max(worst_unbounded, int(np.abs(unbounded(inp, o).astype(int) - o).max()))
+    assert worst <= 6 < worst_unbounded             # the bound holds, and without it the hold lags far behind
+    with pytest.raises(ValueError, match="hold_limit"):
+        PixelStabilizer(0.9, hold_limit=0)
 
 
 def test_motion_map_averages_codec_noise_away_but_keeps_motion():
@@ -97,3 +117,8 @@ def test_slow_drift_releases_the_hold():
         out = stab(frame, frame)                  # an identity "network": any lag is the filter's
     lag = float(frame.astype(int).mean() - out.astype(int).mean())
     assert 0 < lag < 10
+    unbounded = PixelStabilizer(0.9, hold_limit=255)
+    for t in range(60):
+        frame = base + 2 * t
+        out = unbounded(frame, frame)
+    assert 0 < float(frame.astype(int).mean() - out.astype(int).mean()) < 10   # the release alone, without the bound
