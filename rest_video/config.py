@@ -69,6 +69,7 @@ class TemporalCfg:
     still: float = 4.0                # local mean input change (levels) up to which a pixel counts as still
     moving: float = 16.0              # local mean input change (levels) from which a pixel counts as moving
     hold_limit: float = 6.0           # held output stays within this many levels of the current frame's (255 = no bound)
+    chroma_sigma: float = 1.0         # Gaussian (px) over the output's colour, not its brightness (0 = off)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.smoothing < 1.0:
@@ -78,6 +79,8 @@ class TemporalCfg:
         if not 0.0 <= self.still < self.moving <= 255.0:
             raise ConfigError(f"temporal.still and temporal.moving need 0 <= still < moving <= 255, "
                               f"got {self.still} and {self.moving}")
+        if not 0.0 <= self.chroma_sigma <= 10.0:
+            raise ConfigError(f"temporal.chroma_sigma must be in [0, 10], got {self.chroma_sigma}")
         if not 0.0 < self.hold_limit <= 255.0:
             raise ConfigError(f"temporal.hold_limit must be in (0, 255], got {self.hold_limit}")
         if not 0.0 < self.scene_cut <= 1.0:

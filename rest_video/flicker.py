@@ -46,14 +46,17 @@ class FlickerResult:
     floor: float = 0.0    # flicker left if the output were held perfectly where the input stood still
     lag: float = 0.0      # share of pixels more than LAG levels from the per-frame output (trails)
     hold_limit: float = 255.0  # the stabilizer's bound on the held output's distance (levels; 255 = none)
+    chroma_sigma: float = 0.0  # the stabilizer's colour blur (pixels; 0 = none)
+    psnr: float = float("inf")  # dB of the output against the network's own per-frame output (inf = the same)
 
     def row(self, base: "FlickerResult | None" = None) -> str:
         """A markdown table row; with ``base``, also the change against it."""
         change = " | | " if base is None or base is self else (
             f"{_pct(self.flicker, base.flicker)} | {_pct(self.still, base.still)} | {self.ssim - base.ssim:+.4f}")
         bound = "-" if self.pixel_smoothing <= 0 or self.hold_limit >= 255 else f"{self.hold_limit:g}"
-        return (f"| {self.path} | {self.smoothing:g} | {self.pixel_smoothing:g} | {bound} | {self.frames} | {self.flicker:.3f} "
-                f"| {self.still:.3f} | {self.ssim:.4f} | {100 * self.lag:.3f}% | {change} |")
+        psnr = "-" if self.psnr == float("inf") else f"{self.psnr:.1f}"
+        return (f"| {self.path} | {self.smoothing:g} | {self.chroma_sigma:g} | {self.pixel_smoothing:g} | {bound} | {self.frames} "
+                f"| {self.flicker:.3f} | {self.still:.3f} | {self.ssim:.4f} | {100 * self.lag:.3f}% | {psnr} | {change} |")
 
 
 def _pct(value: float, base: float) -> str:
@@ -104,6 +107,17 @@ def lag_share(filtered: Sequence[np.ndarray], raw: Sequence[np.ndarray], levels:
     return float(np.mean([(cv2.absdiff(f, r).max(axis=2) > levels).mean() for f, r in zip(filtered, raw)]))
 
 
+def psnr_to(outputs: Iterable[np.ndarray], reference: Iterable[np.ndarray]) -> float:
+    """PSNR (dB, 8-bit) of a filtered stream against a reference stream, over all its frames
+    together (``inf`` when they are equal): how far the filters move the picture."""
+    sq = n = 0.0
+    for o, r in zip(outputs, reference):
+        d = o.astype(np.float32) - r
+        sq += float(np.dot(d.ravel(), d.ravel()))
+        n += d.size
+    return float("inf") if sq == 0 else 10 * float(np.log10(255.0 ** 2 * n / sq))
+
+
 def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndarray], smoothing: float,
                  scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
                  lut_kwargs: dict | None = None) -> tuple[list[np.ndarray], int]:
@@ -131,35 +145,48 @@ def stabilize(frames: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
     return list(outputs) if stabilizer is None else [stabilizer(f, o) for f, o in zip(frames, outputs)]
 
 
+def per_frame(outputs: Sequence[np.ndarray], stabilizer: PixelStabilizer | None) -> Iterable[np.ndarray]:
+    """The outputs after the stabilizer's per-frame (spatial) part alone: what trails are measured
+    against, so that ``lag`` counts what the hold over time adds and nothing else."""
+    if stabilizer is None or stabilizer.chroma_sigma <= 0:
+        return outputs
+    return (np.clip(stabilizer.spatial(o) + 0.5, 0, 255).astype(np.uint8) for o in outputs)
+
+
 def score(frames: Sequence[np.ndarray], outs: Sequence[np.ndarray], raw: Sequence[np.ndarray], smoothing: float,
           path: str = "full", pixel_smoothing: float = 0.0, cuts: int = 0, moving: float = 16.0,
-          hold_limit: float = 255.0) -> FlickerResult:
-    """Flicker, still-pixel change, SSIM to the input, motion floor and lag (against ``raw``) of ``outs``."""
+          hold_limit: float = 255.0, chroma_sigma: float = 0.0,
+          per_frame_ref: Iterable[np.ndarray] | None = None) -> FlickerResult:
+    """Flicker, still-pixel change, SSIM to the input, motion floor, lag and PSNR of ``outs``.
+
+    ``raw`` is the network's per-frame output (PSNR is against it); trails (lag) are measured against
+    ``per_frame_ref``, the per-frame output after the stabilizer's spatial part (default ``raw``)."""
     ssim = float(np.mean([ssim_gray(o, f) for o, f in zip(outs, frames)]))
+    lag = lag_share(outs, raw if per_frame_ref is None else per_frame_ref)
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim, still_change(frames, outs),
-                         cuts, pixel_smoothing, motion_floor(frames, outs, moving), lag_share(outs, raw), hold_limit)
+                         cuts, pixel_smoothing, motion_floor(frames, outs, moving), lag, hold_limit, chroma_sigma,
+                         psnr_to(outs, raw))
 
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
                     scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
                     lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0,
-                    still: float = 4.0, hold_limit: float = 6.0) -> FlickerResult:
+                    still: float = 4.0, hold_limit: float = 6.0, chroma_sigma: float = 0.0) -> FlickerResult:
     """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``
     (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.temporal.PixelStabilizer`)."""
     raw, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs)
-    stab = (PixelStabilizer(pixel_smoothing, still, moving, scene_cut=scene_cut, hold_limit=hold_limit)
-            if pixel_smoothing > 0 else None)
-    return score(frames, stabilize(frames, raw, stab), raw, smoothing, path, pixel_smoothing, cuts, moving, hold_limit)
+    stab = (PixelStabilizer(pixel_smoothing, still, moving, scene_cut=scene_cut, hold_limit=hold_limit,
+                            chroma_sigma=chroma_sigma) if pixel_smoothing > 0 or chroma_sigma > 0 else None)
+    return score(frames, stabilize(frames, raw, stab), raw, smoothing, path, pixel_smoothing, cuts, moving, hold_limit,
+                 chroma_sigma, per_frame(raw, stab))
 
 
-def _stabilizer_settings(pixel_smoothing: Sequence[float], hold_limits: Sequence[float]) -> list[tuple[float, float]]:
-    """Every (pixel smoothing, hold limit) pair to measure; with the stabilizer off the bound means nothing,
-    so pixel smoothing 0 is measured once."""
-    pairs: list[tuple[float, float]] = []
-    for px in pixel_smoothing:
-        for bound in ([hold_limits[0]] if px <= 0 else hold_limits):
-            pairs.append((px, bound))
-    return pairs
+def _stabilizer_settings(chroma_sigmas: Sequence[float], pixel_smoothing: Sequence[float],
+                         hold_limits: Sequence[float]) -> list[tuple[float, float, float]]:
+    """Every (chroma sigma, pixel smoothing, hold limit) to measure; without the hold the bound means
+    nothing, so pixel smoothing 0 is measured once per chroma sigma."""
+    return [(c, px, bound) for c in chroma_sigmas for px in pixel_smoothing
+            for bound in ([hold_limits[0]] if px <= 0 else hold_limits)]
 
 
 def read_clip(path: str | Path, frames: int, side: int | None = None, start: int = 0) -> list[np.ndarray]:
@@ -188,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hold-limit", type=float, nargs="+", metavar="L",
                    help="bounds of the held output (temporal.hold_limit, levels; 255 = none); every combination "
                         "with --pixel-smoothing is measured (default: the pipeline's)")
+    p.add_argument("--chroma-sigma", type=float, nargs="+", metavar="S",
+                   help="colour blurs before the hold (temporal.chroma_sigma, pixels; 0 = none); every combination "
+                        "is measured (default: the pipeline's)")
     p.add_argument("--frames", type=int, default=100, help="frames to measure (0: the whole clip)")
     p.add_argument("--start", type=int, default=0, help="first frame")
     p.add_argument("--side", type=int, default=384, help="shrink frames so the long side is at most this (0: no)")
@@ -209,18 +239,21 @@ def main(argv: list[str] | None = None) -> int:
     h, w = frames[0].shape[:2]
     print(f"{Path(args.video).name}: frames {args.start}..{args.start + len(frames) - 1} at {w}x{h}, "
           f"style {Path(args.style).name}, still {t.still:g} / moving {t.moving:g} levels", file=sys.stderr)
-    print("| path | smoothing | pixel smoothing | hold limit | frames | flicker | still-pixel change | SSIM to input "
-          f"| lag > {LAG} | flicker change | still change | SSIM change |\n"
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| path | smoothing | chroma sigma | pixel smoothing | hold limit | frames | flicker | still-pixel change "
+          f"| SSIM to input | lag > {LAG} | PSNR to per-frame (dB) | flicker change | still change | SSIM change |\n"
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     floors: list[str] = []
     lut_kwargs = {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every, "fit_side": cfg.live.fit_side}
     for path in args.path:
         base = None
         for a in args.smoothing:
             raw, cuts = stylize_clip(stylizer, style, frames, a, t.scene_cut, args.strength, path, lut_kwargs)
-            for px, bound in _stabilizer_settings(args.pixel_smoothing, args.hold_limit or [t.hold_limit]):
-                stab = make_stabilizer(replace(t, pixel_smoothing=px, hold_limit=bound))
-                r = score(frames, stabilize(frames, raw, stab), raw, a, path, px, cuts, t.moving, bound)
+            settings = _stabilizer_settings(args.chroma_sigma or [t.chroma_sigma], args.pixel_smoothing,
+                                            args.hold_limit or [t.hold_limit])
+            for chroma, px, bound in settings:
+                stab = make_stabilizer(replace(t, pixel_smoothing=px, hold_limit=bound, chroma_sigma=chroma))
+                r = score(frames, stabilize(frames, raw, stab), raw, a, path, px, cuts, t.moving, bound, chroma,
+                          per_frame(raw, stab))
                 if base is None:
                     base = r
                     floors.append(f"{path}: motion floor {r.floor:.3f}: the flicker from pixels whose input moved "

@@ -98,6 +98,25 @@ def motion_map(inp: np.ndarray, prev: np.ndarray, radius: int = 5, blur: int = 2
     return m
 
 
+def smooth_chroma(rgb: np.ndarray, sigma: float) -> np.ndarray:
+    """Blur the colour of ``rgb`` (``(H, W, 3)``, uint8 or float32) by a Gaussian of ``sigma`` pixels,
+    keeping its brightness: float32 ``(H, W, 3)``, same luma (BT.601) as the input.
+
+    The network maps brightness to colour, so the codec's brightness noise comes out as colour
+    speckle that changes from frame to frame (on vtest.avi 4x the input's own colour change on
+    still pixels). Luma ``Y`` carries the detail and stays; the rest, ``rgb - Y``, depends on the
+    chroma alone (YCrCb is linear in RGB), so blurring it is blurring Cr and Cb. With ``sigma`` 1
+    it is finer than the half-resolution chroma a yuv420p encode keeps anyway.
+    """
+    import cv2
+
+    f = rgb.astype(np.float32, copy=False)
+    y = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)                  # BT.601 luma, float
+    y3 = cv2.merge([y, y, y])
+    colour = cv2.GaussianBlur(cv2.subtract(f, y3), (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    return cv2.add(colour, y3)
+
+
 class PixelStabilizer:
     """Temporal filter of the stylized output where the input stood still.
 
@@ -120,8 +139,9 @@ class PixelStabilizer:
     changes are followed without a dead band. ``hold_limit`` bounds the hold: the output never
     strays more than that many levels from the network's output for the current frame, so whatever
     the motion detector misses (slow textured motion, a drift under the thresholds) can leave no
-    trail, only a difference of a few levels. The caller owns one per stream and calls it with each
-    input frame and its stylized output, in order.
+    trail, only a difference of a few levels. Before the hold, ``chroma_sigma`` removes the colour
+    speckle the network makes of codec noise (:func:`smooth_chroma`); brightness is left alone. The
+    caller owns one per stream and calls it with each input frame and its stylized output, in order.
 
     Args:
         smoothing: weight of the past on still pixels (0 = off).
@@ -132,10 +152,11 @@ class PixelStabilizer:
         scene_cut: threshold of the :class:`SceneCutDetector` that restarts the filter.
         hold_limit: largest distance (levels, per channel) of the output from the current frame's
             stylized output (255 = unbounded).
+        chroma_sigma: Gaussian (pixels) over the output's colour before the hold (0 = off).
     """
 
     def __init__(self, smoothing: float = 0.9, still: float = 4.0, moving: float = 16.0, radius: int = 5,
-                 scene_cut: float = 0.25, blur: int = 2, hold_limit: float = 6.0) -> None:
+                 scene_cut: float = 0.25, blur: int = 2, hold_limit: float = 6.0, chroma_sigma: float = 1.0) -> None:
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
         if not 0 <= still < moving:
@@ -148,6 +169,9 @@ class PixelStabilizer:
         if not 0.0 < hold_limit <= 255.0:
             raise ValueError(f"hold_limit must be in (0, 255], got {hold_limit}")
         self.hold_limit = float(hold_limit)
+        if not 0.0 <= chroma_sigma <= 10.0:
+            raise ValueError(f"chroma_sigma must be in [0, 10], got {chroma_sigma}")
+        self.chroma_sigma = float(chroma_sigma)
         self._cut = SceneCutDetector(scene_cut)
         w = np.clip((np.arange(256, dtype=np.float64) - self.still) / (self.moving - self.still), 0.0, 1.0)
         self._past_lut = (self.smoothing * (1.0 - w)).astype(np.float32).reshape(1, 256)
@@ -163,23 +187,29 @@ class PixelStabilizer:
     def reset(self) -> None:
         self._ref = self._ref8 = self._acc = None
 
+    def spatial(self, out: np.ndarray) -> np.ndarray:
+        """The per-frame part alone (the chroma blur), float32; what the hold starts from and is bounded by."""
+        return smooth_chroma(out, self.chroma_sigma) if self.chroma_sigma > 0 else out.astype(np.float32)
+
     def __call__(self, inp: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``inp`` and ``out``: ``(H, W, 3)`` uint8 of the same frame; returns the filtered output."""
         import cv2
 
-        if self.smoothing <= 0:
+        if self.smoothing <= 0 and self.chroma_sigma <= 0:
             return out
+        y = self.spatial(out)
+        if self.smoothing <= 0:
+            return _to_uint8(y)
         cut = self._cut(inp)
         acc = self._acc
         if cut or acc is None or acc.shape != out.shape or self._ref8 is None or self._ref8.shape != inp.shape:
-            self._acc = out.astype(np.float32)
+            self._acc = y
             self._ref = inp.astype(np.float32)
             self._ref8 = inp.copy()
-            return out
+            return _to_uint8(y)
         motion = motion_map(inp, self._ref8, self.radius, self.blur)
         past = cv2.LUT(motion, self._past_lut)               # float32 weight of the past per pixel
         now = cv2.LUT(motion, self._now_lut)
-        y = out.astype(np.float32)
         new = cv2.blendLinear(acc, y, past, now)
         if self.hold_limit < 255.0:                          # never further than hold_limit from y
             k = (self.hold_limit,) * 3 + (0.0,)              # a per-channel scalar (a bare float is channel 0 only)
@@ -187,15 +217,24 @@ class PixelStabilizer:
             cv2.max(new, cv2.subtract(y, k), dst=new)
         self._acc = new
         self._ref = cv2.blendLinear(self._ref, inp.astype(np.float32), past, now)
-        cv2.multiply(self._ref, (1.0, 1.0, 1.0, 0.0), dst=self._ref8, dtype=cv2.CV_8U)
-        res = np.empty_like(out)
-        cv2.multiply(new, (1.0, 1.0, 1.0, 0.0), dst=res, dtype=cv2.CV_8U)   # round and saturate
-        return res
+        _to_uint8(self._ref, self._ref8)
+        return _to_uint8(new)
+
+
+def _to_uint8(img: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
+    """Round and saturate a float32 ``(H, W, 3)`` image to uint8 (into ``dst`` when given)."""
+    import cv2
+
+    if dst is None:
+        dst = np.empty(img.shape, np.uint8)
+    cv2.multiply(img, (1.0, 1.0, 1.0, 0.0), dst=dst, dtype=cv2.CV_8U)
+    return dst
 
 
 def make_stabilizer(temporal) -> PixelStabilizer | None:
-    """The :class:`PixelStabilizer` a ``TemporalCfg`` asks for, or None when ``pixel_smoothing`` is 0."""
-    if temporal.pixel_smoothing <= 0:
+    """The :class:`PixelStabilizer` a ``TemporalCfg`` asks for, or None when both its parts
+    (``pixel_smoothing`` and ``chroma_sigma``) are off."""
+    if temporal.pixel_smoothing <= 0 and temporal.chroma_sigma <= 0:
         return None
     return PixelStabilizer(temporal.pixel_smoothing, temporal.still, temporal.moving, scene_cut=temporal.scene_cut,
-                           hold_limit=temporal.hold_limit)
+                           hold_limit=temporal.hold_limit, chroma_sigma=temporal.chroma_sigma)

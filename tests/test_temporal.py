@@ -15,7 +15,7 @@ def test_still_input_output_noise_is_smoothed():
     rng = np.random.default_rng(0)
     inp = rng.integers(0, 256, (40, 50, 3), np.uint8)
     outs = [_noisy(inp, rng) for _ in range(30)]
-    stab = PixelStabilizer(0.8)
+    stab = PixelStabilizer(0.8, chroma_sigma=0)            # the hold alone (random colours would blur)
     held = [stab(inp, o) for o in outs]
     change_raw = np.mean([np.abs(outs[t].astype(int) - outs[t - 1]).mean() for t in range(10, 30)])
     change_held = np.mean([np.abs(held[t].astype(int) - held[t - 1]).mean() for t in range(10, 30)])
@@ -29,7 +29,7 @@ def test_moving_pixels_pass_through_unchanged():
     a = rng.integers(0, 256, (32, 32, 3), np.uint8)
     b = a.copy()
     b[:, 16:] = 255 - b[:, 16:]                           # right half changes a lot
-    stab = PixelStabilizer(0.9, radius=2, hold_limit=255)  # unbounded: the exact blend on still pixels
+    stab = PixelStabilizer(0.9, radius=2, hold_limit=255, chroma_sigma=0)  # unbounded, no blur: the exact blend
     y0 = rng.integers(0, 256, a.shape, np.uint8)
     y1 = rng.integers(0, 256, a.shape, np.uint8)
     stab(a, y0)
@@ -47,12 +47,13 @@ def test_scene_cut_restarts_and_zero_is_off():
     rng = np.random.default_rng(2)
     a = np.full((20, 20, 3), 10, np.uint8)
     b = np.full((20, 20, 3), 240, np.uint8)
-    stab = PixelStabilizer(0.9)
+    stab = PixelStabilizer(0.9, chroma_sigma=0)
     stab(a, rng.integers(0, 256, a.shape, np.uint8))
     y = rng.integers(0, 256, a.shape, np.uint8)
     assert np.array_equal(stab(b, y), y) and stab.cuts == 1
-    off = PixelStabilizer(0.0)
+    off = PixelStabilizer(0.0, chroma_sigma=0)
     assert off(a, y) is y
+    assert make_stabilizer(load_pipeline(None, {"temporal.pixel_smoothing": 0, "temporal.chroma_sigma": 0}).temporal) is None
     assert make_stabilizer(load_pipeline(None).temporal) is None or load_pipeline(None).temporal.pixel_smoothing > 0
     assert isinstance(make_stabilizer(load_pipeline(None, {"temporal.pixel_smoothing": 0.5}).temporal), PixelStabilizer)
 
@@ -76,7 +77,8 @@ def test_hold_limit_bounds_the_distance_to_the_current_output():
     inp = rng.integers(0, 256, (30, 40, 3), np.uint8)
     walk = np.cumsum(rng.integers(-12, 13, (40, 1, 1, 3)), axis=0)       # per-channel drift, 12 levels/frame
     outs = [np.clip(128 + w + rng.integers(-3, 4, inp.shape), 0, 255).astype(np.uint8) for w in walk]
-    bounded, unbounded = PixelStabilizer(0.9, hold_limit=6), PixelStabilizer(0.9, hold_limit=255)
+    bounded = PixelStabilizer(0.9, hold_limit=6, chroma_sigma=0)
+    unbounded = PixelStabilizer(0.9, hold_limit=255, chroma_sigma=0)
     worst = worst_unbounded = 0
     for o in outs:
         worst = max(worst, int(np.abs(bounded(inp, o).astype(int) - o).max()))
@@ -122,3 +124,38 @@ def test_slow_drift_releases_the_hold():
         frame = base + 2 * t
         out = unbounded(frame, frame)
     assert 0 < float(frame.astype(int).mean() - out.astype(int).mean()) < 10   # the release alone, without the bound
+
+
+def test_smooth_chroma_keeps_brightness_and_removes_colour_speckle():
+    from rest_video.temporal import smooth_chroma
+
+    rng = np.random.default_rng(6)
+    luma = np.tile(np.linspace(30, 220, 64, dtype=np.float32), (48, 1))          # a brightness ramp: detail
+    speckle = rng.normal(0, 6, (48, 64, 1)).astype(np.float32) * np.array([1.0, -0.5, -0.2], np.float32)
+    img = np.clip(luma[..., None] + speckle, 0, 255).astype(np.uint8)
+    out = smooth_chroma(img, 1.0)
+    assert out.dtype == np.float32 and out.shape == img.shape
+    y = lambda a: 0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]
+    assert np.abs(y(out) - y(img.astype(np.float32))).max() < 0.01              # brightness kept exactly
+    colour = lambda a: a.astype(np.float32) - y(a.astype(np.float32))[..., None]
+    assert colour(out).std() < 0.5 * colour(img).std()                          # colour speckle blurred away
+
+
+def test_chroma_blur_alone_and_before_the_hold():
+    from rest_video.temporal import smooth_chroma
+
+    rng = np.random.default_rng(7)
+    inp = np.full((32, 32, 3), 120, np.uint8)
+    # a still input whose stylized output carries fresh colour speckle every frame
+    outs = [np.clip(100 + rng.normal(0, 5, (32, 32, 1)) * np.array([1.0, -1.0, 0.5]), 0, 255).astype(np.uint8)
+            for _ in range(12)]
+    only_blur = PixelStabilizer(0.0, chroma_sigma=1.0)
+    first = only_blur(inp, outs[0])
+    assert first.dtype == np.uint8 and np.abs(first.astype(float) - np.rint(smooth_chroma(outs[0], 1.0))).max() <= 1
+    change = lambda seq: np.mean([np.abs(seq[t].astype(int) - seq[t - 1]).mean() for t in range(1, len(seq))])
+    both = PixelStabilizer(0.9, chroma_sigma=1.0)
+    blurred = [only_blur(inp, o) for o in outs]
+    held = [both(inp, o) for o in outs]
+    assert change(held) < change(blurred) < change(outs)
+    with pytest.raises(ValueError, match="chroma_sigma"):
+        PixelStabilizer(0.9, chroma_sigma=-1)

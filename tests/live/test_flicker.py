@@ -49,7 +49,7 @@ def test_smoothing_reduces_breathing():
     smooth = measure_flicker(BreathingStylizer(), None, frames, smoothing=0.9)
     assert smooth.flicker < 0.7 * raw.flicker and smooth.still < 0.5 * raw.still
     assert 0 < smooth.ssim <= 1 and raw.frames == 12
-    assert "| full | 0.9 | 0 | - | 12 |" in smooth.row(raw)
+    assert "| full | 0.9 | 0 | 0 | - | 12 |" in smooth.row(raw)
 
 
 def test_motion_floor_counts_only_output_change_where_the_input_moved():
@@ -98,11 +98,24 @@ def test_flicker_command_prints_a_row_per_setting(tmp_path, random_weights, styl
         for pkt in s.encode():
             out.mux(pkt)
     assert main(["--video", str(video), "--style", str(style_image), "--frames", "0", "--side", "0",
-                 "--smoothing", "0", "--pixel-smoothing", "0", "0.9", "--hold-limit", "6", "255",
-                 "--checkpoint", str(random_weights), "--set", "temporal.moving=40"]) == 0
+                 "--smoothing", "0", "--chroma-sigma", "0", "1", "--pixel-smoothing", "0", "0.9",
+                 "--hold-limit", "6", "255", "--checkpoint", str(random_weights), "--set", "temporal.moving=40"]) == 0
     text = capsys.readouterr().out
     rows = [line for line in text.splitlines() if line.startswith("| full |")]
-    # pixel smoothing 0 once (no bound to vary), 0.9 with each bound
-    assert len(rows) == 3 and "| 0 | - | 5 |" in rows[0]
-    assert "| 0.9 | 6 | 5 |" in rows[1] and "| 0.9 | - | 5 |" in rows[2] and "% |" in rows[1]
+    # per chroma sigma: pixel smoothing 0 once (no bound to vary), 0.9 with each bound
+    assert len(rows) == 6 and "| 0 | 0 | 0 | - | 5 |" in rows[0]
+    assert "| 0 | 0.9 | 6 | 5 |" in rows[1] and "| 0 | 0.9 | - | 5 |" in rows[2] and "% |" in rows[1]
+    assert "| 1 | 0 | - | 5 |" in rows[3] and "| 1 | 0.9 | 6 | 5 |" in rows[4]
     assert "> 40 levels" in text
+
+
+def test_psnr_to_the_per_frame_output():
+    from rest_video.flicker import FlickerResult, psnr_to
+
+    frames = clip(3)
+    assert psnr_to(frames, frames) == float("inf")
+    low = [f // 2 for f in frames]                                     # <= 127: +1 never saturates
+    assert psnr_to([f + 1 for f in low], low) == pytest.approx(10 * np.log10(255.0 ** 2))   # 48.13 dB
+    assert psnr_to([f + 4 for f in low], low) == pytest.approx(10 * np.log10(255.0 ** 2 / 16))
+    assert "| - |" in FlickerResult(0, "full", 3, 1.0, 1.0).row()         # identical streams print "-"
+    assert "| 48.1 |" in FlickerResult(0, "full", 3, 1.0, 1.0, psnr=48.13).row()
