@@ -84,6 +84,21 @@ def still_change(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], st
     return total / count if count else 0.0
 
 
+def still_change_ycc(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], still: int = STILL) -> np.ndarray:
+    """Mean ``|change|`` of luma and chroma ``(Y, Cr, Cb)`` in levels, over the pixels whose input
+    stood still (as :func:`still_change`): where the stylized stream's flicker sits."""
+    total, count = np.zeros(3), 0
+    prev = None
+    for t in range(len(inputs)):
+        ycc = cv2.cvtColor(np.ascontiguousarray(outputs[t]).astype(np.float32), cv2.COLOR_RGB2YCrCb)
+        if prev is not None:
+            mask = cv2.absdiff(inputs[t], inputs[t - 1]).max(axis=-1) <= still
+            total += np.abs(ycc - prev)[mask].sum(axis=0)
+            count += int(mask.sum())
+        prev = ycc
+    return total / count if count else total
+
+
 def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], moving: float = 16.0,
                  radius: int = 5, blur: int = 2) -> float:
     """The flicker ratio that comes from clear motion alone.
@@ -181,6 +196,13 @@ def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.n
                  chroma_sigma, per_frame(raw, stab))
 
 
+def _colour_line(path: str, frames: Sequence[np.ndarray], outs: Sequence[np.ndarray]) -> str:
+    inp, out = still_change_ycc(frames, frames), still_change_ycc(frames, outs)
+    fmt = lambda v: " / ".join(f"{x:.3f}" for x in v)
+    return (f"{path}: on still pixels the input changes by Y / Cr / Cb {fmt(inp)} levels a frame, the first row's "
+            f"output by {fmt(out)} ({out[1] / max(inp[1], 1e-9):.1f}x / {out[2] / max(inp[2], 1e-9):.1f}x the input's colour change)")
+
+
 def _stabilizer_settings(chroma_sigmas: Sequence[float], pixel_smoothing: Sequence[float],
                          hold_limits: Sequence[float]) -> list[tuple[float, float, float]]:
     """Every (chroma sigma, pixel smoothing, hold limit) to measure; without the hold the bound means
@@ -256,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                           per_frame(raw, stab))
                 if base is None:
                     base = r
+                    floors.append(_colour_line(path, frames, raw))
                     floors.append(f"{path}: motion floor {r.floor:.3f}: the flicker from pixels whose input moved "
                                   f"by > {t.moving:g} levels (clear motion) alone; a filter that keeps that motion "
                                   f"removes at most {_pct(r.floor, r.flicker).lstrip('-')}")

@@ -119,3 +119,18 @@ def test_psnr_to_the_per_frame_output():
     assert psnr_to([f + 4 for f in low], low) == pytest.approx(10 * np.log10(255.0 ** 2 / 16))
     assert "| - |" in FlickerResult(0, "full", 3, 1.0, 1.0).row()         # identical streams print "-"
     assert "| 48.1 |" in FlickerResult(0, "full", 3, 1.0, 1.0, psnr=48.13).row()
+
+
+def test_still_change_ycc_separates_brightness_from_colour():
+    from rest_video.flicker import still_change_ycc
+
+    frames = [np.full((8, 8, 3), 100, np.uint8)] * 4                  # a still input
+    grey = [np.full((8, 8, 3), 100 + 3 * (i % 2), np.uint8) for i in range(4)]   # brightness flickers
+    tint = [np.full((8, 8, 3), 100, np.uint8) for _ in range(4)]
+    for i, f in enumerate(tint):
+        f[..., 0] += 6 * (i % 2)                                       # red (colour) flickers
+    y, cr, cb = still_change_ycc(frames, grey)
+    assert y == pytest.approx(3.0, abs=0.01) and cr < 0.01 and cb < 0.01
+    y, cr, cb = still_change_ycc(frames, tint)
+    assert y == pytest.approx(6 * 0.299, abs=0.01)
+    assert cr == pytest.approx((6 - 6 * 0.299) * 0.713, abs=0.01) and cb == pytest.approx(6 * 0.299 * 0.564, abs=0.01)
