@@ -65,7 +65,7 @@ class RuntimeCfg:
 class TemporalCfg:
     smoothing: float = 0.9            # EMA factor for content statistics (0 = per-frame statistics)
     scene_cut: float = 0.25           # mean abs frame difference (0..1) that resets the smoothing
-    pixel_smoothing: float = 0.9      # EMA factor for output pixels whose input window stood still (0 = off)
+    pixel_smoothing: float = 0.93     # EMA factor for output pixels whose input window stood still (0 = off)
     still: float = 4.0                # local mean input change (levels) up to which a pixel counts as still
     moving: float = 16.0              # local mean input change (levels) from which a pixel counts as moving
     hold_limit: float = 6.0           # held output stays within this many levels of the current frame's (255 = no bound)

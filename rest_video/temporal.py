@@ -155,7 +155,7 @@ class PixelStabilizer:
         chroma_sigma: Gaussian (pixels) over the output's colour before the hold (0 = off).
     """
 
-    def __init__(self, smoothing: float = 0.9, still: float = 4.0, moving: float = 16.0, radius: int = 5,
+    def __init__(self, smoothing: float = 0.93, still: float = 4.0, moving: float = 16.0, radius: int = 5,
                  scene_cut: float = 0.25, blur: int = 2, hold_limit: float = 6.0, chroma_sigma: float = 1.0) -> None:
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
