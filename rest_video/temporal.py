@@ -98,7 +98,8 @@ def motion_map(inp: np.ndarray, prev: np.ndarray, radius: int = 5, blur: int = 2
     return m
 
 
-def smooth_chroma(rgb: np.ndarray, sigma: float) -> np.ndarray:
+def smooth_chroma(rgb: np.ndarray, sigma: float, out: np.ndarray | None = None,
+                  work: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Blur the colour of ``rgb`` (``(H, W, 3)``, uint8 or float32) by a Gaussian of ``sigma`` pixels,
     keeping its brightness: float32 ``(H, W, 3)``, same luma (BT.601) as the input.
 
@@ -107,14 +108,34 @@ def smooth_chroma(rgb: np.ndarray, sigma: float) -> np.ndarray:
     still pixels). Luma ``Y`` carries the detail and stays; the rest, ``rgb - Y``, depends on the
     chroma alone (YCrCb is linear in RGB), so blurring it is blurring Cr and Cb. With ``sigma`` 1
     it is finer than the half-resolution chroma a yuv420p encode keeps anyway.
+
+    ``out`` receives the result; ``work`` keeps scratch arrays between calls (a stream of frames of
+    one size then allocates nothing: fresh multi-megabyte arrays cost more in page faults than the
+    arithmetic).
     """
     import cv2
 
-    f = rgb.astype(np.float32, copy=False)
-    y = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)                  # BT.601 luma, float
-    y3 = cv2.merge([y, y, y])
-    colour = cv2.GaussianBlur(cv2.subtract(f, y3), (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
-    return cv2.add(colour, y3)
+    if work is None:
+        f = rgb.astype(np.float32, copy=False)
+    else:
+        f = _scratch(work, "f", rgb.shape)
+        np.copyto(f, rgb)
+    y = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY, dst=_scratch(work, "y", rgb.shape[:2]))   # BT.601 luma, float
+    y3 = cv2.merge([y, y, y], dst=_scratch(work, "y3", rgb.shape))
+    colour = cv2.subtract(f, y3, dst=_scratch(work, "colour", rgb.shape))
+    colour = cv2.GaussianBlur(colour, (0, 0), sigma, dst=_scratch(work, "blurred", rgb.shape),
+                              borderType=cv2.BORDER_REFLECT)
+    return cv2.add(colour, y3, dst=out)
+
+
+def _scratch(work: dict[str, np.ndarray] | None, name: str, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The float32 scratch array ``name`` of ``shape`` kept in ``work`` (None without ``work``: let OpenCV allocate)."""
+    if work is None:
+        return None
+    a = work.get(name)
+    if a is None or a.shape != shape:
+        a = work[name] = np.empty(shape, np.float32)
+    return a
 
 
 class PixelStabilizer:
@@ -179,6 +200,7 @@ class PixelStabilizer:
         self._ref: np.ndarray | None = None      # float32 input behind the held output
         self._ref8: np.ndarray | None = None     # the same, rounded to uint8
         self._acc: np.ndarray | None = None
+        self._work: dict[str, np.ndarray] = {}   # per-frame scratch arrays, reused (see smooth_chroma)
 
     @property
     def cuts(self) -> int:
@@ -186,6 +208,7 @@ class PixelStabilizer:
 
     def reset(self) -> None:
         self._ref = self._ref8 = self._acc = None
+        self._work.clear()
 
     def spatial(self, out: np.ndarray) -> np.ndarray:
         """The per-frame part alone (the chroma blur), float32; what the hold starts from and is bounded by."""
@@ -197,28 +220,35 @@ class PixelStabilizer:
 
         if self.smoothing <= 0 and self.chroma_sigma <= 0:
             return out
-        y = self.spatial(out)
+        work = self._work
+        y = _scratch(work, "y_out", out.shape)                # this frame's output after the spatial part
+        if self.chroma_sigma > 0:
+            smooth_chroma(out, self.chroma_sigma, y, work)
+        else:
+            np.copyto(y, out)
         if self.smoothing <= 0:
             return _to_uint8(y)
         cut = self._cut(inp)
         acc = self._acc
         if cut or acc is None or acc.shape != out.shape or self._ref8 is None or self._ref8.shape != inp.shape:
-            self._acc = y
+            self._acc = y.copy()
             self._ref = inp.astype(np.float32)
             self._ref8 = inp.copy()
             return _to_uint8(y)
         motion = motion_map(inp, self._ref8, self.radius, self.blur)
-        past = cv2.LUT(motion, self._past_lut)               # float32 weight of the past per pixel
-        now = cv2.LUT(motion, self._now_lut)
-        new = cv2.blendLinear(acc, y, past, now)
+        past = cv2.LUT(motion, self._past_lut, dst=_scratch(work, "past", motion.shape))   # weight of the past
+        now = cv2.LUT(motion, self._now_lut, dst=_scratch(work, "now", motion.shape))
+        cv2.blendLinear(acc, y, past, now, dst=acc)           # in place: acc is this filter's own array
         if self.hold_limit < 255.0:                          # never further than hold_limit from y
             k = (self.hold_limit,) * 3 + (0.0,)              # a per-channel scalar (a bare float is channel 0 only)
-            cv2.min(new, cv2.add(y, k), dst=new)
-            cv2.max(new, cv2.subtract(y, k), dst=new)
-        self._acc = new
-        self._ref = cv2.blendLinear(self._ref, inp.astype(np.float32), past, now)
+            bound = _scratch(work, "bound", out.shape)
+            cv2.min(acc, cv2.add(y, k, dst=bound), dst=acc)
+            cv2.max(acc, cv2.subtract(y, k, dst=bound), dst=acc)
+        inp_f = _scratch(work, "inp", inp.shape)
+        np.copyto(inp_f, inp)
+        cv2.blendLinear(self._ref, inp_f, past, now, dst=self._ref)
         _to_uint8(self._ref, self._ref8)
-        return _to_uint8(new)
+        return _to_uint8(acc)
 
 
 def _to_uint8(img: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
