@@ -26,7 +26,7 @@ import numpy as np
 from rest_video.engine import Stylizer
 from rest_video.evaluate import ssim_gray
 from rest_video.models.rest import StyleStats
-from rest_video.temporal import PixelStabilizer, StatsSmoother, make_stabilizer, motion_map
+from rest_video.temporal import PixelStabilizer, StatsSmoother, make_stabilizer, motion_map, to_uint8
 
 
 STILL = 2  # input pixels whose channels all changed by at most this many levels count as still
@@ -165,7 +165,7 @@ def per_frame(outputs: Sequence[np.ndarray], stabilizer: PixelStabilizer | None)
     against, so that ``lag`` counts what the hold over time adds and nothing else."""
     if stabilizer is None or stabilizer.chroma_sigma <= 0:
         return outputs
-    return (np.clip(stabilizer.spatial(o) + 0.5, 0, 255).astype(np.uint8) for o in outputs)
+    return (to_uint8(stabilizer.spatial(o)) for o in outputs)
 
 
 def score(frames: Sequence[np.ndarray], outs: Sequence[np.ndarray], raw: Sequence[np.ndarray], smoothing: float,
@@ -225,6 +225,17 @@ def read_clip(path: str | Path, frames: int, side: int | None = None, start: int
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command; a user's mistake (bad option value, missing file) is one line on stderr, exit 2."""
+    from rest_video.errors import RestVideoError
+
+    try:
+        return _main(argv)
+    except RestVideoError as e:
+        print(f"python -m rest_video.flicker: {e}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
     from rest_video.config import load_pipeline, parse_override
 
     p = argparse.ArgumentParser(prog="python -m rest_video.flicker", description=__doc__.split("\n\n")[0])
@@ -255,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         sets["model.checkpoint"] = args.checkpoint
     cfg = load_pipeline(args.pipeline, sets or None)
     t = cfg.temporal
+    # every stabilizer setting to measure, validated before minutes of stylizing (a bad value is a ConfigError)
+    variants = [(chroma, px, bound, replace(t, pixel_smoothing=px, hold_limit=bound, chroma_sigma=chroma))
+                for chroma, px, bound in _stabilizer_settings(args.chroma_sigma or [t.chroma_sigma],
+                                                              args.pixel_smoothing, args.hold_limit or [t.hold_limit])]
     stylizer = Stylizer(cfg)
     style = stylizer.load_style(args.style)
     frames = read_clip(args.video, args.frames or 10**9, args.side or None, args.start)
@@ -270,10 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         base = None
         for a in args.smoothing:
             raw, cuts = stylize_clip(stylizer, style, frames, a, t.scene_cut, args.strength, path, lut_kwargs)
-            settings = _stabilizer_settings(args.chroma_sigma or [t.chroma_sigma], args.pixel_smoothing,
-                                            args.hold_limit or [t.hold_limit])
-            for chroma, px, bound in settings:
-                stab = make_stabilizer(replace(t, pixel_smoothing=px, hold_limit=bound, chroma_sigma=chroma))
+            for chroma, px, bound, temporal in variants:
+                stab = make_stabilizer(temporal)
                 r = score(frames, stabilize(frames, raw, stab), raw, a, path, px, cuts, t.moving, bound, chroma,
                           per_frame(raw, stab))
                 if base is None:

@@ -134,3 +134,13 @@ def test_still_change_ycc_separates_brightness_from_colour():
     y, cr, cb = still_change_ycc(frames, tint)
     assert y == pytest.approx(6 * 0.299, abs=0.01)
     assert cr == pytest.approx((6 - 6 * 0.299) * 0.713, abs=0.01) and cb == pytest.approx(6 * 0.299 * 0.564, abs=0.01)
+
+
+@pytest.mark.parametrize("option", [["--hold-limit", "0"], ["--chroma-sigma", "-1"], ["--pixel-smoothing", "1"]])
+def test_flicker_command_bad_setting_is_one_line_before_any_work(tmp_path, capsys, option):
+    from rest_video.flicker import main
+
+    # the video does not even exist: the settings are checked first
+    assert main(["--video", str(tmp_path / "missing.mp4"), "--style", str(tmp_path / "s.jpg"), *option]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("python -m rest_video.flicker: temporal.")
