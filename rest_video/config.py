@@ -144,10 +144,13 @@ class DataCfg:
     folders: tuple[str, ...] = ()
     crop: int = 192
     min_side: int = 256               # images are resized so the short side is at least this
+    style_augment: float = 0.0        # probability that a style crop gets a random photographic grade
 
     def __post_init__(self) -> None:
         if self.crop < 16:
             raise ConfigError(f"data.crop must be >= 16, got {self.crop}")
+        if not 0.0 <= self.style_augment <= 1.0:
+            raise ConfigError(f"data.style_augment must be in [0, 1], got {self.style_augment}")
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,14 @@ class LossCfg:
     distill: float = 2.0
     content_layer: int = 4
     distill_layers: tuple[int, ...] = (3, 4, 5)
+    style_layers: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)  # weight of each teacher layer's mean/std term
+    color: float = 0.0                # weight of the Lab sliced Wasserstein colour term (0 = off)
+
+    def __post_init__(self) -> None:
+        if len(self.style_layers) != 5 or any(w < 0 for w in self.style_layers):
+            raise ConfigError(f"loss.style_layers must be 5 weights >= 0, got {list(self.style_layers)}")
+        if self.color < 0:
+            raise ConfigError(f"loss.color must be >= 0, got {self.color}")
 
 
 @dataclass(frozen=True)
@@ -178,6 +189,7 @@ class TrainConfig:
     checkpoint_every: int = 100
     keep_every: int = 0               # also keep a copy step_N.pt every N steps (0 = never)
     log_every: int = 10
+    init: str | None = None           # start from these weights (.safetensors or .pt) instead of random
     arch: ArchCfg = field(default_factory=ArchCfg)
     teacher: TeacherCfg = field(default_factory=TeacherCfg)
     data: DataCfg = field(default_factory=DataCfg)

@@ -20,6 +20,10 @@ Metrics, per method, averaged over the pairs:
 - **Gram loss** (style distance, lower is better): ``sum_l ||G_l(out) - G_l(style)||_F^2`` over
   relu1_1 .. relu5_1 of a frozen VGG teacher, with ``G = F F^T / (C H W)`` for features ``F`` of
   shape ``(C, H*W)``; output and style are each fed at their own resolution.
+- **palette distance** (look taken, lower is better): sliced Wasserstein-1 distance between the
+  output's and the style photo's pixel colours in CIE Lab (:func:`rest_video.ops.palette.palette_distance`:
+  64 seeded directions, 20,000 pixels each, 100 quantiles at 0.5 % .. 99.5 %, mean absolute
+  difference in Lab units). It charges for a wrong palette, tone curve or contrast.
 - **seconds / image**: wall time of the stylization only (style statistics included, image
   loading and metrics not), on CPU, after one untimed warm-up call per method.
 
@@ -47,6 +51,8 @@ from rest_video.errors import ConfigError, MediaError, ShapeError, WeightsError
 from rest_video.io.atomic import check_writable
 from rest_video.io.image import read_image
 from rest_video.models import REST, create_model, load_checkpoint
+from rest_video.ops.palette import palette_distance
+from rest_video.evaluation.sheet import ContactSheet, sheet_columns  # noqa: F401 - re-exported
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
 __all__ = [
@@ -347,6 +353,7 @@ class EvalRow:
     gram: float
     seconds: float
     pairs: int
+    palette: float = float("nan")
 
 
 @dataclass
@@ -354,6 +361,7 @@ class _Acc:
     ssim: list[float] = field(default_factory=list)
     gram: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    palette: list[float] = field(default_factory=list)
 
 
 def _timed(fn: StylizeFn, content: np.ndarray, style: np.ndarray) -> tuple[np.ndarray, float]:
@@ -371,12 +379,14 @@ def _check_output(name: str, out: np.ndarray, content: np.ndarray) -> None:
 
 def evaluate_pairs(pairs: Sequence[Pair], methods: Sequence[Method], teacher: VGGTeacher,
                    max_side: int | None = None, warmup: bool = True,
-                   progress: Callable[[str], None] | None = None) -> list[EvalRow]:
-    """Stylize every pair with every method and average SSIM, Gram loss and seconds per image.
+                   progress: Callable[[str], None] | None = None,
+                   sheet: "ContactSheet | None" = None) -> list[EvalRow]:
+    """Stylize every pair with every method and average SSIM, Gram loss, palette distance and seconds.
 
     Images are read with :func:`read_image` (``max_side`` shrinks both). With ``warmup`` each
     method runs once, untimed, on the first pair before timing starts. ``progress`` receives one
-    line per pair. Rows come back in the order of ``methods``.
+    line per pair. Rows come back in the order of ``methods``. With ``sheet`` every pair's
+    style, content and outputs are added to that contact sheet as one row.
     """
     if not pairs:
         raise ConfigError("no pairs to evaluate")
@@ -392,27 +402,34 @@ def evaluate_pairs(pairs: Sequence[Pair], methods: Sequence[Method], teacher: VG
         if warmup and i == 0:
             for m in methods:
                 m.fn(content, style)
+        outputs = {}
         for m in methods:
             out, dt = _timed(m.fn, content, style)
             _check_output(m.name, out, content)
+            outputs[m.name] = out
             a = acc[m.name]
             a.seconds.append(dt)
             a.ssim.append(ssim_gray(out, content))
             a.gram.append(gram_loss(gram_matrices(teacher, out), style_grams))
+            a.palette.append(palette_distance(out, style))
+        if sheet is not None:
+            sheet.add_row(style, content, outputs)
         if progress:
             progress(f"pair {i + 1}/{len(pairs)}: {pair.content.name} + {pair.style.name} "
                      f"({time.perf_counter() - t0:.1f} s)")
     return [EvalRow(m.name, m.weights, float(np.mean(acc[m.name].ssim)), float(np.mean(acc[m.name].gram)),
-                    float(np.mean(acc[m.name].seconds)), len(pairs)) for m in methods]
+                    float(np.mean(acc[m.name].seconds)), len(pairs), float(np.mean(acc[m.name].palette)))
+            for m in methods]
 
 
 # --------------------------------------------------------------------------- reporting
 def format_markdown(rows: Iterable[EvalRow]) -> str:
-    """A Markdown table: method, weights, SSIM, Gram loss, seconds per image, pairs."""
-    lines = ["| method | weights | SSIM ↑ | Gram loss ↓ | s / image (CPU) | pairs |",
-             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    """A Markdown table: method, weights, SSIM, Gram loss, palette distance, seconds per image, pairs."""
+    lines = ["| method | weights | SSIM ↑ | Gram loss ↓ | palette ↓ | s / image (CPU) | pairs |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        lines.append(f"| {r.method} | {r.weights} | {r.ssim:.4f} | {r.gram:.4g} | {r.seconds:.4f} | {r.pairs} |")
+        lines.append(f"| {r.method} | {r.weights} | {r.ssim:.4f} | {r.gram:.4g} | {r.palette:.3f} | "
+                     f"{r.seconds:.4f} | {r.pairs} |")
     return "\n".join(lines)
 
 
@@ -462,6 +479,8 @@ def render_section(rows: Sequence[EvalRow], command: str, pairs_file: str | Path
         "SSIM: grayscale (BT.601 luma) output vs content at the content's size, `kornia.metrics.ssim`, "
         "11x11 Gaussian window (sigma 1.5), valid region, mean. "
         "Gram loss: sum over relu1_1..relu5_1 of ||G(out) - G(style)||_F^2 with G = F F^T / (C H W). "
+        "palette: sliced Wasserstein-1 distance between output and style pixel colours in CIE Lab "
+        "(64 seeded directions, 20,000 pixels each, quantiles 0.5 %..99.5 %, mean absolute difference). "
         "s / image: wall time of the stylization alone (style statistics included), CPU fp32, "
         "mean over pairs after one untimed warm-up; REST rows run through `Stylizer` with the "
         "inference form unless the command says `--no-optimized`. Outputs are 8-bit, as the tool writes them. "
@@ -520,24 +539,31 @@ def run_eval(pairs_file: str | Path, *, checkpoint: str | Path | None = None,
              limit: int | None = None, out: str | Path | None = "EVAL.md",
              teacher_kind: str = "vgg16-lpips", teacher_path: str | Path | None = None,
              optimized: bool = True, command: str = "", section: str = SECTION,
-             progress: Callable[[str], None] | None = None) -> list[EvalRow]:
+             progress: Callable[[str], None] | None = None, sheet: str | Path | None = None) -> list[EvalRow]:
     """Everything ``rest-video eval`` does: read pairs, load weights and teacher, evaluate, write.
 
     Inputs are checked (pairs, every weights file, the teacher) before any image is stylized.
     With ``out`` set, the section ``section`` of that Markdown file is replaced by
-    :func:`render_section` (``command`` is shown verbatim). Returns the rows.
+    :func:`render_section` (``command`` is shown verbatim). With ``sheet`` a contact sheet
+    (one row per pair: style, content, then every method but ``rest-untrained`` and ``histmatch``)
+    is written there as an image. Returns the rows.
     """
     if max_side is not None and max_side < 16:
         raise ConfigError(f"--max-side must be >= 16, got {max_side}")
     pairs = read_pairs(pairs_file, limit)
     if out is not None:
         check_writable(out, overwrite=True)
+    if sheet is not None:
+        check_writable(sheet, overwrite=True)
     machine = machine_description()  # load average before our own work starts
     methods = default_methods(checkpoint, ablations, optimized)
     teacher = load_teacher(teacher_kind, teacher_path)
     t0 = time.perf_counter()
-    rows = evaluate_pairs(pairs, methods, teacher, max_side=max_side, progress=progress)
+    contact = ContactSheet(sheet_columns([m.name for m in methods])) if sheet is not None else None
+    rows = evaluate_pairs(pairs, methods, teacher, max_side=max_side, progress=progress, sheet=contact)
     wall = time.perf_counter() - t0
+    if contact is not None:
+        contact.save(sheet)
     if out is not None:
         tdesc = f"{teacher_kind} ({teacher_path})" if teacher_path else teacher_kind
         body = render_section(rows, command, pairs_file, tdesc, max_side, machine, wall_seconds=wall)

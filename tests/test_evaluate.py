@@ -156,7 +156,10 @@ def test_eval_writes_table_with_all_rows(tmp_path, pairs_file, random_weights, t
     names = [r.method for r in rows]
     assert names == ["rest", "rest-untrained", "reinhard", "rgb-adain", "histmatch", "abl"]
     for r in rows:
-        assert r.pairs == 2 and -1 <= r.ssim <= 1 and r.gram >= 0 and r.seconds > 0
+        assert r.pairs == 2 and -1 <= r.ssim <= 1 and r.gram >= 0 and r.seconds > 0 and r.palette >= 0
+    # the untrained network's noise is far from any photo's palette; a colour transfer is close
+    by = {r.method: r for r in rows}
+    assert by["rest-untrained"].palette > by["histmatch"].palette
     body = ev.render_section(rows, "rest-video eval --pairs p.tsv", pairs_file, "random vgg16")
     ev.write_section(out, body)
     ev.write_section(out, body)  # idempotent
@@ -186,7 +189,22 @@ def test_cli_end_to_end(tmp_path, pairs_file, random_weights, teacher, monkeypat
     assert "| aest |" in table and "| histmatch |" in table
     text = out.read_text()
     assert f"rest-video eval --pairs {pairs_file} --checkpoint {random_weights}" in text
-    assert "--limit 1" in text and "| rest-untrained |" in text
+    assert "--limit 1" in text and "| rest-untrained |" in text and "palette" in text
+
+
+def test_cli_contact_sheet(tmp_path, pairs_file, random_weights, teacher, monkeypatch):
+    from rest_video.io.image import read_image
+
+    monkeypatch.setattr(ev, "load_teacher", lambda kind, path=None: teacher)
+    sheet = tmp_path / "sheet.png"
+    rc = main(["eval", "--pairs", str(pairs_file), "--checkpoint", str(random_weights), "--no-write",
+               "--ablation", f"abl={random_weights}", "--sheet", str(sheet), "-q", "--no-optimized"])
+    assert rc == 0
+    img = read_image(sheet)
+    # 2 pairs -> header + 2 rows; 6 columns: style, content, reinhard, rgb-adain, rest, abl
+    assert img.shape[0] > 2 * 150 and img.shape[1] == 6 * 225 + 5 * 4
+    assert ev.sheet_columns(["rest", "rest-untrained", "reinhard", "rgb-adain", "histmatch", "abl"]) == [
+        "reinhard", "rgb-adain", "rest", "abl"]
 
 
 def test_cli_missing_pairs_file_is_one_line_exit_2(tmp_path, capsys):

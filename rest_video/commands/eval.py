@@ -1,4 +1,4 @@
-"""``rest-video eval --pairs PAIRS.tsv``: SSIM, Gram loss and CPU seconds per image (rest_video.evaluate).
+"""``rest-video eval --pairs PAIRS.tsv``: SSIM, Gram loss, palette distance, CPU s / image (rest_video.evaluate).
 
 Prints a Markdown table and writes it, with the command, date and machine, into the
 ``<!-- eval:dev-pairs:start/end -->`` section of ``--out`` (default EVAL.md).
@@ -23,6 +23,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="EVAL.md", metavar="FILE",
                    help="Markdown file whose eval:dev-pairs section is replaced (default EVAL.md)")
     p.add_argument("--no-write", action="store_true", help="print the table only")
+    p.add_argument("--sheet", metavar="FILE.png",
+                   help="also write a contact sheet: one row per pair (style | content | reinhard | rgb-adain | "
+                        "rest | ablations)")
     p.add_argument("--teacher-kind", default="vgg16-lpips", choices=["vgg16-lpips", "vgg19"],
                    help="VGG for the Gram loss (default vgg16-lpips, see `rest-video fetch-teacher`)")
     p.add_argument("--teacher-path", metavar="FILE", help="teacher weights (required for vgg19)")
@@ -48,6 +51,8 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--teacher-path", args.teacher_path]
     if args.no_optimized:
         parts.append("--no-optimized")
+    if args.sheet:
+        parts += ["--sheet", args.sheet]
     parts += ["--out", args.out]
     return shlex.join(parts)
 
@@ -68,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
         args.pairs, checkpoint=args.checkpoint, ablations=ablations, max_side=args.max_side,
         limit=args.limit, out=None if args.no_write else args.out, teacher_kind=args.teacher_kind,
         teacher_path=args.teacher_path, optimized=not args.no_optimized, command=command_line(args),
-        progress=progress)
+        progress=progress, sheet=args.sheet)
     print(evaluate.format_markdown(rows))
     if not args.no_write and not args.quiet:
         print(f"wrote section eval:{evaluate.SECTION} of {args.out}", file=sys.stderr)
+    if args.sheet and not args.quiet:
+        print(f"wrote contact sheet {args.sheet}", file=sys.stderr)
     return 0

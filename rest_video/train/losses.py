@@ -1,10 +1,14 @@
-"""REST training losses (paper section 3.4): content, style (mean/std), semantic distillation."""
+"""REST training losses: content, style (mean/std), semantic distillation (paper section 3.4), and colour."""
 
 from __future__ import annotations
 
+from typing import Sequence
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rest_video.ops.palette import sliced_wasserstein_lab
 from rest_video.ops.stats import mean_std
 
 
@@ -13,14 +17,29 @@ def content_loss(out_feat: Tensor, content_feat: Tensor) -> Tensor:
     return F.mse_loss(out_feat, content_feat)
 
 
-def style_loss(out_feats: list[Tensor], style_feats: list[Tensor]) -> Tensor:
-    """Sum over layers of MSE between channel means plus MSE between channel stds."""
+def style_loss(out_feats: list[Tensor], style_feats: list[Tensor],
+               weights: Sequence[float] | None = None) -> Tensor:
+    """Weighted sum over layers of MSE between channel means plus MSE between channel stds.
+
+    ``weights`` (one per layer, default all 1 as in the paper) rebalance the layers: the deep
+    layers' terms are tens of times larger than relu1_1's, which carries the colours.
+    """
+    weights = [1.0] * len(out_feats) if weights is None else list(weights)
+    if len(weights) != len(out_feats):
+        raise ValueError(f"style_loss: {len(weights)} weights for {len(out_feats)} layers")
     total = out_feats[0].new_zeros(())
-    for o, s in zip(out_feats, style_feats):
+    for w, o, s in zip(weights, out_feats, style_feats):
+        if w == 0:
+            continue
         om, os_ = mean_std(o)
         sm, ss = mean_std(s)
-        total = total + F.mse_loss(om, sm) + F.mse_loss(os_, ss)
+        total = total + w * (F.mse_loss(om, sm) + F.mse_loss(os_, ss))
     return total
+
+
+def color_loss(output: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """Sliced Wasserstein distance between the output's and the style's colours in CIE Lab (Lab units)."""
+    return sliced_wasserstein_lab(output, style, generator=generator)
 
 
 class DistillHeads(nn.Module):

@@ -20,10 +20,11 @@ from rest_video.config import TrainConfig, to_dict
 from rest_video.models._registry import save_weights
 from rest_video.models.rest import REST, RESTConfig
 from rest_video.train.data import PhotoCrops
-from rest_video.train.losses import DistillHeads, content_loss, style_loss
+from rest_video.train.augment import augment_styles
+from rest_video.train.losses import DistillHeads, color_loss, content_loss, style_loss
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
-LOG_FIELDS = ["step", "loss", "content", "style", "distill", "seconds"]
+LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "seconds"]
 
 
 @dataclass
@@ -32,6 +33,7 @@ class StepLosses:
     content: float
     style: float
     distill: float
+    color: float = 0.0
 
 
 class Trainer:
@@ -43,6 +45,9 @@ class Trainer:
         self.rng = np.random.default_rng(cfg.seed)
         a = cfg.arch
         self.model = REST(RESTConfig(layers=a.layers, width=a.width, stylized=a.stylized, variant=a.variant))
+        if cfg.init:
+            self._init_from(cfg.init)
+        self.aug_gen = torch.Generator().manual_seed(cfg.seed + 1)
         self.teacher = teacher if teacher is not None else load_teacher(cfg.teacher.kind, cfg.teacher.path)
         self.heads = DistillHeads(cfg.loss.distill_layers, a.width, self.teacher.channels)
         params = list(self.model.parameters()) + list(self.heads.parameters())
@@ -61,13 +66,15 @@ class Trainer:
             t_style = self.teacher(style)
         t_out = self.teacher(out)
         l_c = content_loss(t_out[lc.content_layer - 1], t_content[lc.content_layer - 1])
-        l_s = style_loss(t_out, t_style)
+        l_s = style_loss(t_out, t_style, lc.style_layers)
         if lc.distill > 0:
             l_d = self.heads(c_enc, t_content) + self.heads(s_enc, t_style)
         else:
             l_d = l_c.new_zeros(())
         total = lc.content * l_c + lc.style * l_s + lc.distill * l_d
-        return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item())
+        l_col = color_loss(out, style, self.aug_gen) if lc.color > 0 else l_c.new_zeros(())
+        total = total + lc.color * l_col
+        return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item())
 
     def train_step(self, content: Tensor | None = None, style: Tensor | None = None) -> StepLosses:
         self.model.train()
@@ -75,13 +82,24 @@ class Trainer:
         if content is None:
             content = self.data.batch(self.cfg.batch, self.rng)
         if style is None:
-            style = self.data.batch(self.cfg.batch, self.rng)
+            style = augment_styles(self.data.batch(self.cfg.batch, self.rng), self.cfg.data.style_augment,
+                                   self.aug_gen)
         total, parts = self.losses(content, style)
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         self.opt.step()
         self.step += 1
         return parts
+
+    def _init_from(self, path: str) -> None:
+        """Start from trained weights (fresh heads and optimiser); the architecture must match."""
+        from rest_video.errors import ConfigError
+        from rest_video.models._registry import load_checkpoint
+
+        src = load_checkpoint(path)
+        if src.cfg != self.model.cfg:
+            raise ConfigError(f"init: {path} is {src.cfg}, the config asks for {self.model.cfg}")
+        self.model.load_state_dict(src.state_dict())
 
     # -- checkpoints ----------------------------------------------------------------------
     @property
@@ -99,6 +117,7 @@ class Trainer:
             "opt": self.opt.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "np_rng": json.dumps(self.rng.bit_generator.state),
+            "aug_rng": self.aug_gen.get_state(),
         }
         tmp = self.ckpt_path.with_suffix(".pt.part")
         torch.save(state, tmp)
@@ -113,6 +132,8 @@ class Trainer:
         self.opt.load_state_dict(st["opt"])
         torch.set_rng_state(st["torch_rng"])
         self.rng.bit_generator.state = json.loads(st["np_rng"])
+        if "aug_rng" in st:
+            self.aug_gen.set_state(st["aug_rng"])
         self.step = int(st["step"])
         self.elapsed = float(st["elapsed"])
         return True
@@ -151,11 +172,11 @@ class Trainer:
                 self.elapsed += time.perf_counter() - t0
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     writer.writerow([self.step, f"{parts.loss:.5f}", f"{parts.content:.5f}", f"{parts.style:.5f}",
-                                     f"{parts.distill:.5f}", f"{self.elapsed:.1f}"])
+                                     f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{self.elapsed:.1f}"])
                     logf.flush()
                     if bar is None:
                         print(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
-                              f"style {parts.style:.4f} distill {parts.distill:.4f} "
+                              f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} "
                               f"({self.elapsed / max(self.step, 1):.2f} s/step)", flush=True)
                 if bar is not None:
                     bar.update(1)

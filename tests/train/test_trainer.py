@@ -112,3 +112,44 @@ def test_sigterm_stops_after_the_step_with_a_checkpoint(tmp_path, photos, teache
         tr.fit(progress=False)
     assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 2
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers given back
+
+
+def test_colour_term_and_layer_weights_lower_on_a_tiny_batch(tmp_path, photos, teacher):
+    tr = Trainer(_cfg(tmp_path, photos, **{"loss.color": 1.0, "loss.style_layers": [14, 2.5, 0.8, 0.5, 0.9],
+                                          "data.style_augment": 1.0}), teacher=teacher)
+    g = np.random.default_rng(2)
+    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+    tr.model.train()
+    before, parts0 = tr.losses(content, style)
+    assert parts0.color > 0
+    tr.train_step(content, style)
+    after, _ = tr.losses(content, style)
+    assert after.item() < before.item()
+    # the logged colour term reaches the CSV
+    tr.fit(progress=False)
+    header = (tmp_path / "run" / "loss.csv").read_text().splitlines()[0]
+    assert "color" in header.split(",")
+
+
+def test_weighted_style_loss_matches_the_paper_with_unit_weights():
+    from rest_video.train.losses import style_loss
+
+    torch.manual_seed(0)
+    a = [torch.rand(2, c, 8, 8) for c in (4, 6)]
+    b = [torch.rand(2, c, 8, 8) * 2 for c in (4, 6)]
+    plain = style_loss(a, b)
+    torch.testing.assert_close(style_loss(a, b, [1.0, 1.0]), plain)
+    only_first = style_loss(a, b, [1.0, 0.0])
+    assert 0 < only_first.item() < plain.item()
+    torch.testing.assert_close(style_loss(a, b, [3.0, 0.0]), 3 * only_first)
+
+
+def test_init_starts_from_given_weights(tmp_path, photos, teacher, random_weights):
+    from rest_video.errors import ConfigError
+
+    tr = Trainer(_cfg(tmp_path, photos, init=str(random_weights)), teacher=teacher)
+    src = create_model("rest_16x5", checkpoint=random_weights)
+    for (k, a), (_, b) in zip(tr.model.state_dict().items(), src.state_dict().items()):
+        torch.testing.assert_close(a, b, msg=k)
+    with pytest.raises(ConfigError, match="init"):
+        Trainer(_cfg(tmp_path, photos, init=str(random_weights), **{"arch.width": 8}), teacher=teacher)

@@ -1,0 +1,1 @@
+"""Quality evaluation on content/style pairs: baselines, the evaluation runner, contact sheets."""
