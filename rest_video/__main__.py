@@ -1,3 +1,3 @@
-from rest_video.cli import main
+from rest_video.cli.main import main
 
 raise SystemExit(main())

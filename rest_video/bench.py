@@ -13,7 +13,7 @@
   uint8 HWC frame on the host), ``encode`` (PyAV libx264 with the pipeline's output settings, to
   a temporary file);
 
-and on a real video, the file-to-file rate of :func:`rest_video.pipeline.stylize_file` and its
+and on a real video, the file-to-file rate of :func:`rest_video.pipeline.file.stylize_file` and its
 overlap efficiency: end-to-end fps divided by the fps of the slowest single stage (1.0 would be
 perfect overlap; on a CPU the stages share the cores, so less is expected).
 
@@ -36,8 +36,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from rest_video.config import PipelineConfig, load_pipeline
-from rest_video.errors import ConfigError, MediaError
+from rest_video.core.config import PipelineConfig, load_pipeline
+from rest_video.core.errors import ConfigError, MediaError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared" / "data"
@@ -181,7 +181,7 @@ class _Device:
         return d.permute(2, 0, 1).unsqueeze(0).to(self.in_dtype).div_(255.0)
 
     def download(self, y: torch.Tensor) -> np.ndarray:
-        from rest_video.engine import to_uint8_hwc
+        from rest_video.engine.stylizer import to_uint8_hwc
 
         if not self.cuda:
             return to_uint8_hwc(y)[0]
@@ -237,7 +237,7 @@ def _bench_network(dev: _Device, frames: list[np.ndarray], style, reference: boo
                 t, outs[which] = dev.timed(lambda: run_opt(x) if which == "opt" else run_ref(x))
                 (opt_t if which == "opt" else ref_t).append(t)
             if reference:
-                from rest_video.engine import to_uint8_hwc
+                from rest_video.engine.stylizer import to_uint8_hwc
 
                 a = to_uint8_hwc(outs["opt"]).astype(np.int16)
                 b = to_uint8_hwc(outs["ref"]).astype(np.int16)
@@ -344,8 +344,8 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
         use_video: run the end-to-end part (needs a video).
         log: progress lines (e.g. ``print``).
     """
-    from rest_video.devices import resolve_device
-    from rest_video.engine import Stylizer
+    from rest_video.core.devices import resolve_device
+    from rest_video.engine.stylizer import Stylizer
 
     log = log or (lambda s: None)
     dev_t = resolve_device(device)
@@ -411,7 +411,7 @@ def run_variants_report(sizes: list[tuple[int, int]], rounds: int = 3, video: st
                         style: str | Path | None = None, checkpoint: str | None = None, threads: int = 0,
                         bf16: bool = False, log: Callable[[str], None] | None = None) -> dict:
     """:func:`run_variants` on the CPU at the first of ``sizes``, with the bench's model / style / frame."""
-    from rest_video.engine import Stylizer
+    from rest_video.engine.stylizer import Stylizer
 
     w, h = sizes[0]
     style_path = Path(style) if style is not None else DEFAULT_STYLE
@@ -442,7 +442,7 @@ def _resolve_video(video: str | Path | None) -> Path | None:
 def _bench_video(stylizer, dev: _Device, cfg: PipelineConfig, video: Path, style_path: Path, style_stats,
                  n: int, frames: int, tmp: Path, log) -> VideoResult:
     from rest_video.io.video import VideoReader
-    from rest_video.pipeline import stylize_file
+    from rest_video.pipeline.file import stylize_file
 
     with VideoReader(video) as r:
         w, h, total = r.info.width, r.info.height, r.info.frames
@@ -476,7 +476,7 @@ def run_variants(model, style, frame: np.ndarray, rounds: int = 3, log: Callable
     median / min ms, speedup over the eager reference, max uint8 difference to it."""
     import copy
 
-    from rest_video.engine import to_uint8_hwc
+    from rest_video.engine.stylizer import to_uint8_hwc
     from rest_video.models.inference import build_inference
 
     log = log or (lambda s: None)

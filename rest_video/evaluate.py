@@ -47,7 +47,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rest_video.errors import ConfigError, MediaError, ShapeError, WeightsError
+from rest_video.core.errors import ConfigError, MediaError, ShapeError, WeightsError
 from rest_video.io.atomic import check_writable
 from rest_video.io.image import read_image
 from rest_video.models import REST, create_model, load_checkpoint
@@ -219,8 +219,8 @@ def rest_method(model: REST, name: str = "rest", weights: str = "-", optimized: 
     ``optimized`` uses the folded inference form (what the tool runs); False runs the module as is.
     Each call computes the style statistics (no cache) and stylizes at strength 1 with AdaIN.
     """
-    from rest_video.config import PipelineConfig, RuntimeCfg, StyleCfg
-    from rest_video.engine import Stylizer
+    from rest_video.core.config import PipelineConfig, RuntimeCfg, StyleCfg
+    from rest_video.engine.stylizer import Stylizer
 
     cfg = PipelineConfig(runtime=RuntimeCfg(device="cpu", precision="fp32", optimized=optimized),
                          style=StyleCfg(cache=False))

@@ -23,10 +23,10 @@ from typing import Iterable, Sequence
 import cv2
 import numpy as np
 
-from rest_video.engine import Stylizer
+from rest_video.engine.stylizer import Stylizer
 from rest_video.evaluate import ssim_gray
 from rest_video.models.rest import StyleStats
-from rest_video.temporal import PixelStabilizer, StatsSmoother, make_stabilizer, motion_map, to_uint8
+from rest_video.stream.temporal import PixelStabilizer, StatsSmoother, make_stabilizer, motion_map, to_uint8
 
 
 STILL = 2  # input pixels whose channels all changed by at most this many levels count as still
@@ -103,7 +103,7 @@ def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], mo
                  radius: int = 5, blur: int = 2) -> float:
     """The flicker ratio that comes from clear motion alone.
 
-    Only output change on pixels whose input clearly moved (:func:`~rest_video.temporal.motion_map`
+    Only output change on pixels whose input clearly moved (:func:`~rest_video.stream.temporal.motion_map`
     above ``moving`` levels, ``temporal.moving``) is counted: the picture's own motion, which the
     pixel stabilizer passes through untouched and no temporal filter should remove.
     ``1 - floor / flicker`` bounds what a filter that keeps such motion can take off.
@@ -188,7 +188,7 @@ def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.n
                     lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0,
                     still: float = 4.0, hold_limit: float = 6.0, chroma_sigma: float = 0.0) -> FlickerResult:
     """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``
-    (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.temporal.PixelStabilizer`)."""
+    (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.stream.temporal.PixelStabilizer`)."""
     raw, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs)
     stab = (PixelStabilizer(pixel_smoothing, still, moving, scene_cut=scene_cut, hold_limit=hold_limit,
                             chroma_sigma=chroma_sigma) if pixel_smoothing > 0 or chroma_sigma > 0 else None)
@@ -226,7 +226,7 @@ def read_clip(path: str | Path, frames: int, side: int | None = None, start: int
 
 def main(argv: list[str] | None = None) -> int:
     """The command; a user's mistake (bad option value, missing file) is one line on stderr, exit 2."""
-    from rest_video.errors import RestVideoError
+    from rest_video.core.errors import RestVideoError
 
     try:
         return _main(argv)
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    from rest_video.config import load_pipeline, parse_override
+    from rest_video.core.config import load_pipeline, parse_override
 
     p = argparse.ArgumentParser(prog="python -m rest_video.flicker", description=__doc__.split("\n\n")[0])
     p.add_argument("--video", required=True)

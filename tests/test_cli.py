@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from media import make_clip, read_frames
 
-from rest_video.cli import main
+from rest_video.cli.main import main
 
 
 def _audio_only(path):

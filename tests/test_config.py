@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from rest_video.cli import main
-from rest_video.config import PipelineConfig, load_pipeline, load_train_config, to_dict
-from rest_video.errors import ConfigError
+from rest_video.cli.main import main
+from rest_video.core.config import PipelineConfig, load_pipeline, load_train_config, to_dict
+from rest_video.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 

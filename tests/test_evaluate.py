@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from rest_video import evaluate as ev
-from rest_video.cli import main
-from rest_video.errors import ConfigError, MediaError, WeightsError
+from rest_video.cli.main import main
+from rest_video.core.errors import ConfigError, MediaError, WeightsError
 from rest_video.train.teacher import VGGTeacher
 
 from media import make_frame

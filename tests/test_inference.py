@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rest_video.errors import ConfigError
+from rest_video.core.errors import ConfigError
 from rest_video.models import REST, RESTConfig
 from rest_video.models.inference import ModelFallback, RESTInference, build_inference, default_backend
 from rest_video.ops.stats import mean_std
@@ -221,7 +221,7 @@ def test_stylizer_uses_inference_form(random_weights, style_image):
 
 # ------------------------------------------------------------------------------ bench
 def test_bench_tiny_sizes_writes_json(tmp_path, random_weights, style_image):
-    from rest_video.cli import main
+    from rest_video.cli.main import main
 
     out = tmp_path / "bench.json"
     rc = main(["bench", "--device", "cpu", "--sizes", "32x24,17x9", "--frames", "2", "--json", str(out),
@@ -250,7 +250,7 @@ def test_bench_end_to_end_on_a_tiny_video(tmp_path, random_weights, style_image)
 
 
 def test_bench_user_errors(style_image):
-    from rest_video.cli import main
+    from rest_video.cli.main import main
 
     assert main(["bench", "--device", "cpu", "--sizes", "12by7", "--no-video"]) == 2
     assert main(["bench", "--device", "cpu", "--sizes", "16x16", "--frames", "0", "--no-video"]) == 2
@@ -259,7 +259,7 @@ def test_bench_user_errors(style_image):
 
 
 def test_bench_variants_tiny(tmp_path, random_weights, style_image, capsys):
-    from rest_video.cli import main
+    from rest_video.cli.main import main
 
     out = tmp_path / "variants.json"
     rc = main(["bench", "--variants", "--device", "cpu", "--sizes", "24x16", "--frames", "1", "--no-video",

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from media import audio_duration, make_clip, make_frame, read_frames
 
-from rest_video.config import load_pipeline
-from rest_video.engine import Stylizer
+from rest_video.core.config import load_pipeline
+from rest_video.engine.stylizer import Stylizer
 from rest_video.io.image import read_image
-from rest_video.pipeline import stylize_file
+from rest_video.pipeline.file import stylize_file
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from rest_video.cuda_runner import CudaFrameRunner, FrameRing, StagedRunner
-from rest_video.errors import DeviceError
+from rest_video.engine.cuda_runner import CudaFrameRunner, FrameRing, StagedRunner
+from rest_video.core.errors import DeviceError
 
 
 class FakeAsyncRunner(StagedRunner):
@@ -133,7 +133,7 @@ def cpu_stylizer(random_weights):
 
 
 def test_cpu_make_runner_and_cuda_runner_refuses_cpu(cpu_stylizer, style_image):
-    from rest_video.runner import FrameRunner, make_runner
+    from rest_video.engine.runner import FrameRunner, make_runner
 
     style = cpu_stylizer.load_style(style_image, use_cache=False)
     runner = make_runner(cpu_stylizer, style)
@@ -206,7 +206,7 @@ def test_cuda_runner_data_path_on_cpu(cpu_stylizer, style_image):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_runner_matches_stylizer(random_weights, style_image):
     from rest_video import Stylizer, load_pipeline
-    from rest_video.runner import make_runner
+    from rest_video.engine.runner import make_runner
 
     st = Stylizer(load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.device": "cuda"}))
     style = st.load_style(style_image, use_cache=False)

@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import cv2
 import numpy as np
 
-from rest_video.errors import ConfigError
+from rest_video.core.errors import ConfigError
 
 SHEET_SKIP = ("rest-untrained", "histmatch")  # rows of the table that the sheet leaves out
 SHEET_FIRST = ("reinhard", "rgb-adain")  # the baselines come first, then rest-video and its ablations

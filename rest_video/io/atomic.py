@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from rest_video.errors import MediaError
+from rest_video.core.errors import MediaError
 
 
 def check_writable(path: str | Path, overwrite: bool = False) -> Path:

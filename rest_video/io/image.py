@@ -7,12 +7,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from rest_video.errors import MediaError
+from rest_video.core.errors import MediaError
 
-IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+"""Extensions read and written as still images (lower case, with the dot); the only list of them."""
 
 
 def is_image_path(path: str | Path) -> bool:
+    """True when ``path`` has a still-image extension (:data:`IMAGE_EXTS`)."""
     return Path(path).suffix.lower() in IMAGE_EXTS
 
 

@@ -17,8 +17,8 @@ from typing import Iterator
 import av
 import numpy as np
 
-from rest_video.config import OutputCfg
-from rest_video.errors import MediaError
+from rest_video.core.config import OutputCfg
+from rest_video.core.errors import MediaError
 
 
 @dataclass(frozen=True)

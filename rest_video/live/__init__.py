@@ -3,7 +3,7 @@ path), sinks (virtual camera, memory), the preview window and the loop that join
 
     capture thread (LatestFrame) -> FullPath | LutPath -> sinks, preview (hotkeys, overlay)
 
-``rest-video --webcam`` (rest_video.commands.live) wires these together.
+``rest-video --webcam`` (rest_video.cli.live) wires these together.
 """
 
 from rest_video.live.camera import Captured, FileCamera, LatestFrame, OpenCVCamera, open_source

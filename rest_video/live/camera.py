@@ -22,7 +22,7 @@ from typing import Callable, Protocol
 import cv2
 import numpy as np
 
-from rest_video.errors import ConfigError, DeviceError, MediaError
+from rest_video.core.errors import ConfigError, DeviceError, MediaError
 from rest_video.io.video import VideoReader
 
 Clock = Callable[[], float]

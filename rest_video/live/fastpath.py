@@ -4,7 +4,7 @@ Both are callables ``frame (H, W, 3) uint8 -> stylized frame`` with ``set_style`
 ``set_strength`` and ``close``.
 
 - :class:`FullPath`: the REST network on every frame, with temporal smoothing of the content
-  statistics (:class:`~rest_video.temporal.StatsSmoother`).
+  statistics (:class:`~rest_video.stream.temporal.StatsSmoother`).
 - :class:`LutPath`: for CPUs that cannot run the network at camera rate. A background thread runs
   the full network on a downscaled copy of the current frame (long side ``fit_side``), fits a 3D
   colour LUT to its (input, output) pixel pairs and swaps it in; every full-resolution frame is
@@ -25,10 +25,10 @@ import cv2
 import numpy as np
 import torch
 
-from rest_video.engine import Stylizer
+from rest_video.engine.stylizer import Stylizer
 from rest_video.models.rest import StyleStats
 from rest_video.ops.lut import LutApplier, fit_lut
-from rest_video.temporal import PixelStabilizer, SceneCutDetector, StatsSmoother
+from rest_video.stream.temporal import PixelStabilizer, SceneCutDetector, StatsSmoother
 
 
 def downscale(rgb: np.ndarray, side: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from enum import Enum
 import cv2
 import numpy as np
 
-from rest_video.errors import DeviceError
+from rest_video.core.errors import DeviceError
 
 
 class View(str, Enum):

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rest_video.commands.lut import EXPORT_FIT
-from rest_video.engine import Stylizer
+from rest_video.cli.lut import EXPORT_FIT
+from rest_video.engine.stylizer import Stylizer
 from rest_video.live.fastpath import LutPath, downscale
 from rest_video.models.rest import StyleStats
 from rest_video.ops.lut import LutApplier, apply_cube_ffmpeg, fit_lut, write_cube
@@ -62,7 +62,7 @@ def video_fast_path_scores(stylizer: Stylizer, style: StyleStats, frames: list[n
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rest_video.config import load_pipeline
+    from rest_video.core.config import load_pipeline
     from rest_video.evaluate import read_pairs
     from rest_video.flicker import read_clip
     from rest_video.io.image import read_image

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from rest_video.errors import DeviceError
+from rest_video.core.errors import DeviceError
 from rest_video.live.camera import LatestFrame
 from rest_video.live.preview import Controls, PreviewWindow, View, compose, draw_overlay
 from rest_video.live.sinks import Sink

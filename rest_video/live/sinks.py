@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from rest_video.errors import DeviceError, ShapeError
+from rest_video.core.errors import DeviceError, ShapeError
 
 INSTALL_HINT = ("install the optional extra with  pip install 'rest-video[live]'  (pyvirtualcam) and a "
                 "virtual camera backend: on Linux the v4l2loopback kernel module "

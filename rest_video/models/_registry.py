@@ -11,7 +11,7 @@ from typing import Callable
 
 import torch
 
-from rest_video.errors import ConfigError, WeightsError
+from rest_video.core.errors import ConfigError, WeightsError
 from rest_video.models.rest import REST, RESTConfig
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"

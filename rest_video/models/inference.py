@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rest_video.errors import ConfigError
+from rest_video.core.errors import ConfigError
 from rest_video.models.rest import REST, StatsFilter, StyleStats, _check_image
 from rest_video.ops.stats import EPS, adain_affine
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rest_video.errors import ConfigError, ShapeError
+from rest_video.core.errors import ConfigError, ShapeError
 from rest_video.ops.stats import adain_affine, covariance, mean_std, wct
 
 StatsFilter = Callable[[dict[int, tuple[Tensor, Tensor]]], dict[int, tuple[Tensor, Tensor]]]

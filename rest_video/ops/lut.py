@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from rest_video.errors import MediaError, ShapeError
+from rest_video.core.errors import MediaError, ShapeError
 
 __all__ = ["LutApplier", "apply_cube_ffmpeg", "apply_lut", "fit_lut", "identity_lut", "read_cube", "write_cube"]
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rest_video.errors import ShapeError
+from rest_video.core.errors import ShapeError
 
 PALETTE_DIRECTIONS = 64
 PALETTE_SAMPLES = 20_000

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rest_video.errors import ShapeError
+from rest_video.core.errors import ShapeError
 
 EPS = 1e-5
 

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 from rest_video.models.rest import StyleStats
-from rest_video.paths import cache_dir
+from rest_video.core.paths import cache_dir
 
 FORMAT = "rest-video-style/1"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rest_video.config import load_train_config
+from rest_video.core.config import load_train_config
 
 __all__ = ["export", "train"]
 
@@ -26,7 +26,7 @@ def export(config: str | Path, overrides: list[str] | None, out: str | Path) -> 
     """Write the weights of the run's ``last.pt`` to ``out`` (safetensors, with steps and train time)."""
     import torch
 
-    from rest_video.errors import WeightsError
+    from rest_video.core.errors import WeightsError
     from rest_video.models._registry import load_checkpoint, save_weights
 
     cfg = load_train_config(config, overrides)

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rest_video.errors import ConfigError
+from rest_video.core.errors import ConfigError
+from rest_video.io.image import IMAGE_EXTS
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def list_images(folders: list[str] | tuple[str, ...]) -> list[Path]:

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rest_video.errors import WeightsError
-from rest_video.paths import cache_dir
+from rest_video.core.errors import WeightsError
+from rest_video.core.paths import cache_dir
 
 VGG_CFGS = {
     "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512],

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rest_video.config import TrainConfig, to_dict
+from rest_video.core.config import TrainConfig, to_dict
 from rest_video.models._registry import save_weights
 from rest_video.models.rest import REST, RESTConfig
 from rest_video.train.data import PhotoCrops
@@ -93,7 +93,7 @@ class Trainer:
 
     def _init_from(self, path: str) -> None:
         """Start from trained weights (fresh heads and optimiser); the architecture must match."""
-        from rest_video.errors import ConfigError
+        from rest_video.core.errors import ConfigError
         from rest_video.models._registry import load_checkpoint
 
         src = load_checkpoint(path)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from media import make_clip
 
-from rest_video.errors import MediaError
+from rest_video.core.errors import MediaError
 from rest_video.live.camera import FileCamera, LatestFrame, open_source
 
 
@@ -156,7 +156,7 @@ def test_opencv_camera_converts_resizes_and_mirrors(monkeypatch):
 
 
 def test_missing_camera_is_a_device_error(monkeypatch):
-    from rest_video.errors import DeviceError
+    from rest_video.core.errors import DeviceError
     from rest_video.live import camera
 
     class Absent(FakeCapture):

@@ -1,4 +1,4 @@
-"""`rest-video --webcam` and `rest-video lut` end to end through rest_video.cli.main (generated media)."""
+"""`rest-video --webcam` and `rest-video lut` end to end through rest_video.cli.main.main (generated media)."""
 
 import sys
 import types
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from media import make_clip, make_frame
 
-from rest_video.cli import main
+from rest_video.cli.main import main
 from rest_video.live import preview
 from rest_video.ops.lut import LutApplier, apply_cube_ffmpeg, read_cube
 
@@ -120,7 +120,7 @@ def test_lut_export_from_video_refuses_to_overwrite(tmp_path, clip, style_image,
 
 
 def test_webcam_without_style_uses_the_sample_styles(clip, style_image, random_weights, capsys, monkeypatch):
-    from rest_video.commands import live
+    from rest_video.cli import live
 
     monkeypatch.setattr(live, "default_styles", lambda: [style_image, style_image])
     rc, out, err = _run(["--webcam", "--camera", clip, "--no-preview", "--frames", "2", "--fps", "40", "--loop",

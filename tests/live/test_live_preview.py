@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rest_video.errors import DeviceError
+from rest_video.core.errors import DeviceError
 from rest_video.live import preview
 from rest_video.live.preview import Controls, View, compose, draw_overlay
 

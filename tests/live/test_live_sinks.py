@@ -6,7 +6,7 @@ import types
 import numpy as np
 import pytest
 
-from rest_video.errors import DeviceError
+from rest_video.core.errors import DeviceError
 from rest_video.live.sinks import MemorySink, VirtualCamSink
 
 

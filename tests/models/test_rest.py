@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from rest_video.errors import ConfigError, ShapeError, WeightsError
+from rest_video.core.errors import ConfigError, ShapeError, WeightsError
 from rest_video.models import REST, RESTConfig, create_model, list_models, load_checkpoint, save_weights
 from rest_video.ops.stats import covariance, mean_std
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from rest_video.errors import ShapeError
+from rest_video.core.errors import ShapeError
 from rest_video.ops.palette import palette_distance, sliced_wasserstein_lab
 
 

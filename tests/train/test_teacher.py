@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from rest_video.errors import WeightsError
+from rest_video.core.errors import WeightsError
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from rest_video.config import load_train_config
+from rest_video.core.config import load_train_config
 from rest_video.models import create_model
 from rest_video.train.teacher import VGGTeacher
 from rest_video.train.trainer import Trainer
@@ -78,7 +78,7 @@ def test_no_distillation_ablation_skips_the_heads(tmp_path, photos, teacher):
 def test_export_writes_the_checkpoint_weights_mid_run(tmp_path, photos, teacher):
     from safetensors import safe_open
 
-    from rest_video.errors import WeightsError
+    from rest_video.core.errors import WeightsError
     from rest_video.train import export
 
     tr = Trainer(_cfg(tmp_path, photos, steps=2), teacher=teacher)
@@ -145,7 +145,7 @@ def test_weighted_style_loss_matches_the_paper_with_unit_weights():
 
 
 def test_init_starts_from_given_weights(tmp_path, photos, teacher, random_weights):
-    from rest_video.errors import ConfigError
+    from rest_video.core.errors import ConfigError
 
     tr = Trainer(_cfg(tmp_path, photos, init=str(random_weights)), teacher=teacher)
     src = create_model("rest_16x5", checkpoint=random_weights)

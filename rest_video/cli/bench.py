@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rest_video.errors import ConfigError
+    from rest_video.core.errors import ConfigError
 
     sizes = parse_sizes(args.sizes)
     if args.frames is not None and args.frames < 1:

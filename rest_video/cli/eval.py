@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from rest_video import evaluate
-    from rest_video.errors import ConfigError
+    from rest_video.core.errors import ConfigError
 
     if args.threads is not None:
         if args.threads < 1:

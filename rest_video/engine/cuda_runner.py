@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rest_video.errors import DeviceError
+from rest_video.core.errors import DeviceError
 
 __all__ = ["FrameRing", "StagedRunner", "CudaFrameRunner"]
 
@@ -126,7 +126,7 @@ class CudaFrameRunner(StagedRunner):
     """Overlapped upload / compute / download on one CUDA device (see the module docstring).
 
     Args:
-        stylizer: a :class:`~rest_video.engine.Stylizer` on a CUDA device.
+        stylizer: a :class:`~rest_video.engine.stylizer.Stylizer` on a CUDA device.
         style: style statistics (on the stylizer's device).
         strength: style strength (None: the stylizer's configured strength).
         stats_filter: content statistics filter (temporal smoothing), called on the compute stream.
@@ -160,7 +160,7 @@ class CudaFrameRunner(StagedRunner):
     def _prepare(self, shape: tuple[int, ...]) -> None:
         torch = self.torch
         if len(shape) != 3 or shape[2] != 3:
-            from rest_video.errors import ShapeError
+            from rest_video.core.errors import ShapeError
 
             raise ShapeError(f"frames must be (H, W, 3) RGB uint8, got shape {shape}")
         n = self.ring.depth
@@ -174,7 +174,7 @@ class CudaFrameRunner(StagedRunner):
     def _launch(self, slot: int, frame: np.ndarray) -> None:
         torch = self.torch
         if frame.dtype != np.uint8:
-            from rest_video.errors import ShapeError
+            from rest_video.core.errors import ShapeError
 
             raise ShapeError(f"frames must be uint8, got {frame.dtype}")
         # the slot's previous frame has retired: its upload, compute and download are done

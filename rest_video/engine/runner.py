@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from rest_video.engine import Stylizer
+from rest_video.engine.stylizer import Stylizer
 from rest_video.models.rest import StatsFilter, StyleStats
 
 
@@ -38,7 +38,7 @@ def make_runner(stylizer: Stylizer, style: StyleStats, strength: float | None = 
     """The best runner for the Stylizer's device (CUDA: overlapped transfers when available)."""
     if stylizer.device.type == "cuda":
         try:
-            from rest_video.cuda_runner import CudaFrameRunner
+            from rest_video.engine.cuda_runner import CudaFrameRunner
         except ImportError:
             pass
         else:

@@ -17,9 +17,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import yaml
 
-from rest_video.errors import ConfigError
-
-PIPELINES_DIR = Path(__file__).resolve().parent.parent / "pipelines"
+from rest_video.core.errors import ConfigError
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -227,9 +225,9 @@ def to_dict(cfg: Any) -> Any:
 
 
 def _read_yaml(path: str | Path) -> dict:
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file not found: {p}")
+    from rest_video.resources import resolve_pipeline
+
+    p = resolve_pipeline(path)  # a file, or a shipped pipeline by name ("fast-preview")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:

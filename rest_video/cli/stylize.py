@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rest_video.config import load_pipeline, parse_override
-from rest_video.pipeline import check_paths, stylize_file
+from rest_video.core.config import load_pipeline, parse_override
+from rest_video.pipeline.file import check_paths, stylize_file
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="IN", help="input video or image")
     p.add_argument("style", metavar="STYLE", help="reference photo whose look to take")
     p.add_argument("output", metavar="OUT", help="output video (.mp4, .mkv, .webm, .mov) or image (.png, .jpg)")
-    p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML (default: built-in defaults = pipelines/default.yaml)")
+    p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (default, fast-preview); default: built-in defaults = pipelines/default.yaml")
     p.add_argument("--strength", type=float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     p.add_argument("--precision", choices=["auto", "fp32", "fp16", "bf16"])

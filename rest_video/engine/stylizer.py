@@ -6,7 +6,7 @@
     out = st.stylize(frame, style)        # (H, W, 3) or (N, H, W, 3) uint8 -> same shape
 
 The Stylizer keeps no per-frame state: temporal smoothing state lives in a
-:class:`~rest_video.temporal.StatsSmoother` that the caller owns and passes in.
+:class:`~rest_video.stream.temporal.StatsSmoother` that the caller owns and passes in.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rest_video.config import PipelineConfig
-from rest_video.devices import resolve_device, resolve_dtype
-from rest_video.errors import ShapeError
+from rest_video.core.config import PipelineConfig
+from rest_video.core.devices import resolve_device, resolve_dtype
+from rest_video.core.errors import ShapeError
 from rest_video.io.image import read_image
 from rest_video.models import REST, StyleStats, create_model, weights_identity
 from rest_video.models.rest import StatsFilter

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from rest_video.config import load_pipeline, parse_override
-from rest_video.errors import ConfigError, DeviceError, MediaError
+from rest_video.core.config import load_pipeline, parse_override
+from rest_video.core.errors import ConfigError, DeviceError, MediaError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--camera", default="0", metavar="INDEX|FILE",
                    help="camera index (default 0) or a video file played at its own frame rate")
     p.add_argument("--style", nargs="+", action="extend", default=[], metavar="S",
-                   help="style photo(s); hotkeys 1-9 switch between them (default: the photos in samples/styles)")
+                   help="style photo(s); hotkeys 1-9 switch between them (default: the shipped photos, as in samples/styles)")
     p.add_argument("--size", metavar="WxH", help="frame size (camera request / file resize)")
     p.add_argument("--fps", type=float, metavar="N",
                    help="camera frame rate to request; for --camera FILE the playback rate (default: the file's)")
@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pixel-smoothing", type=float, metavar="F",
                    help="temporal smoothing of output pixels where the input stood still (0 = off)")
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
-    p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML (live: section)")
+    p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (fast-preview); live: section")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     p.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where s writes PNG snapshots (default .)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -64,13 +64,11 @@ def _parse_size(text: str | None) -> list[int] | None:
 
 
 def default_styles() -> list[Path]:
-    """The sample style photos of a source checkout (samples/styles), sorted; empty when not there."""
-    from rest_video.config import PIPELINES_DIR
+    """The style photos shipped in the package (``rest_video/resources/styles``), sorted."""
+    from rest_video.io.image import IMAGE_EXTS
+    from rest_video.resources import styles_dir
 
-    folder = PIPELINES_DIR.parent / "samples" / "styles"
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"))
+    return sorted(p for p in styles_dir().iterdir() if p.suffix.lower() in IMAGE_EXTS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
 
     from contextlib import ExitStack
 
-    from rest_video.engine import Stylizer
-    from rest_video.temporal import make_stabilizer
+    from rest_video.engine.stylizer import Stylizer
+    from rest_video.stream.temporal import make_stabilizer
     from rest_video.live.camera import LatestFrame, open_source
     from rest_video.live.fastpath import FullPath, LutPath, choose_path, set_fit_threads
     from rest_video.live.preview import Controls, PreviewWindow

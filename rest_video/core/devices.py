@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from rest_video.errors import DeviceError
+from rest_video.core.errors import DeviceError
 
 
 def resolve_device(name: str) -> torch.device:

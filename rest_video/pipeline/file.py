@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from rest_video.config import PipelineConfig
-from rest_video.engine import Stylizer
-from rest_video.errors import MediaError, RestVideoError
+from rest_video.core.config import PipelineConfig
+from rest_video.engine.stylizer import Stylizer
+from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output, check_writable
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.video import Frame, VideoReader, VideoWriter
 from rest_video.models.rest import StyleStats
-from rest_video.runner import make_runner
-from rest_video.temporal import PixelStabilizer, StatsSmoother, make_stabilizer
+from rest_video.engine.runner import make_runner
+from rest_video.stream.temporal import PixelStabilizer, StatsSmoother, make_stabilizer
 
 _END = object()
 

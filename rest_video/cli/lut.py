@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rest_video.config import load_pipeline, parse_override
-from rest_video.errors import ConfigError, MediaError
+from rest_video.core.config import load_pipeline, parse_override
+from rest_video.core.errors import ConfigError, MediaError
 
 
 # how the export fits: splatted means polished by 20 conjugate-gradient steps (offline, so affordable)
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_pipeline(args.pipeline, {**sets, **overrides})
     frames = content_frames(args.content, args.frames)
 
-    from rest_video.engine import Stylizer
+    from rest_video.engine.stylizer import Stylizer
     from rest_video.ops.lut import LutApplier, fit_lut, write_cube
 
     stylizer = Stylizer(cfg)

@@ -2,8 +2,8 @@
 
 Forms::
 
-    rest-video IN STYLE OUT [options]          stylize a video or image (rest_video.commands.stylize)
-    rest-video --webcam [options]              live camera (rest_video.commands.live)
+    rest-video IN STYLE OUT [options]          stylize a video or image (rest_video.cli.stylize)
+    rest-video --webcam [options]              live camera (rest_video.cli.live)
     rest-video train|eval|bench|lut|fetch-teacher ...
 
 Every :class:`RestVideoError` becomes one line on stderr and exit status 2; Ctrl-C exits 130.
@@ -15,9 +15,9 @@ import argparse
 import importlib
 import sys
 
-from rest_video.errors import RestVideoError
+from rest_video.core.errors import RestVideoError
 
-# subcommand -> module in rest_video.commands with add_arguments(parser) and run(args) -> int
+# subcommand -> module in rest_video.cli with add_arguments(parser) and run(args) -> int
 SUBCOMMANDS = {
     "train": ("train", "train REST (semantic distillation from a VGG teacher)"),
     "eval": ("eval", "evaluate quality and speed on content/style pairs"),
@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(module_name: str, prog: str, description: str) -> tuple[argparse.ArgumentParser, object]:
-    module = importlib.import_module(f"rest_video.commands.{module_name}")
+    module = importlib.import_module(f"rest_video.cli.{module_name}")
     parser = _Parser(prog=prog, description=description)
     module.add_arguments(parser)
     return parser, module
