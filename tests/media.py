@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 
@@ -82,3 +83,10 @@ def audio_duration(path: Path) -> float | None:
         for f in c.decode(a):
             total += f.samples
         return total / a.codec_context.sample_rate
+
+
+def smooth_image(rng, h, w, lo, hi):
+    """A smooth random RGB uint8 image ``(h, w, 3)`` with values inside [lo, hi]."""
+    small = rng.uniform(lo, hi, size=(4, 5, 3)).astype(np.float32)
+    big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(big, lo, hi).round().astype(np.uint8)

@@ -1,16 +1,19 @@
-"""rest_video.evaluate and `rest-video eval`: metrics, baselines, runner, EVAL.md section."""
+"""rest_video.evaluation and `rest-video eval`: baselines, runner, EVAL.md section."""
+
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from rest_video import evaluate as ev
+from rest_video import evaluation as ev
+from rest_video.evaluation import run as run_module
 from rest_video.cli.main import main
 from rest_video.core.errors import ConfigError, MediaError, WeightsError
 from rest_video.train.teacher import VGGTeacher
 
-from media import make_frame
+from media import make_frame, smooth_image
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +22,6 @@ def teacher() -> VGGTeacher:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         return VGGTeacher("vgg16")
-
-
-def _smooth(rng, h, w, lo, hi):
-    """A smooth random RGB uint8 image ``(h, w, 3)`` with values inside [lo, hi]."""
-    small = rng.uniform(lo, hi, size=(4, 5, 3)).astype(np.float32)
-    big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-    return np.clip(big, lo, hi).round().astype(np.uint8)
 
 
 def _write(path, rgb):
@@ -40,40 +36,11 @@ def pairs_file(tmp_path, rng):
     rows = ["content\tstyle"]
     for i in range(2):
         _write(d / f"c{i}.png", make_frame(40, 32, i))
-        _write(d / f"s{i}.png", _smooth(rng, 36, 44, 60, 220))
+        _write(d / f"s{i}.png", smooth_image(rng, 36, 44, 60, 220))
         rows.append(f"c{i}.png\ts{i}.png")
     f = d / "pairs.tsv"
     f.write_text("\n".join(rows) + "\n")
     return f
-
-
-# ----------------------------------------------------------------------------- metrics
-def test_ssim_is_one_for_identical_images_and_drops_with_noise(rng):
-    img = make_frame(48, 40, 3)
-    assert ev.ssim_gray(img, img) == pytest.approx(1.0, abs=1e-5)
-    noisy = np.clip(img + rng.normal(0, 25, img.shape), 0, 255).astype(np.uint8)
-    noisier = np.clip(img + rng.normal(0, 60, img.shape), 0, 255).astype(np.uint8)
-    s1, s2 = ev.ssim_gray(noisy, img), ev.ssim_gray(noisier, img)
-    assert s2 < s1 < 0.99
-
-
-def test_ssim_needs_equal_sizes():
-    with pytest.raises(ValueError, match="content's shape"):
-        ev.ssim_gray(make_frame(40, 32, 0), make_frame(41, 32, 0))
-
-
-def test_gram_loss_zero_for_identical_images_positive_otherwise(teacher, rng):
-    a = make_frame(40, 32, 0)
-    b = _smooth(rng, 32, 40, 0, 255)
-    ga = ev.gram_matrices(teacher, a)
-    assert [g.shape for g in ga] == [(c, c) for c in (64, 128, 256, 512, 512)]
-    assert ev.gram_loss(ga, ev.gram_matrices(teacher, a.copy())) == 0.0
-    assert ev.style_distance(teacher, a, b) > 0.0
-
-
-def test_gram_normalisation():
-    f = torch.ones(1, 2, 3, 4)
-    torch.testing.assert_close(ev.gram(f), torch.full((1, 2, 2), 12.0 / 24.0))
 
 
 # ----------------------------------------------------------------------------- baselines
@@ -83,8 +50,8 @@ def _lab_stats(img_f32):
 
 
 def test_reinhard_matches_style_lab_mean_and_std(rng):
-    content = _smooth(rng, 40, 48, 70, 190).astype(np.float32) / 255
-    style = _smooth(rng, 30, 36, 90, 170).astype(np.float32) / 255
+    content = smooth_image(rng, 40, 48, 70, 190).astype(np.float32) / 255
+    style = smooth_image(rng, 30, 36, 90, 170).astype(np.float32) / 255
     style[..., 2] *= 0.7  # a tint
     out = ev.reinhard_transfer(content, style)
     assert out.shape == content.shape and out.dtype == np.float32
@@ -95,8 +62,8 @@ def test_reinhard_matches_style_lab_mean_and_std(rng):
 
 
 def test_rgb_adain_matches_channel_means_and_stds(rng):
-    content = _smooth(rng, 40, 48, 40, 200).astype(np.float32) / 255
-    style = _smooth(rng, 30, 36, 80, 160).astype(np.float32) / 255
+    content = smooth_image(rng, 40, 48, 40, 200).astype(np.float32) / 255
+    style = smooth_image(rng, 30, 36, 80, 160).astype(np.float32) / 255
     out = ev.rgb_adain_transfer(content, style)
     np.testing.assert_allclose(out.mean((0, 1)), style.mean((0, 1)), atol=1e-4)
     np.testing.assert_allclose(out.std((0, 1)), style.std((0, 1)), atol=1e-4)
@@ -141,7 +108,7 @@ def test_read_pairs_errors(tmp_path, pairs_file):
 
 
 def test_parse_ablation():
-    assert ev.parse_ablation("no-distill=runs/x/last.pt") == ("no-distill", ev.Path("runs/x/last.pt"))
+    assert ev.parse_ablation("no-distill=runs/x/last.pt") == ("no-distill", Path("runs/x/last.pt"))
     for bad in ("nodistill", "=x.pt", "rest=x.pt"):
         with pytest.raises(ConfigError):
             ev.parse_ablation(bad)
@@ -179,7 +146,7 @@ def test_write_section_creates_file(tmp_path):
 
 
 def test_cli_end_to_end(tmp_path, pairs_file, random_weights, teacher, monkeypatch, capsys):
-    monkeypatch.setattr(ev, "load_teacher", lambda kind, path=None: teacher)
+    monkeypatch.setattr(run_module, "load_teacher", lambda kind, path=None: teacher)
     out = tmp_path / "EVAL.md"
     rc = main(["eval", "--pairs", str(pairs_file), "--checkpoint", str(random_weights),
                "--ablation", f"aest={random_weights}", "--out", str(out), "--limit", "1", "-q",
@@ -195,7 +162,7 @@ def test_cli_end_to_end(tmp_path, pairs_file, random_weights, teacher, monkeypat
 def test_cli_contact_sheet(tmp_path, pairs_file, random_weights, teacher, monkeypatch):
     from rest_video.io.image import read_image
 
-    monkeypatch.setattr(ev, "load_teacher", lambda kind, path=None: teacher)
+    monkeypatch.setattr(run_module, "load_teacher", lambda kind, path=None: teacher)
     sheet = tmp_path / "sheet.png"
     rc = main(["eval", "--pairs", str(pairs_file), "--checkpoint", str(random_weights), "--no-write",
                "--ablation", f"abl={random_weights}", "--sheet", str(sheet), "-q", "--no-optimized"])
@@ -215,7 +182,7 @@ def test_cli_missing_pairs_file_is_one_line_exit_2(tmp_path, capsys):
 
 
 def test_missing_shipped_weights_say_what_to_do(tmp_path, monkeypatch):
-    import rest_video.models._registry as reg
+    import rest_video.models.registry as reg
 
     monkeypatch.setattr(reg, "WEIGHTS_DIR", tmp_path)
     with pytest.raises(WeightsError, match="no shipped weights yet.*--checkpoint"):

@@ -136,14 +136,14 @@ def test_cpu_make_runner_and_cuda_runner_refuses_cpu(cpu_stylizer, style_image):
     from rest_video.engine.runner import FrameRunner, make_runner
 
     style = cpu_stylizer.load_style(style_image, use_cache=False)
-    runner = make_runner(cpu_stylizer, style)
+    runner = make_runner(cpu_stylizer, style, 1.0)
     assert type(runner) is FrameRunner
     frames = [np.random.default_rng(i).integers(0, 256, (12, 16, 3), dtype=np.uint8) for i in range(3)]
     out = [o for i, f in enumerate(frames) for o in runner.submit(f, i)] + runner.flush()
     assert [m for _, m in out] == [0, 1, 2]
     np.testing.assert_array_equal(out[1][0], cpu_stylizer.stylize(frames[1], style))
     with pytest.raises(DeviceError):
-        CudaFrameRunner(cpu_stylizer, style)
+        CudaFrameRunner(cpu_stylizer, style, 1.0)
 
 
 class _FakeStream:
@@ -178,7 +178,7 @@ def test_cuda_runner_data_path_on_cpu(cpu_stylizer, style_image):
     r = object.__new__(CudaFrameRunner)
     StagedRunner.__init__(r, 3)
     log: list = []
-    r.torch, r.stylizer, r.style, r.strength, r.stats_filter = torch, cpu_stylizer, style, None, None
+    r.torch, r.stylizer, r.style, r.strength, r.stats_filter = torch, cpu_stylizer, style, 1.0, None
     r.device = cpu_stylizer.device
     r.in_dtype = torch.float32
     r.up, r.compute, r.down = (_FakeStream(log, n) for n in ("up", "compute", "down"))
@@ -210,7 +210,7 @@ def test_cuda_runner_matches_stylizer(random_weights, style_image):
 
     st = Stylizer(load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.device": "cuda"}))
     style = st.load_style(style_image, use_cache=False)
-    runner = make_runner(st, style)
+    runner = make_runner(st, style, 1.0)
     assert isinstance(runner, CudaFrameRunner)
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 256, (36, 52, 3), dtype=np.uint8) for _ in range(7)]

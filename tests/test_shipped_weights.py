@@ -7,18 +7,18 @@ import pytest
 from media import read_frames
 
 from rest_video import Stylizer
-from rest_video.evaluate import ssim_gray
+from rest_video.metrics import ssim_gray
 from rest_video.io.image import read_image
-from rest_video.models._registry import WEIGHTS_DIR, default_cfgs
+from rest_video.models import shipped_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_shipped_weights_exist_and_are_small():
-    path = WEIGHTS_DIR / default_cfgs["rest_16x5.default"].file
+    path = shipped_weights("rest_16x5")
     assert path.is_file(), "rest_video/weights/rest_16x5.safetensors must ship with the package"
     assert path.stat().st_size < 1_000_000
-    assert (WEIGHTS_DIR / "MODEL_CARD.md").is_file()
+    assert (path.parent / "MODEL_CARD.md").is_file()
 
 
 @pytest.mark.parametrize("style_name", ["evening-glow.jpg", "forest-path.jpg"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rest_video.core.config import load_pipeline
-from rest_video.stream.temporal import PixelStabilizer, make_stabilizer
+from rest_video.stream.stabilizer import PixelStabilizer, make_stabilizer
 
 
 def _noisy(base: np.ndarray, rng, amp: int = 4) -> np.ndarray:
@@ -89,7 +89,7 @@ def test_hold_limit_bounds_the_distance_to_the_current_output():
 
 
 def test_motion_map_averages_codec_noise_away_but_keeps_motion():
-    from rest_video.stream.temporal import motion_map
+    from rest_video.ops.color import motion_map
 
     rng = np.random.default_rng(4)
     base = rng.integers(40, 200, (60, 80, 3), np.uint8)
@@ -127,7 +127,7 @@ def test_slow_drift_releases_the_hold():
 
 
 def test_smooth_chroma_keeps_brightness_and_removes_colour_speckle():
-    from rest_video.stream.temporal import smooth_chroma
+    from rest_video.ops.color import smooth_chroma
 
     rng = np.random.default_rng(6)
     luma = np.tile(np.linspace(30, 220, 64, dtype=np.float32), (48, 1))          # a brightness ramp: detail
@@ -142,7 +142,7 @@ def test_smooth_chroma_keeps_brightness_and_removes_colour_speckle():
 
 
 def test_chroma_blur_alone_and_before_the_hold():
-    from rest_video.stream.temporal import smooth_chroma
+    from rest_video.ops.color import smooth_chroma
 
     rng = np.random.default_rng(7)
     inp = np.full((32, 32, 3), 120, np.uint8)

@@ -1,19 +1,12 @@
-"""``rest-video bench``: inference and pipeline speed (see :mod:`rest_video.bench`)."""
+"""``rest-video bench``: inference and pipeline speed (see :mod:`rest_video.evaluation.speed`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from rest_video.bench import (
-    format_layer_variants,
-    format_report,
-    format_variants,
-    parse_sizes,
-    run_bench,
-    run_variants_report,
-    write_json,
-)
+from rest_video.evaluation.speed import parse_sizes, run_bench
+from rest_video.evaluation.speed_report import format_report, write_json
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,18 +20,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=int, metavar="N", help="timed frames per size (default 3 on CPU, 30 on CUDA)")
     p.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
     p.add_argument("--video", metavar="PATH",
-                   help="video for content frames and the end-to-end run (default: ../shared/data/video/vtest.avi if present)")
+                   help="video for content frames and the end-to-end run (default: synthetic frames, no end-to-end run)")
     p.add_argument("--video-frames", type=int, metavar="N",
                    help="frames of the end-to-end run (default 20 on CPU, 300 on CUDA)")
     p.add_argument("--no-video", action="store_true", help="skip the end-to-end run")
-    p.add_argument("--style", metavar="IMAGE", help="style image (default: ../shared/data/photos/bsds500/test/100007.jpg)")
+    p.add_argument("--style", metavar="IMAGE", help="style image (default: the shipped evening-glow.jpg)")
     p.add_argument("--checkpoint", metavar="FILE", help="weights instead of the shipped ones (e.g. runs/rest/last.pt)")
     p.add_argument("--threads", type=int, default=0, metavar="N", help="torch CPU threads (0 = torch's default)")
     p.add_argument("--no-reference", action="store_true", help="do not time the eager fp32 reference")
     p.add_argument("--variants", action="store_true",
-                   help="instead: time the alternatives behind the CPU defaults (eager / channels_last / "
-                        "padding / threads) at the first size, --frames rounds")
-    p.add_argument("--bf16", action="store_true", help="with --variants: also the bf16 variant (slow without native bf16)")
+                   help="moved to the lab: python tools/bench_variants.py (in a source checkout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
@@ -52,24 +43,15 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--video-frames must be >= 1")
     if args.threads < 0:
         raise ConfigError("--threads must be >= 0")
-    log = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     if args.variants:
-        if args.device == "cuda":
-            raise ConfigError("--variants measures the CPU choices; use --device cpu or auto")
-        report = run_variants_report(sizes, rounds=args.frames or 3, video=None if args.no_video else args.video,
-                                     style=args.style, checkpoint=args.checkpoint, threads=args.threads,
-                                     bf16=args.bf16, log=log)
-        report["command"] = _command(args)
-        if report.get("note"):
-            print(f"NOTE: {report['note']}")
-        print(format_layer_variants(report["layer_variants"], report["width"], report["height"]))
-        print(format_variants(report["variants"], report["width"], report["height"]))
-    else:
-        report = run_bench(device=args.device, sizes=sizes, frames=args.frames, video=args.video, style=args.style,
-                           checkpoint=args.checkpoint, threads=args.threads, video_frames=args.video_frames,
-                           reference=not args.no_reference, use_video=not args.no_video, log=log)
-        report["command"] = _command(args)
-        print(format_report(report))
+        raise ConfigError("--variants moved to the lab script: python tools/bench_variants.py "
+                          "(same --sizes / --frames / --video / --style / --checkpoint / --threads / --bf16 / --json)")
+    log = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    report = run_bench(device=args.device, sizes=sizes, frames=args.frames, video=args.video, style=args.style,
+                       checkpoint=args.checkpoint, threads=args.threads, video_frames=args.video_frames,
+                       reference=not args.no_reference, use_video=not args.no_video, log=log)
+    report["command"] = _command(args)
+    print(format_report(report))
     if args.json:
         write_json(report, args.json)
     return 0
@@ -83,7 +65,7 @@ def _command(args: argparse.Namespace) -> str:
         if value is not None:
             parts.append(f"{flag} {value}")
     for flag, on in (("--no-video", args.no_video), ("--no-reference", args.no_reference),
-                     ("--variants", args.variants), ("--bf16", args.bf16)):
+                     ):
         if on:
             parts.append(flag)
     return " ".join(parts)

@@ -1,4 +1,4 @@
-"""``rest-video eval --pairs PAIRS.tsv``: SSIM, Gram loss, palette distance, CPU s / image (rest_video.evaluate).
+"""``rest-video eval --pairs PAIRS.tsv``: SSIM, Gram loss, palette distance, CPU s / image (rest_video.evaluation).
 
 Prints a Markdown table and writes it, with the command, date and machine, into the
 ``<!-- eval:dev-pairs:start/end -->`` section of ``--out`` (default EVAL.md).
@@ -60,7 +60,7 @@ def command_line(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from rest_video import evaluate
+    from rest_video import evaluation as evaluate
     from rest_video.core.errors import ConfigError
 
     if args.threads is not None:

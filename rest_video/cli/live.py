@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rest_video.core.config import load_pipeline, parse_override
+from rest_video.cli.common import add_set_argument, load_config
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
 
 
@@ -46,8 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (fast-preview); live: section")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     p.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where s writes PNG snapshots (default .)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any pipeline key, e.g. --set live.refit_every=10")
+    add_set_argument(p, "live.refit_every=10")
 
 
 def _parse_size(text: str | None) -> list[int] | None:
@@ -74,7 +73,7 @@ def default_styles() -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from rest_video.live.preview import gui_problem
 
-    overrides = {
+    cfg = load_config(args, {
         "model.checkpoint": args.checkpoint,
         "style.strength": args.strength,
         "temporal.smoothing": args.smoothing,
@@ -83,9 +82,7 @@ def run(args: argparse.Namespace) -> int:
         "live.path": args.path,
         "live.size": _parse_size(args.size),
         "live.fps": args.fps,
-    }
-    sets = dict(parse_override(o) for o in args.set)
-    cfg = load_pipeline(args.pipeline, {**sets, **{k: v for k, v in overrides.items() if v is not None}})
+    })
     if args.frames is not None and args.frames < 1:
         raise ConfigError("--frames must be >= 1")
     style_paths = [Path(s) for s in args.style] or default_styles()
@@ -108,43 +105,35 @@ def run(args: argparse.Namespace) -> int:
     from contextlib import ExitStack
 
     from rest_video.engine.stylizer import Stylizer
-    from rest_video.stream.temporal import make_stabilizer
+    from rest_video.live.autopath import choose_path, set_fit_threads
     from rest_video.live.camera import LatestFrame, open_source
-    from rest_video.live.fastpath import FullPath, LutPath, choose_path, set_fit_threads
     from rest_video.live.preview import Controls, PreviewWindow
     from rest_video.live.session import LiveSession
     from rest_video.live.sinks import VirtualCamSink
+    from rest_video.stream.processor import StreamStylizer
 
     live = cfg.live
     with ExitStack() as stack:
-        source = open_source(args.camera, live.size, args.fps if not args.camera.strip().isdigit() else live.fps,
-                             mirror=args.mirror, loop=args.loop)
+        source = open_source(args.camera, live.size, live.fps, mirror=args.mirror, loop=args.loop)
         stack.callback(source.close)
         sinks = []
         if args.virtual_cam:
             sinks.append(stack.enter_context(VirtualCamSink(*source.size, source.fps)))
         stylizer = Stylizer(cfg)
         styles = [stylizer.load_style(s) for s in style_paths]
-        strength = cfg.style.strength
         choice = choose_path(live.path, stylizer, styles[0], source.size, source.fps, live.fit_side)
         print(f"rest-video: live: {args.camera} {source.size[0]}x{source.size[1]} @ {source.fps:g} fps; "
               f"{choice.reason}", file=sys.stderr)
-        smoothing, cut = cfg.temporal.smoothing, cfg.temporal.scene_cut
         if choice.path == "lut":
             set_fit_threads(cfg.runtime.threads)
-            processor = LutPath(stylizer, styles[0], strength, lut_size=live.lut_size, refit_every=live.refit_every,
-                                fit_side=live.fit_side, smoothing=smoothing, scene_cut=cut,
-                                stabilizer=make_stabilizer(cfg.temporal))
-        else:
-            processor = FullPath(stylizer, styles[0], strength, smoothing=smoothing, scene_cut=cut,
-                                 stabilizer=make_stabilizer(cfg.temporal))
+        processor = StreamStylizer(stylizer, styles[0], cfg, path=choice.path)
         stack.callback(processor.close)
         preview = None
         if not args.no_preview:
             preview = PreviewWindow(f"rest-video - {Path(str(args.camera)).name}")
             stack.callback(preview.close)
         grabber = stack.enter_context(LatestFrame(source))
-        session = LiveSession(grabber, processor, styles, Controls(n_styles=min(len(styles), 9), strength=strength),
+        session = LiveSession(grabber, processor, styles, Controls(n_styles=min(len(styles), 9), strength=processor.strength),
                               sinks, preview, max_frames=args.frames, snapshot_dir=args.snapshot_dir)
         stats = session.run()
     print(stats.summary())

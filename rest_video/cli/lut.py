@@ -15,12 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rest_video.core.config import load_pipeline, parse_override
+from rest_video.cli.common import add_set_argument, load_config
 from rest_video.core.errors import ConfigError, MediaError
-
-
-# how the export fits: splatted means polished by 20 conjugate-gradient steps (offline, so affordable)
-EXPORT_FIT = {"iterations": 20, "max_points": 400_000}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,36 +31,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a pipeline key")
+    add_set_argument(p, "style.max_side=512")
     p.add_argument("-y", "--overwrite", action="store_true", help="replace the output if it exists")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
 
 
-def content_frames(path: str | Path, count: int = 8) -> list[np.ndarray]:
-    """An image as one frame, or ``count`` frames spread evenly over a video (RGB uint8)."""
-    from rest_video.io.image import is_image_path, read_image
-    from rest_video.io.video import VideoReader
-
-    p = Path(path)
-    if not p.exists():
-        raise MediaError(f"content not found: {p}")
-    if is_image_path(p):
-        return [read_image(p)]
-    with VideoReader(p) as reader:
-        total = reader.info.frames
-    if total <= 0:  # length unknown to the container: count by decoding
-        with VideoReader(p) as reader:
-            total = sum(1 for _ in reader.frames())
-    want = set(np.linspace(0, max(total - 1, 0), min(count, max(total, 1))).round().astype(int).tolist())
-    with VideoReader(p) as reader:
-        frames = [fr.rgb for fr in reader.frames(max_frames=max(want) + 1) if fr.index in want]
-    if not frames:
-        raise MediaError(f"no decodable frames in {p}")
-    return frames
-
-
 def run(args: argparse.Namespace) -> int:
     from rest_video.io.atomic import check_writable
+    from rest_video.io.clips import spread_frames
 
     if not 2 <= args.size <= 129:
         raise ConfigError(f"--size must be in 2..129, got {args.size}")
@@ -76,14 +50,13 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.style).is_file():
         raise MediaError(f"style image not found: {args.style}")
     check_writable(out, args.overwrite)
-    overrides = {k: v for k, v in {"model.checkpoint": args.checkpoint, "style.strength": args.strength,
-                                   "runtime.device": args.device}.items() if v is not None}
-    sets = dict(parse_override(o) for o in args.set)
-    cfg = load_pipeline(args.pipeline, {**sets, **overrides})
-    frames = content_frames(args.content, args.frames)
+    cfg = load_config(args, {"model.checkpoint": args.checkpoint, "style.strength": args.strength,
+                             "runtime.device": args.device})
+    frames = spread_frames(args.content, args.frames)
 
     from rest_video.engine.stylizer import Stylizer
-    from rest_video.ops.lut import LutApplier, fit_lut, write_cube
+    from rest_video.metrics import psnr
+    from rest_video.ops.lut import EXPORT_FIT, LutApplier, fit_lut, write_cube
 
     stylizer = Stylizer(cfg)
     style = stylizer.load_style(args.style)
@@ -94,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
     write_cube(out, table, args.title or Path(args.style).stem)
     if not args.quiet:
         apply = LutApplier(table)
-        err = np.mean([np.mean((apply(f).astype(np.float32) - r) ** 2) for f, r in zip(frames, rendered)])
-        psnr = 10 * np.log10(255.0 ** 2 / max(float(err), 1e-10))
+        db = psnr([apply(f) for f in frames], rendered)
         print(f"wrote {out}: {args.size}^3 LUT fitted on {len(frames)} frame{'s' if len(frames) != 1 else ''} "
-              f"of {Path(args.content).name}; PSNR {psnr:.1f} dB against the network's rendering", file=sys.stderr)
+              f"of {Path(args.content).name}; PSNR {db:.1f} dB against the network's rendering", file=sys.stderr)
     return 0

@@ -15,6 +15,7 @@ import argparse
 import importlib
 import sys
 
+from rest_video.cli.common import show_library_log
 from rest_video.core.errors import RestVideoError
 
 # subcommand -> module in rest_video.cli with add_arguments(parser) and run(args) -> int
@@ -41,6 +42,7 @@ def build_parser(module_name: str, prog: str, description: str) -> tuple[argpars
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    show_library_log()
     try:
         if argv and argv[0] in SUBCOMMANDS:
             name, desc = SUBCOMMANDS[argv[0]]

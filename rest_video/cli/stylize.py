@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rest_video.core.config import load_pipeline, parse_override
+from rest_video.cli.common import add_set_argument, load_config
 from rest_video.pipeline.file import check_paths, stylize_file
 
 
@@ -29,15 +29,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pix-fmt", help="output pixel format (default yuv420p)")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached style statistics")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any pipeline key, e.g. --set output.audio=reencode")
+    add_set_argument(p)
     p.add_argument("-y", "--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict:
-    """Command-line flags as pipeline overrides (flags win over the YAML file)."""
-    pairs = {
+    """Command-line flags as pipeline overrides (flags win over the YAML file; None: not given)."""
+    return {
         "style.strength": args.strength,
         "runtime.device": args.device,
         "runtime.precision": args.precision,
@@ -51,13 +50,10 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
         "output.pix_fmt": args.pix_fmt,
         "style.cache": False if args.no_cache else None,
     }
-    return {k: v for k, v in pairs.items() if v is not None}
 
 
 def run(args: argparse.Namespace) -> int:
-    overrides = overrides_from_args(args)
-    sets = dict(parse_override(o) for o in args.set)
-    cfg = load_pipeline(args.pipeline, {**sets, **overrides})
+    cfg = load_config(args, overrides_from_args(args))
     check_paths(args.input, args.style, args.output, args.overwrite)  # fail fast, before loading the model
     result = stylize_file(args.input, args.style, args.output, cfg, overwrite=args.overwrite,
                           max_frames=args.max_frames, progress=None if not args.quiet else False)

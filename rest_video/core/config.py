@@ -21,6 +21,17 @@ from rest_video.core.errors import ConfigError
 
 
 # --------------------------------------------------------------------------- pipeline
+def check_strength(value: float, name: str = "strength") -> float:
+    """``value`` as a float when it is in [0, 1] (0 = content, 1 = full style), else a :class:`ConfigError`."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number in [0, 1], got {value!r}") from None
+    if not 0.0 <= v <= 1.0:
+        raise ConfigError(f"{name} must be in [0, 1], got {value}")
+    return v
+
+
 @dataclass(frozen=True)
 class ModelCfg:
     name: str = "rest_16x5"          # registered model name
@@ -35,8 +46,7 @@ class StyleCfg:
     max_side: int = 1024              # style image is resized so its long side is at most this
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.strength <= 1.0:
-            raise ConfigError(f"style.strength must be in [0, 1], got {self.strength}")
+        check_strength(self.strength, "style.strength")
         if self.max_side < 16:
             raise ConfigError(f"style.max_side must be >= 16, got {self.max_side}")
 
@@ -48,15 +58,12 @@ class RuntimeCfg:
     optimized: bool = True            # use the folded inference form of the network
     threads: int = 0                  # CPU threads for torch (0 = torch's default)
     queue_size: int = 8               # frames buffered between pipeline stages
-    batch: int = 1                    # frames per inference call
 
     def __post_init__(self) -> None:
         if self.threads < 0:
             raise ConfigError(f"runtime.threads must be >= 0, got {self.threads}")
         if self.queue_size < 1:
             raise ConfigError(f"runtime.queue_size must be >= 1, got {self.queue_size}")
-        if self.batch < 1:
-            raise ConfigError(f"runtime.batch must be >= 1, got {self.batch}")
 
 
 @dataclass(frozen=True)
@@ -109,14 +116,14 @@ class LiveCfg:
     refit_every: int = 15             # frames between LUT refits (and on scene cuts)
     fit_side: int = 256               # long side of the frame the full model runs on to fit the LUT
     size: tuple[int, int] | None = None
-    fps: float = 30.0
+    fps: float | None = None          # camera: the rate to request (None: 30); a file: playback rate (None: its own)
 
     def __post_init__(self) -> None:
         if not 2 <= self.lut_size <= 129:
             raise ConfigError(f"live.lut_size must be in 2..129, got {self.lut_size}")
         if self.refit_every < 1:
             raise ConfigError(f"live.refit_every must be >= 1, got {self.refit_every}")
-        if self.fps <= 0:
+        if self.fps is not None and self.fps <= 0:
             raise ConfigError(f"live.fps must be > 0, got {self.fps}")
 
 

@@ -23,3 +23,12 @@ def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
     if precision == "auto":
         return torch.float16 if device.type == "cuda" else torch.float32
     return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+
+
+def apply_runtime(runtime) -> None:
+    """Apply the process-wide settings of a ``RuntimeCfg`` once, where a command starts (never in a
+    constructor): torch's CPU thread count (``runtime.threads``, 0 = leave torch's choice) and cuDNN
+    autotuning (a stream keeps one frame size, so letting cuDNN time its algorithms pays off)."""
+    if runtime.threads and runtime.threads != torch.get_num_threads():
+        torch.set_num_threads(runtime.threads)
+    torch.backends.cudnn.benchmark = True

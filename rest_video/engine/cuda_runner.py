@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from rest_video.core.errors import DeviceError
+from rest_video.engine.tensors import hwc_to_tensor, round_to_uint8
 
 __all__ = ["FrameRing", "StagedRunner", "CudaFrameRunner"]
 
@@ -128,12 +129,12 @@ class CudaFrameRunner(StagedRunner):
     Args:
         stylizer: a :class:`~rest_video.engine.stylizer.Stylizer` on a CUDA device.
         style: style statistics (on the stylizer's device).
-        strength: style strength (None: the stylizer's configured strength).
+        strength: style strength, already resolved (0..1).
         stats_filter: content statistics filter (temporal smoothing), called on the compute stream.
         depth: ring slots (>= 3 for full overlap).
     """
 
-    def __init__(self, stylizer, style, strength: float | None = None, stats_filter=None, depth: int = 3) -> None:
+    def __init__(self, stylizer, style, strength: float, stats_filter=None, depth: int = 3) -> None:
         import torch
 
         if stylizer.device.type != "cuda" or not torch.cuda.is_available():
@@ -145,9 +146,6 @@ class CudaFrameRunner(StagedRunner):
         self.strength = strength
         self.stats_filter = stats_filter
         self.device = stylizer.device
-        torch.backends.cudnn.benchmark = True  # fixed frame size: let cuDNN pick the fastest algorithms
-        # the same input dtype as Stylizer._to_tensor
-        self.in_dtype = stylizer.dtype if stylizer.net is not stylizer.model else torch.float32
         self.up = torch.cuda.Stream(self.device)
         self.compute = torch.cuda.Stream(self.device)
         self.down = torch.cuda.Stream(self.device)
@@ -186,10 +184,9 @@ class CudaFrameRunner(StagedRunner):
             with self._on(self.compute):
                 self.compute.wait_event(self.uploaded[slot])
                 # (H, W, 3) uint8 -> (1, 3, H, W) channels_last float in [0, 1], on the device
-                x = self.dev_in[slot].permute(2, 0, 1).unsqueeze(0).to(self.in_dtype).div_(255.0)
+                x = hwc_to_tensor(self.dev_in[slot].unsqueeze(0), self.stylizer.input_dtype)
                 y = self.stylizer.stylize_tensor(x, self.style, self.strength, self.stats_filter)
-                # rounding as engine.to_uint8_hwc (fp32, round half to even); y is clamped to [0, 1]
-                self.dev_out[slot].copy_(y[0].float().mul_(255.0).round_().permute(1, 2, 0))
+                self.dev_out[slot].copy_(round_to_uint8(y[0]).permute(1, 2, 0))
                 self.computed[slot].record(self.compute)
             with self._on(self.down):
                 self.down.wait_event(self.computed[slot])

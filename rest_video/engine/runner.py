@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 
 from rest_video.engine.stylizer import Stylizer
-from rest_video.models.rest import StatsFilter, StyleStats
+from rest_video.style import StatsFilter, StyleStats
 
 
 class FrameRunner:
     """Synchronous runner: one frame (or batch) at a time on the Stylizer's device."""
 
-    def __init__(self, stylizer: Stylizer, style: StyleStats, strength: float | None = None,
+    def __init__(self, stylizer: Stylizer, style: StyleStats, strength: float,
                  stats_filter: StatsFilter | None = None) -> None:
         self.stylizer = stylizer
         self.style = style
@@ -33,7 +33,7 @@ class FrameRunner:
         return []
 
 
-def make_runner(stylizer: Stylizer, style: StyleStats, strength: float | None = None,
+def make_runner(stylizer: Stylizer, style: StyleStats, strength: float,
                 stats_filter: StatsFilter | None = None) -> FrameRunner:
     """The best runner for the Stylizer's device (CUDA: overlapped transfers when available)."""
     if stylizer.device.type == "cuda":

@@ -8,7 +8,7 @@ cannot hold the input's audio codec). Both are context managers and always close
 
 from __future__ import annotations
 
-import sys
+import logging
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +19,8 @@ import numpy as np
 
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,7 @@ class VideoReader:
         except av.FFmpegError as e:
             if index == 0:
                 raise MediaError(f"cannot decode video in {self.path} ({_short(e)})") from None
-            print(f"rest-video: warning: {self.path}: decoding stopped after {index} frames ({_short(e)})",
-                  file=sys.stderr)
+            log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, _short(e))
 
     def close(self) -> None:
         self.container.close()
@@ -173,8 +174,8 @@ class VideoWriter:
         if pix_fmt in ("yuv420p", "yuvj420p", "nv12") and (info.width % 2 or info.height % 2):
             # 4:2:0 needs even sizes; keep the exact picture size with full-resolution chroma instead
             pix_fmt = "yuv444p"
-            print(f"rest-video: note: {info.width}x{info.height} is odd-sized; {cfg.pix_fmt} needs even sizes, "
-                  "encoding yuv444p to keep the exact picture size", file=sys.stderr)
+            log.info("note: %dx%d is odd-sized; %s needs even sizes, encoding yuv444p to keep the exact picture size",
+                     info.width, info.height, cfg.pix_fmt)
         try:
             rate = info.rate if info.rate else Fraction(25)
             if rate.denominator > 1001 or rate > 1000:
@@ -196,7 +197,7 @@ class VideoWriter:
             try:
                 s.set_display_rotation(info.rotation)
             except Exception:  # noqa: BLE001 - rotation is metadata; a container without it still plays
-                print("rest-video: warning: output container cannot store rotation metadata", file=sys.stderr)
+                log.warning("output container cannot store rotation metadata")
         self.vstream = s
 
     def _setup_audio(self, in_stream) -> None:
@@ -208,14 +209,14 @@ class VideoWriter:
             try:
                 track.out_stream = self.container.add_stream_from_template(in_stream)
             except (av.FFmpegError, ValueError) as e:
-                print(f"rest-video: note: cannot copy {name} audio ({_short(e)}), re-encoding", file=sys.stderr)
+                log.info("note: cannot copy %s audio (%s), re-encoding", name, _short(e))
                 can_copy = False
         if not can_copy:
             codec = "aac" if supported is None or "aac" in supported else "libopus"
             if supported is not None and codec not in supported:
                 codec = next((c for c in ("libopus", "opus", "libvorbis", "mp3") if c in supported), None)
                 if codec is None:
-                    print(f"rest-video: warning: {self.path.suffix} cannot hold audio, audio dropped", file=sys.stderr)
+                    log.warning("%s cannot hold audio, audio dropped", self.path.suffix)
                     return
             rate = in_stream.codec_context.sample_rate or 48000
             if codec in ("libopus", "opus") and rate not in (8000, 12000, 16000, 24000, 48000):
@@ -237,8 +238,7 @@ class VideoWriter:
                 pass
             track.reencode = True
             if self.cfg.audio == "copy":
-                print(f"rest-video: note: {self.path.suffix} cannot hold {name} audio, re-encoding to {codec}",
-                      file=sys.stderr)
+                log.info("note: %s cannot hold %s audio, re-encoding to %s", self.path.suffix, name, codec)
         self.audio[in_stream.index] = track
 
     # -- writing --------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import numpy as np
 
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
 from rest_video.io.video import VideoReader
+from rest_video.ops.color import resize
 
 Clock = Callable[[], float]
 
@@ -35,14 +36,6 @@ class FrameSource(Protocol):
     def read(self) -> tuple[np.ndarray, float] | None: ...
 
     def close(self) -> None: ...
-
-
-def _resize(rgb: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
-    if size is None or (rgb.shape[1], rgb.shape[0]) == tuple(size):
-        return rgb
-    w, h = size
-    shrink = w * h < rgb.shape[0] * rgb.shape[1]
-    return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 @contextmanager
@@ -94,7 +87,7 @@ class OpenCVCamera:
             if not ok or bgr is None:
                 return None
         t = time.perf_counter()
-        rgb = _resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.want)
+        rgb = _fit(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.want)
         return (rgb[:, ::-1].copy() if self.mirror else rgb), t
 
     def close(self) -> None:
@@ -151,7 +144,7 @@ class FileCamera:
             self.sleep(wait)
         self.index += 1
         t = self.clock()
-        rgb = _resize(rgb, self.want)
+        rgb = _fit(rgb, self.want)
         if self.mirror:
             rgb = rgb[:, ::-1].copy()
         return rgb, t
@@ -160,12 +153,16 @@ class FileCamera:
         self.reader.close()
 
 
+CAMERA_FPS = 30.0
+"""The frame rate requested from a camera when the config names none (``live.fps: null``)."""
+
+
 def open_source(spec: str, size: tuple[int, int] | None = None, fps: float | None = None,
                 mirror: bool = False, loop: bool = False) -> FrameSource:
     """``--camera`` value -> source: digits are a camera index, anything else a video file."""
     spec = str(spec).strip()
     if spec.isdigit():
-        return OpenCVCamera(int(spec), size, fps, mirror)
+        return OpenCVCamera(int(spec), size, CAMERA_FPS if fps is None else fps, mirror)
     p = Path(spec).expanduser()
     if not p.exists():
         raise MediaError(f"--camera {spec}: neither a camera index nor an existing video file")
@@ -262,3 +259,7 @@ class LatestFrame:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _fit(rgb: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    return rgb if size is None else resize(rgb, size)

@@ -1,6 +1,6 @@
 """The live loop: newest camera frame -> processor -> sinks and preview, with hotkeys and timing.
 
-    capture thread (LatestFrame) -> processor (FullPath | LutPath) -> sinks (virtual camera, memory)
+    capture thread (LatestFrame) -> processor (StreamStylizer) -> sinks (virtual camera, memory)
                                                                   -> preview window (overlay, hotkeys)
 
 Latency is measured per frame from capture to hand-over to every output.
@@ -8,7 +8,7 @@ Latency is measured per frame from capture to hand-over to every output.
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,9 @@ from rest_video.core.errors import DeviceError
 from rest_video.live.camera import LatestFrame
 from rest_video.live.preview import Controls, PreviewWindow, View, compose, draw_overlay
 from rest_video.live.sinks import Sink
-from rest_video.models.rest import StyleStats
+from rest_video.style import StyleStats
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,7 +61,7 @@ class LiveSession:
 
     Args:
         grabber: newest-frame capture (started).
-        processor: ``FullPath`` / ``LutPath`` (callable with ``set_style``, ``set_strength``).
+        processor: a :class:`~rest_video.stream.StreamStylizer` (callable with ``set_style``, ``set_strength``).
         styles: the styles hotkeys 1-9 switch between.
         controls: initial style / strength / view; changed by hotkeys.
         sinks: receive the stylized frame (the original in the ``original`` view) every frame.
@@ -113,7 +115,7 @@ class LiveSession:
                 if self._on_key(key, view):
                     break
         except KeyboardInterrupt:
-            print("rest-video: stopped (Ctrl-C)", file=sys.stderr)
+            log.info("stopped (Ctrl-C)")
         finally:
             end = self.clock()
             st.seconds = (end - t_start) if t_start is not None else 0.0
@@ -155,5 +157,5 @@ class LiveSession:
                 break
             i += 1
         write_image(path, rgb)
-        print(f"rest-video: snapshot {path}", file=sys.stderr)
+        log.info("snapshot %s", path)
         return path

@@ -5,11 +5,13 @@ Every sink has ``send(rgb uint8 (H, W, 3))`` and ``close()``; sinks are context 
 
 from __future__ import annotations
 
-import sys
+import logging
 
 import numpy as np
 
 from rest_video.core.errors import DeviceError, ShapeError
+
+log = logging.getLogger(__name__)
 
 INSTALL_HINT = ("install the optional extra with  pip install 'rest-video[live]'  (pyvirtualcam) and a "
                 "virtual camera backend: on Linux the v4l2loopback kernel module "
@@ -73,7 +75,7 @@ class VirtualCamSink(Sink):
         except Exception as e:  # noqa: BLE001 - pyvirtualcam raises RuntimeError/ValueError per backend
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise DeviceError(f"--virtual-cam: no virtual camera available ({reason}); {INSTALL_HINT}") from None
-        print(f"rest-video: virtual camera: {self.cam.device} ({width}x{height} @ {fps:g} fps)", file=sys.stderr)
+        log.info("virtual camera: %s (%sx%s @ %g fps)", self.cam.device, width, height, fps)
 
     def send(self, rgb: np.ndarray) -> None:
         if (rgb.shape[1], rgb.shape[0]) != self.size:

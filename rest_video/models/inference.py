@@ -37,25 +37,27 @@ What it does (every choice measured on the project's CPU, see BENCHMARKS.md):
 decodes them with the same decoder. The ``aest`` ablation (max-pool between blocks: the
 projection cannot be folded across a pool) falls back to the model itself (fp32).
 
-Backends: ``"mkldnn"`` (CPU fp32: in-place fused oneDNN convs and buffer reuse) and ``"generic"``
+Backends (:mod:`rest_video.models.backends`): ``"mkldnn"`` (CPU fp32: in-place fused oneDNN convs and buffer reuse) and ``"generic"``
 (any device / dtype: ``F.pad(replicate)`` + ``F.conv2d``; used on CUDA, where padding is cheap and
 cuDNN picks the algorithms). Statistics are always computed in fp32 (finalised in fp64).
 """
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rest_video.core.errors import ConfigError
-from rest_video.models.rest import REST, StatsFilter, StyleStats, _check_image
+from rest_video.models.backends import conv_generic, conv_mkldnn, default_backend, mkldnn_available
+from rest_video.models.folding import DecBlock, fold_bn, fold_input_affine, projection
+from rest_video.models.rest import REST, check_image
+from rest_video.models.threads import ThreadTuner, num_threads
 from rest_video.ops.stats import EPS, adain_affine
+from rest_video.style import StatsFilter, StyleStats
 
 __all__ = ["build_inference", "RESTInference", "ModelFallback", "default_backend"]
 
@@ -64,21 +66,6 @@ _MIN_PIXELS_PER_THREAD = 1 << 15
 _MIN_PIXELS_IN_PLACE = 1 << 14  # smaller frames: F.pad + conv (measured faster up to ~128x96: the
 # border fix has a fixed cost of ~6 ms per frame)
 _GRAM_BLOCK = 1 << 14  # pixels per fp32 Gram block (see RESTInference._feat_stats)  # below this many pixels per thread the convs run on one thread
-
-
-def _mkldnn_available() -> bool:
-    try:
-        return bool(torch.backends.mkldnn.is_available()) and hasattr(torch.ops.mkldnn, "_convolution_pointwise_")
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def default_backend(device: torch.device | str, dtype: torch.dtype) -> str:
-    """``"mkldnn"`` for fp32 on a CPU with oneDNN, else ``"generic"``."""
-    device = torch.device(device)
-    if device.type == "cpu" and dtype == torch.float32 and _mkldnn_available():
-        return "mkldnn"
-    return "generic"
 
 
 def build_inference(model: REST, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
@@ -104,7 +91,7 @@ def build_inference(model: REST, device: torch.device | str | None = None, dtype
         return ModelFallback(model, device)
     if backend == "auto":
         backend = default_backend(device, dtype)
-    if backend == "mkldnn" and (device.type != "cpu" or dtype != torch.float32 or not _mkldnn_available()):
+    if backend == "mkldnn" and (device.type != "cpu" or dtype != torch.float32 or not mkldnn_available()):
         raise ConfigError("the mkldnn inference backend needs fp32 on a CPU with oneDNN")
     if backend not in ("mkldnn", "generic"):
         raise ConfigError(f"unknown inference backend {backend!r} (auto, mkldnn or generic)")
@@ -127,44 +114,6 @@ class ModelFallback(nn.Module):
         if isinstance(style, Tensor):
             style = style.to(self.device, torch.float32)
         return self.model(content.to(self.device, torch.float32), style, strength, method, stats_filter)
-
-
-# ------------------------------------------------------------------------------ folding
-def _fold_bn(block) -> tuple[Tensor, Tensor]:
-    """3x3 conv + BatchNorm (running stats) -> one conv, float64."""
-    w = block.conv.weight.detach().double()
-    b = block.conv.bias.detach().double() if block.conv.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
-    bn = block.bn
-    g = bn.weight.detach().double() if bn.weight is not None else torch.ones_like(b)
-    beta = bn.bias.detach().double() if bn.bias is not None else torch.zeros_like(b)
-    k = g / torch.sqrt(bn.running_var.detach().double() + bn.eps)
-    return w * k[:, None, None, None], (b - bn.running_mean.detach().double()) * k + beta
-
-
-def _proj(block) -> tuple[Tensor, Tensor]:
-    """The block's 1x1 conv as ``(P (C, C), p (C,))`` float64."""
-    w = block.proj.weight.detach().double()[:, :, 0, 0]
-    b = block.proj.bias.detach().double() if block.proj.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
-    return w, b
-
-
-def _fold_input_affine(w: Tensor, b: Tensor, m: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
-    """conv(w, b) applied to ``m @ r + c`` (per pixel) == conv(w', b') applied to ``r``.
-
-    Exact under replication padding (padding replicates pixels, the map is per pixel).
-    """
-    return torch.einsum("ojhw,ji->oihw", w, m).contiguous(), b + torch.einsum("ojhw,j->o", w, c)
-
-
-@dataclass
-class _DecBlock:
-    wx: Tensor | None        # weights on the previous decoder output (None for the first block)
-    ws: Tensor | None        # weights on the stylized skip (fp32, folded per frame), None if no skip
-    ws_c: Tensor | None      # ws in compute dtype (used as is when the skip is not folded, e.g. WCT)
-    b: Tensor                # bias (compute dtype)
-    b32: Tensor              # bias fp32 (per-frame folding)
-    layer: int               # the encoder layer whose skip it takes
-    relu: bool
 
 
 class _Pool(threading.local):
@@ -206,18 +155,18 @@ class RESTInference(nn.Module):
 
         L = cfg.layers
         enc = model.encoder.blocks
-        projs = [_proj(b) for b in enc]
+        projs = [projection(b) for b in enc]
         self._enc: list[tuple[Tensor, Tensor]] = []
         for i, blk in enumerate(enc):
-            w, b = _fold_bn(blk)
+            w, b = fold_bn(blk)
             if i > 0:  # the previous block's 1x1 projection, folded into this conv
-                w, b = _fold_input_affine(w, b, *projs[i - 1])
+                w, b = fold_input_affine(w, b, *projs[i - 1])
             self._enc.append((to_c(w), to_c(b)))
         # projections of the stylized layers: statistics and per-frame skip folding (fp64 / fp32)
         self._proj = {l: (projs[l - 1][0].to(device), projs[l - 1][1].to(device)) for l in cfg.stylized}
         self._proj_c = {l: (to_c(projs[l - 1][0][:, :, None, None]), to_c(projs[l - 1][1])) for l in cfg.stylized}
 
-        self._dec: list[_DecBlock] = []
+        self._dec: list[DecBlock] = []
         for k, blk in enumerate(model.decoder.blocks):
             layer = L - k
             w = blk.conv.weight.detach().double()
@@ -230,7 +179,7 @@ class RESTInference(nn.Module):
                 wx, ws = w[:, :c], w[:, c:]
             else:
                 wx, ws = w, None
-            self._dec.append(_DecBlock(
+            self._dec.append(DecBlock(
                 wx=None if wx is None else to_c(wx),
                 ws=None if ws is None else to_32(ws),
                 ws_c=None if ws is None else to_c(ws),
@@ -240,7 +189,7 @@ class RESTInference(nn.Module):
         self._dec_bufs = (free + ["dec0", "dec1"])[:2]
         self.small_op_threads = 1  # threads for everything but the convs (0: same as the convs)
         self.conv_threads = 0      # threads for the convs: 0 = tuned per frame size between torch's and 1
-        self._tuner = _ThreadTuner()
+        self._tuner = ThreadTuner()
 
     # -- public -------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -252,6 +201,10 @@ class RESTInference(nn.Module):
         """True while the conv thread count is still being timed for some frame size."""
         return any(st["best"] is None for st in self._tuner.state.values())
 
+    def tuned_conv_threads(self) -> list[int | None]:
+        """The conv thread count chosen per frame size so far (None: still being timed)."""
+        return [st["best"] for st in self._tuner.state.values()]
+
     def release(self) -> None:
         """Drop the reusable intermediate buffers (they are rebuilt on the next call)."""
         self._pool.bufs.clear()
@@ -260,10 +213,10 @@ class RESTInference(nn.Module):
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
                 method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
-        _check_image(content)
+        check_image(content)
         if self.backend != "mkldnn":
             return self._forward(content, style, strength, method, stats_filter)
-        # everything but the big convs runs on one thread (see _single_thread)
+        # everything but the big convs runs on one thread (see rest_video.models.threads)
         n = torch.get_num_threads()
         key = None
         if n == 1 or content.shape[-1] * content.shape[-2] < _MIN_PIXELS_PER_THREAD * 2:
@@ -274,7 +227,7 @@ class RESTInference(nn.Module):
             key = (tuple(content.shape), n)
             self._threads = self._tuner.choose(key, (n, 1))
         t0 = time.perf_counter()
-        with _num_threads(self.small_op_threads or n):
+        with num_threads(self.small_op_threads or n):
             out = self._forward(content, style, strength, method, stats_filter)
         if key is not None:
             self._tuner.report(key, self._threads, time.perf_counter() - t0)
@@ -397,7 +350,7 @@ class RESTInference(nn.Module):
                     if m is None:
                         inputs.append((r[i:i + 1], blk.ws_c))
                     else:
-                        w, b = _fold_input_affine(blk.ws, blk.b32, m[i], c[i])
+                        w, b = fold_input_affine(blk.ws, blk.b32, m[i], c[i])
                         inputs.append((r[i:i + 1], w.to(self.dtype)))
                         bias = b.to(self.dtype)
                 last = k == len(self._dec) - 1
@@ -417,133 +370,5 @@ class RESTInference(nn.Module):
     def _conv(self, inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor | None) -> Tensor:
         """3x3 conv with replication padding over the channel concatenation of ``inputs``."""
         if self.backend == "mkldnn" and dst.shape[-1] * dst.shape[-2] >= _MIN_PIXELS_IN_PLACE:
-            return _conv_mkldnn(inputs, bias, relu, dst, self._threads)
-        return _conv_generic(inputs, bias, relu, dst)
-
-
-# ------------------------------------------------------------------------------ conv backends
-_ONE = [1, 1]
-
-
-def _conv_generic(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor | None) -> Tensor:
-    if len(inputs) == 1:
-        x, w = inputs[0]
-    else:
-        x = torch.cat([t for t, _ in inputs], 1)
-        w = torch.cat([w for _, w in inputs], 1)
-    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), w, bias)
-    if relu:
-        y = F.relu(y, inplace=True)
-    if dst is not None:
-        dst.copy_(y)
-        return dst
-    return y
-
-
-def _conv_mkldnn(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor,
-                 threads: int = 1) -> Tensor:
-    """oneDNN conv(s) with implicit zero padding accumulated in place into ``dst`` (ReLU fused),
-    then the 1-pixel border recomputed with replication padding.
-
-    Called on one thread; only the convs themselves use ``threads``.
-    """
-    dst.zero_()
-    n = len(inputs)
-    with _num_threads(threads):
-        for j, (x, w) in enumerate(inputs):
-            unary = "relu" if (relu and j == n - 1) else None
-            torch.ops.mkldnn._convolution_pointwise_.binary(
-                dst, x, w, bias if j == 0 else None, _ONE, _ONE, _ONE, 1, "add", None, unary, [], None)
-    _fix_border(inputs, bias, relu, dst)
-    return dst
-
-
-class _ThreadTuner:
-    """Picks the faster of a few thread counts per input shape from timed calls, like
-    ``cudnn.benchmark`` picks algorithms: each candidate runs ``trials`` timed calls (after one
-    untimed warm-up call), then the one with the lowest median is used; every ``retune_every``
-    calls the candidates are timed again (the load on a shared machine changes).
-
-    Measured on the project's 2-core CPU shared with two busy training processes: convs on one
-    thread were 30 % faster per frame than on two; on an idle machine two threads win.
-    """
-
-    def __init__(self, trials: int = 2, retune_every: int = 100) -> None:
-        self.trials = trials
-        self.retune_every = retune_every
-        self.state: dict[object, dict] = {}
-
-    def choose(self, key: object, candidates: tuple[int, ...]) -> int:
-        st = self.state.get(key)
-        if st is None or tuple(st["times"]) != tuple(candidates):
-            if len(self.state) > 16:
-                self.state.clear()
-            st = self.state[key] = {"times": {c: [] for c in candidates}, "warm": set(), "calls": 0, "best": None}
-        st["calls"] += 1
-        if st["best"] is not None:
-            if st["calls"] % self.retune_every:
-                return st["best"]
-            st["best"] = None
-            st["times"] = {c: [] for c in candidates}
-        return min(candidates, key=lambda c: (c in st["warm"], len(st["times"][c])))
-
-    def report(self, key: object, choice: int, seconds: float) -> None:
-        st = self.state.get(key)
-        if st is None or choice not in st["times"]:
-            return
-        if choice not in st["warm"]:  # first call with this choice: primitive creation, buffers
-            st["warm"].add(choice)
-            return
-        st["times"][choice].append(seconds)
-        if st["best"] is None and all(len(v) >= self.trials for v in st["times"].values()):
-            st["best"] = min(st["times"], key=lambda c: statistics.median(st["times"][c]))
-
-    def best(self, key: object) -> int | None:
-        st = self.state.get(key)
-        return None if st is None else st["best"]
-
-
-class _num_threads:
-    """Temporarily run torch ops on ``n`` threads."""
-
-    def __init__(self, n: int) -> None:
-        self.n = max(1, int(n))
-
-    def __enter__(self) -> None:
-        self.old = torch.get_num_threads()
-        if self.old != self.n:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc) -> None:
-        if self.old != self.n:
-            torch.set_num_threads(self.old)
-
-
-def _single_thread() -> _num_threads:
-    """Small and memory-bound ops run on one thread: on a loaded CPU each multi-threaded parallel
-    region waits for a scheduler slice for its second thread (4-8 ms measured per op), far more
-    than the op itself; memset / Gram / sums were measured no slower on one thread there."""
-    return _num_threads(1)
-
-
-def _fix_border(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor) -> None:
-    """Overwrite the outer ring of ``dst`` with the replication-padded conv result."""
-    H, W = dst.shape[-2:]
-    h2, w2 = min(2, H), min(2, W)
-    xs = [x for x, _ in inputs]
-    w = inputs[0][1] if len(inputs) == 1 else torch.cat([w for _, w in inputs], 1)
-    cat = (lambda ts: ts[0]) if len(xs) == 1 else (lambda ts: torch.cat(ts, 1))  # noqa: E731
-    B = dst.shape[0]
-    # top and bottom rows: strips of (up to) 2 rows, stacked on the batch axis
-    rows = torch.cat([cat([x[:, :, :h2] for x in xs]), cat([x[:, :, H - h2:] for x in xs])], 0)
-    y = F.conv2d(F.pad(rows, (1, 1, 1, 1), mode="replicate"), w, bias)
-    if relu:
-        y = y.relu_()
-    dst[:, :, :1] = y[:B, :, :1]
-    dst[:, :, H - 1:] = y[B:, :, -1:]
-    cols = torch.cat([cat([x[..., :w2] for x in xs]), cat([x[..., W - w2:] for x in xs])], 0)
-    y = F.conv2d(F.pad(cols, (1, 1, 1, 1), mode="replicate"), w, bias)
-    if relu:
-        y = y.relu_()
-    dst[..., :1] = y[:B, ..., :1]
-    dst[..., W - 1:] = y[B:, ..., -1:]
+            return conv_mkldnn(inputs, bias, relu, dst, self._threads)
+        return conv_generic(inputs, bias, relu, dst)

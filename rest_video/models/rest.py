@@ -14,8 +14,7 @@ the last and a nearest upsample before the matching decoder block.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Callable
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -23,10 +22,10 @@ from torch import Tensor, nn
 
 from rest_video.core.errors import ConfigError, ShapeError
 from rest_video.ops.stats import adain_affine, covariance, mean_std, wct
+from rest_video.style.stats import StatsFilter, StyleStats
 
-StatsFilter = Callable[[dict[int, tuple[Tensor, Tensor]]], dict[int, tuple[Tensor, Tensor]]]
 
-__all__ = ["RESTConfig", "RPConvBlock", "RPEncoder", "RPDecoder", "REST", "StyleStats"]
+__all__ = ["RESTConfig", "RPConvBlock", "RPEncoder", "RPDecoder", "REST", "StyleStats", "check_image"]
 
 
 @dataclass(frozen=True)
@@ -55,39 +54,6 @@ class RESTConfig:
         d = asdict(self)
         d["stylized"] = list(self.stylized)
         return d
-
-
-@dataclass
-class StyleStats:
-    """Statistics of one style image's encoder features at the stylized layers.
-
-    ``mean[l]`` and ``std[l]`` are ``(1, C, 1, 1)`` float32; ``cov`` (optional, for WCT) holds
-    ``(1, C, 1)`` means and ``(1, C, C)`` covariances per layer. Keys are 1-based layer numbers.
-    """
-
-    mean: dict[int, Tensor]
-    std: dict[int, Tensor]
-    cov_mean: dict[int, Tensor] = field(default_factory=dict)
-    cov: dict[int, Tensor] = field(default_factory=dict)
-
-    def to(self, device: torch.device | str) -> "StyleStats":
-        mv = lambda d: {k: v.to(device) for k, v in d.items()}  # noqa: E731
-        return StyleStats(mv(self.mean), mv(self.std), mv(self.cov_mean), mv(self.cov))
-
-    def state_dict(self) -> dict[str, Tensor]:
-        out: dict[str, Tensor] = {}
-        for name, d in (("mean", self.mean), ("std", self.std), ("cov_mean", self.cov_mean), ("cov", self.cov)):
-            for k, v in d.items():
-                out[f"{name}.{k}"] = v.detach().cpu().contiguous()
-        return out
-
-    @classmethod
-    def from_state_dict(cls, sd: dict[str, Tensor]) -> "StyleStats":
-        parts: dict[str, dict[int, Tensor]] = {"mean": {}, "std": {}, "cov_mean": {}, "cov": {}}
-        for key, v in sd.items():
-            name, layer = key.rsplit(".", 1)
-            parts[name][int(layer)] = v
-        return cls(**parts)
 
 
 class RPConvBlock(nn.Module):
@@ -191,7 +157,7 @@ class REST(nn.Module):
         Args:
             style: ``(1, 3, H, W)`` RGB in ``[0, 1]``.
         """
-        _check_image(style)
+        check_image(style)
         feats = self.encoder(self._pad(style)[0])
         st = StyleStats({}, {})
         for l in self.cfg.stylized:
@@ -229,7 +195,7 @@ class REST(nn.Module):
         ``stats_filter`` (optional) receives the content statistics ``{layer: (mean, std)}`` of this
         call and returns the ones AdaIN should use (temporal smoothing); it is not kept.
         """
-        _check_image(content)
+        check_image(content)
         if isinstance(style, Tensor):
             style = self._batch_style_stats(style)
         x, crop = self._pad(content)
@@ -253,7 +219,7 @@ class REST(nn.Module):
         return self.decoder(skips), c_feats, s_feats
 
     def _batch_style_stats(self, style: Tensor) -> StyleStats:
-        _check_image(style)
+        check_image(style)
         feats = self.encoder(self._pad(style)[0])
         st = StyleStats({}, {})
         for l in self.cfg.stylized:
@@ -271,6 +237,6 @@ class REST(nn.Module):
         return x, (h, w)
 
 
-def _check_image(x: Tensor) -> None:
+def check_image(x: Tensor) -> None:
     if x.dim() != 4 or x.shape[1] != 3:
         raise ShapeError(f"expected an RGB batch (B, 3, H, W), got shape {tuple(x.shape)}")

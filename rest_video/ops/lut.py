@@ -22,9 +22,13 @@ import numpy as np
 
 from rest_video.core.errors import MediaError, ShapeError
 
-__all__ = ["LutApplier", "apply_cube_ffmpeg", "apply_lut", "fit_lut", "identity_lut", "read_cube", "write_cube"]
+__all__ = ["EXPORT_FIT", "LutApplier", "apply_cube_ffmpeg", "apply_lut", "fit_lut", "identity_lut", "read_cube", "write_cube"]
 
 _CORNERS = np.array([(db, dg, dr) for db in (0, 1) for dg in (0, 1) for dr in (0, 1)], dtype=np.int64)
+
+EXPORT_FIT = {"iterations": 20, "max_points": 400_000}
+"""How an exported LUT (``rest-video lut``) is fitted: splatted means polished by 20 conjugate-gradient
+steps on up to 400,000 colour pairs (offline, so affordable); keyword arguments of :func:`fit_lut`."""
 
 
 def _check_table(table: np.ndarray) -> int:

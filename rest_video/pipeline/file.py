@@ -17,7 +17,6 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from rest_video.core.config import PipelineConfig
 from rest_video.engine.stylizer import Stylizer
@@ -25,9 +24,8 @@ from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output, check_writable
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.video import Frame, VideoReader, VideoWriter
-from rest_video.models.rest import StyleStats
-from rest_video.engine.runner import make_runner
-from rest_video.stream.temporal import PixelStabilizer, StatsSmoother, make_stabilizer
+from rest_video.stream.processor import StreamStylizer
+from rest_video.style import StyleStats
 
 _END = object()
 
@@ -86,6 +84,7 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: 
     if max_frames is not None and max_frames < 1:
         raise MediaError("--max-frames must be >= 1")
     stylizer = stylizer or Stylizer(cfg)
+    strength = stylizer.resolve_strength(strength)
     stats = style if isinstance(style, StyleStats) else stylizer.load_style(style)
     if progress is None:
         progress = sys.stderr.isatty()
@@ -112,14 +111,13 @@ def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0) -> Pipel
 
 
 def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats, cfg: PipelineConfig,
-               max_frames: int | None, progress: bool, overlap: bool, strength: float | None) -> int:
-    smoother = StatsSmoother(cfg.temporal.smoothing, cfg.temporal.scene_cut) if cfg.temporal.smoothing > 0 else None
-    runner = make_runner(stylizer, stats, strength, smoother)
+               max_frames: int | None, progress: bool, overlap: bool, strength: float) -> int:
+    stream = StreamStylizer(stylizer, stats, cfg, strength=strength)
     with VideoReader(src) as reader, atomic_output(dst) as tmp:
         info = reader.info
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
-        stages = _Stages(reader, tmp, cfg, max_frames, runner, smoother, bar, make_stabilizer(cfg.temporal))
+        stages = _Stages(reader, tmp, cfg, max_frames, stream, bar)
         try:
             n = stages.run_overlapped() if overlap else stages.run_sequential()
         finally:
@@ -134,9 +132,9 @@ class _Stages:
     """The three stages; overlapped (threads + bounded queues) or one after another."""
 
     def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, max_frames: int | None,
-                 runner, smoother: StatsSmoother | None, bar, stabilizer: PixelStabilizer | None = None) -> None:
+                 stream: StreamStylizer, bar) -> None:
         self.reader, self.tmp, self.cfg, self.max_frames = reader, tmp, cfg, max_frames
-        self.runner, self.smoother, self.bar, self.stabilizer = runner, smoother, bar, stabilizer
+        self.stream, self.runner, self.bar = stream, stream.runner(), bar
         self.writer: VideoWriter | None = None
         self.audio: "queue.SimpleQueue" = queue.SimpleQueue()
         self.written = 0
@@ -144,16 +142,14 @@ class _Stages:
 
     # stylize one decoded frame; returns finished (out, meta) pairs in order
     def _stylize(self, fr: Frame) -> list:
-        if self.smoother is not None:
-            self.smoother.observe(fr.rgb)
+        self.stream.observe(fr.rgb)
         self.decoded += 1
         return self.runner.submit(fr.rgb, fr)
 
     # frames arrive here in order (in the encode thread when overlapped): the place for the
     # order-dependent pixel stabilizer, off the inference thread
     def _encode(self, out, fr: Frame) -> None:
-        if self.stabilizer is not None:
-            out = self.stabilizer(fr.rgb, out)
+        out = self.stream.stabilize(fr.rgb, out)
         if self.writer is None:
             info = self.reader.info
             if fr.rotation:
@@ -302,5 +298,3 @@ def _same_file(a: Path, b: Path) -> bool:
     except OSError:
         return False
 
-
-ProgressCallback = Callable[[int], None]

@@ -1,5 +1,6 @@
-"""Style statistics: computed once per style, cached on disk."""
+"""Style statistics (:class:`StyleStats`): computed once per style, cached on disk (:class:`StyleCache`)."""
 
 from rest_video.style.cache import StyleCache, cache_key, file_hash
+from rest_video.style.stats import StatsFilter, StyleStats
 
-__all__ = ["StyleCache", "cache_key", "file_hash"]
+__all__ = ["StatsFilter", "StyleCache", "StyleStats", "cache_key", "file_hash"]

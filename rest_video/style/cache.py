@@ -9,18 +9,15 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from rest_video.models.rest import StyleStats
-from rest_video.core.paths import cache_dir
+from rest_video.core.paths import cache_dir, file_sha256
+from rest_video.style.stats import StyleStats
 
 FORMAT = "rest-video-style/1"
 
 
 def file_hash(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """SHA-256 (hex) of a style file's content: the cache key's first part."""
+    return file_sha256(path)
 
 
 def cache_key(style_hash: str, weights_id: str, max_side: int, with_cov: bool) -> str:

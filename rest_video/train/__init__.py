@@ -27,7 +27,7 @@ def export(config: str | Path, overrides: list[str] | None, out: str | Path) -> 
     import torch
 
     from rest_video.core.errors import WeightsError
-    from rest_video.models._registry import load_checkpoint, save_weights
+    from rest_video.models import load_checkpoint, save_weights
 
     cfg = load_train_config(config, overrides)
     ckpt = Path(cfg.out_dir) / "last.pt"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import csv
 import json
 import shutil
@@ -17,12 +18,14 @@ import torch
 from torch import Tensor
 
 from rest_video.core.config import TrainConfig, to_dict
-from rest_video.models._registry import save_weights
+from rest_video.models import save_weights
 from rest_video.models.rest import REST, RESTConfig
 from rest_video.train.data import PhotoCrops
 from rest_video.train.augment import augment_styles
 from rest_video.train.losses import DistillHeads, color_loss, content_loss, style_loss
 from rest_video.train.teacher import VGGTeacher, load_teacher
+
+log = logging.getLogger(__name__)
 
 LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "seconds"]
 
@@ -94,7 +97,7 @@ class Trainer:
     def _init_from(self, path: str) -> None:
         """Start from trained weights (fresh heads and optimiser); the architecture must match."""
         from rest_video.core.errors import ConfigError
-        from rest_video.models._registry import load_checkpoint
+        from rest_video.models import load_checkpoint
 
         src = load_checkpoint(path)
         if src.cfg != self.model.cfg:
@@ -143,7 +146,7 @@ class Trainer:
         cfg = self.cfg
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if resume and self.load():
-            print(f"resumed {self.ckpt_path} at step {self.step}", file=sys.stderr)
+            log.info("resumed %s at step %d", self.ckpt_path, self.step)
         (self.out_dir / "config.yaml").write_text(_yaml(to_dict(cfg)))
         log_path = self.out_dir / "loss.csv"
         _truncate_log(log_path, self.step)
@@ -164,8 +167,8 @@ class Trainer:
             while self.step < cfg.steps:
                 if stop.requested:
                     self.save()
-                    print(f"stopped at step {self.step} ({stop.requested}); checkpoint {self.ckpt_path} saved, "
-                          "--resume continues", file=sys.stderr)
+                    log.info("stopped at step %d (%s); checkpoint %s saved, --resume continues",
+                             self.step, stop.requested, self.ckpt_path)
                     raise KeyboardInterrupt
                 t0 = time.perf_counter()
                 parts = self.train_step()
@@ -175,9 +178,9 @@ class Trainer:
                                      f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{self.elapsed:.1f}"])
                     logf.flush()
                     if bar is None:
-                        print(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
-                              f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} "
-                              f"({self.elapsed / max(self.step, 1):.2f} s/step)", flush=True)
+                        log.info(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
+                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} "
+                                 f"({self.elapsed / max(self.step, 1):.2f} s/step)")
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{parts.loss:.3f}", c=f"{parts.content:.3f}", s=f"{parts.style:.3f}",

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from rest_video.core.errors import ShapeError
-from rest_video.ops.palette import palette_distance, sliced_wasserstein_lab
+from rest_video.metrics import palette_distance
+from rest_video.ops.palette import sliced_wasserstein_lab
 
 
 def _photo(rng, h=120, w=160):

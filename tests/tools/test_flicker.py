@@ -1,9 +1,11 @@
-"""The flicker metric and its measurement through a stand-in network."""
+"""The flicker lab script (tools/flicker.py) and the flicker metrics it reports, through a stand-in network."""
 
 import numpy as np
 import pytest
 
-from rest_video.flicker import flicker_ratio, measure_flicker, still_change
+from rest_video.core.config import PipelineConfig
+from rest_video.metrics import flicker_ratio, still_change
+from tools.flicker import measure_flicker
 
 
 def clip(n=6, w=40, h=30):
@@ -27,6 +29,11 @@ def test_flicker_ratio_definition():
 
 class BreathingStylizer:
     """AdaIN-like: the output is the frame shifted to a fixed mean, using the (filtered) frame mean."""
+
+    cfg = PipelineConfig()
+
+    def resolve_strength(self, strength):
+        return 1.0 if strength is None else strength
 
     def stylize(self, frame, style, strength=None, stats_filter=None):
         import torch
@@ -53,7 +60,7 @@ def test_smoothing_reduces_breathing():
 
 
 def test_motion_floor_counts_only_output_change_where_the_input_moved():
-    from rest_video.flicker import flicker_ratio, motion_floor
+    from rest_video.metrics import flicker_ratio, motion_floor
 
     rng = np.random.default_rng(3)
     base = rng.integers(0, 256, (40, 40, 3), np.uint8)
@@ -74,7 +81,7 @@ def test_motion_floor_counts_only_output_change_where_the_input_moved():
 
 
 def test_lag_share_counts_pixels_far_from_the_per_frame_output():
-    from rest_video.flicker import lag_share
+    from rest_video.metrics import lag_share
 
     raw = [np.full((10, 10, 3), 100, np.uint8)] * 2
     out = [r.copy() for r in raw]
@@ -86,7 +93,7 @@ def test_lag_share_counts_pixels_far_from_the_per_frame_output():
 def test_flicker_command_prints_a_row_per_setting(tmp_path, random_weights, style_image, capsys):
     import av
 
-    from rest_video.flicker import main
+    from tools.flicker import main
 
     video = tmp_path / "c.mp4"
     with av.open(str(video), "w") as out:
@@ -110,7 +117,8 @@ def test_flicker_command_prints_a_row_per_setting(tmp_path, random_weights, styl
 
 
 def test_psnr_to_the_per_frame_output():
-    from rest_video.flicker import FlickerResult, psnr_to
+    from rest_video.metrics import psnr as psnr_to
+    from tools.flicker import FlickerResult
 
     frames = clip(3)
     assert psnr_to(frames, frames) == float("inf")
@@ -122,7 +130,7 @@ def test_psnr_to_the_per_frame_output():
 
 
 def test_still_change_ycc_separates_brightness_from_colour():
-    from rest_video.flicker import still_change_ycc
+    from rest_video.metrics import still_change_ycc
 
     frames = [np.full((8, 8, 3), 100, np.uint8)] * 4                  # a still input
     grey = [np.full((8, 8, 3), 100 + 3 * (i % 2), np.uint8) for i in range(4)]   # brightness flickers
@@ -138,9 +146,9 @@ def test_still_change_ycc_separates_brightness_from_colour():
 
 @pytest.mark.parametrize("option", [["--hold-limit", "0"], ["--chroma-sigma", "-1"], ["--pixel-smoothing", "1"]])
 def test_flicker_command_bad_setting_is_one_line_before_any_work(tmp_path, capsys, option):
-    from rest_video.flicker import main
+    from tools.flicker import main
 
     # the video does not even exist: the settings are checked first
     assert main(["--video", str(tmp_path / "missing.mp4"), "--style", str(tmp_path / "s.jpg"), *option]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("python -m rest_video.flicker: temporal.")
+    assert len(err) == 1 and err[0].startswith("tools/flicker.py: temporal.")

@@ -5,11 +5,13 @@
 over consecutive frames: 1.0 means the output changes exactly as much as the input, more means
 the stylization adds frame-to-frame change of its own (the look "breathing" as per-frame content
 statistics move). On real footage most of it is real motion, so the change of the output where
-the input stood still (every channel within ``STILL`` levels) is reported too: that part is pure
+the input stood still (every channel within ``rest_video.metrics.STILL`` levels) is reported too: that part is pure
 flicker. Structure is checked with the mean grayscale SSIM of each output to its input
-(:func:`rest_video.evaluate.ssim_gray`, as in EVAL.md's dev-pair table).
+(:func:`rest_video.metrics.ssim_gray`, as in EVAL.md's dev-pair table); the metrics
+themselves are in :mod:`rest_video.metrics`, the frames come from the same
+:class:`~rest_video.stream.StreamStylizer` as file and live mode.
 
-    python -m rest_video.flicker --video clip.mp4 --style s.jpg --smoothing 0 0.9 [--frames 100]
+    python tools/flicker.py --video clip.mp4 --style s.jpg --smoothing 0 0.9 [--frames 100]
 """
 
 from __future__ import annotations
@@ -20,17 +22,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import cv2
 import numpy as np
 
-from rest_video.engine.stylizer import Stylizer
-from rest_video.evaluate import ssim_gray
-from rest_video.models.rest import StyleStats
-from rest_video.stream.temporal import PixelStabilizer, StatsSmoother, make_stabilizer, motion_map, to_uint8
-
-
-STILL = 2  # input pixels whose channels all changed by at most this many levels count as still
-LAG = 16   # a filtered output pixel this many levels away from the per-frame output counts as lagging
+from rest_video import PipelineConfig, RestVideoError, Stylizer
+from rest_video.cli.common import add_set_argument, load_config, show_library_log
+from rest_video.core.errors import MediaError
+from rest_video.io.clips import read_clip
+from rest_video.metrics import (LAG, flicker_ratio, lag_share, motion_floor, psnr, ssim_gray, still_change,
+                                still_change_ycc)
+from rest_video.ops.color import to_uint8
+from rest_video.stream import PixelStabilizer, StreamStylizer, make_stabilizer
+from rest_video.style import StyleStats
 
 
 @dataclass(frozen=True)
@@ -63,95 +65,21 @@ def _pct(value: float, base: float) -> str:
     return f"{100 * (value / base - 1):+.1f}%" if base > 0 else "n/a"
 
 
-def flicker_ratio(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> float:
-    """``sum mean|out_t - out_{t-1}| / sum mean|in_t - in_{t-1}|`` over consecutive frames."""
-    if len(inputs) != len(outputs) or len(inputs) < 2:
-        raise ValueError("need the same number (>= 2) of input and output frames")
-    d_in = d_out = 0.0
-    for t in range(1, len(inputs)):
-        d_in += float(cv2.absdiff(inputs[t], inputs[t - 1]).mean())
-        d_out += float(cv2.absdiff(outputs[t], outputs[t - 1]).mean())
-    return d_out / d_in if d_in > 0 else float("inf")
-
-
-def still_change(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], still: int = STILL) -> float:
-    """Mean ``|out_t - out_{t-1}|`` (levels) over pixels whose input channels all changed by <= ``still``."""
-    total = count = 0.0
-    for t in range(1, len(inputs)):
-        mask = cv2.absdiff(inputs[t], inputs[t - 1]).max(axis=-1) <= still
-        total += float(cv2.absdiff(outputs[t], outputs[t - 1]).sum(axis=-1)[mask].sum()) / 3
-        count += float(mask.sum())
-    return total / count if count else 0.0
-
-
-def still_change_ycc(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], still: int = STILL) -> np.ndarray:
-    """Mean ``|change|`` of luma and chroma ``(Y, Cr, Cb)`` in levels, over the pixels whose input
-    stood still (as :func:`still_change`): where the stylized stream's flicker sits."""
-    total, count = np.zeros(3), 0
-    prev = None
-    for t in range(len(inputs)):
-        ycc = cv2.cvtColor(np.ascontiguousarray(outputs[t]).astype(np.float32), cv2.COLOR_RGB2YCrCb)
-        if prev is not None:
-            mask = cv2.absdiff(inputs[t], inputs[t - 1]).max(axis=-1) <= still
-            total += np.abs(ycc - prev)[mask].sum(axis=0)
-            count += int(mask.sum())
-        prev = ycc
-    return total / count if count else total
-
-
-def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], moving: float = 16.0,
-                 radius: int = 5, blur: int = 2) -> float:
-    """The flicker ratio that comes from clear motion alone.
-
-    Only output change on pixels whose input clearly moved (:func:`~rest_video.stream.temporal.motion_map`
-    above ``moving`` levels, ``temporal.moving``) is counted: the picture's own motion, which the
-    pixel stabilizer passes through untouched and no temporal filter should remove.
-    ``1 - floor / flicker`` bounds what a filter that keeps such motion can take off.
-    """
-    d_in = d_out = 0.0
-    for t in range(1, len(inputs)):
-        d_in += float(cv2.absdiff(inputs[t], inputs[t - 1]).mean())
-        moved = motion_map(inputs[t], inputs[t - 1], radius, blur) > moving
-        d_out += float(cv2.absdiff(outputs[t], outputs[t - 1])[moved].sum()) / outputs[t].size
-    return d_out / d_in if d_in > 0 else float("inf")
-
-
-def lag_share(filtered: Sequence[np.ndarray], raw: Sequence[np.ndarray], levels: int = LAG) -> float:
-    """Share of pixels where a temporally filtered output is more than ``levels`` away (any channel)
-    from the per-frame output: trails left where motion was taken for stillness."""
-    return float(np.mean([(cv2.absdiff(f, r).max(axis=2) > levels).mean() for f, r in zip(filtered, raw)]))
-
-
-def psnr_to(outputs: Iterable[np.ndarray], reference: Iterable[np.ndarray]) -> float:
-    """PSNR (dB, 8-bit) of a filtered stream against a reference stream, over all its frames
-    together (``inf`` when they are equal): how far the filters move the picture."""
-    sq = n = 0.0
-    for o, r in zip(outputs, reference):
-        d = o.astype(np.float32) - r
-        sq += float(np.dot(d.ravel(), d.ravel()))
-        n += d.size
-    return float("inf") if sq == 0 else 10 * float(np.log10(255.0 ** 2 * n / sq))
-
-
 def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndarray], smoothing: float,
                  scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                 lut_kwargs: dict | None = None) -> tuple[list[np.ndarray], int]:
-    """Stylize frames in order as file mode (``full``) or live's fast path (``lut``) would, with
+                 cfg: PipelineConfig | None = None) -> tuple[list[np.ndarray], int]:
+    """Stylize frames in order as file mode (``full``) or live's fast path (``lut``, refits in the
+    frame loop, with ``cfg.live``'s settings) would: the same :class:`StreamStylizer`, with
     ``smoothing`` of the content statistics and no pixel stabilizer; returns outputs, cuts."""
-    if path == "lut":
-        from rest_video.live.fastpath import LutPath
-
-        proc = LutPath(stylizer, style, strength, smoothing=smoothing, scene_cut=scene_cut, background=False,
-                       **(lut_kwargs or {}))
-        outs = [proc(f) for f in frames]
-        return outs, proc.cuts
-    smoother = StatsSmoother(smoothing, scene_cut) if smoothing > 0 else None
-    outs = []
-    for f in frames:
-        if smoother is not None:
-            smoother.observe(f)
-        outs.append(stylizer.stylize(f, style, strength, smoother))
-    return outs, (smoother.cuts if smoother else 0)
+    cfg = cfg or stylizer.cfg
+    temporal = replace(cfg.temporal, smoothing=smoothing, scene_cut=scene_cut)
+    stream = StreamStylizer(stylizer, style, cfg, strength=strength, path=path, temporal=temporal,
+                            background=False, stabilize=False)
+    try:
+        outs = [stream(f) for f in frames]
+    finally:
+        stream.close()
+    return outs, stream.cuts
 
 
 def stabilize(frames: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
@@ -180,16 +108,16 @@ def score(frames: Sequence[np.ndarray], outs: Sequence[np.ndarray], raw: Sequenc
     lag = lag_share(outs, raw if per_frame_ref is None else per_frame_ref)
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim, still_change(frames, outs),
                          cuts, pixel_smoothing, motion_floor(frames, outs, moving), lag, hold_limit, chroma_sigma,
-                         psnr_to(outs, raw))
+                         psnr(outs, raw))
 
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
                     scene_cut: float = 0.25, strength: float | None = None, path: str = "full",
-                    lut_kwargs: dict | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0,
+                    cfg: PipelineConfig | None = None, pixel_smoothing: float = 0.0, moving: float = 16.0,
                     still: float = 4.0, hold_limit: float = 6.0, chroma_sigma: float = 0.0) -> FlickerResult:
     """Flicker ratio and mean grayscale SSIM to the input of ``frames`` stylized with ``smoothing``
-    (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.stream.temporal.PixelStabilizer`)."""
-    raw, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, lut_kwargs)
+    (content statistics) and ``pixel_smoothing`` (:class:`~rest_video.stream.PixelStabilizer`)."""
+    raw, cuts = stylize_clip(stylizer, style, frames, smoothing, scene_cut, strength, path, cfg)
     stab = (PixelStabilizer(pixel_smoothing, still, moving, scene_cut=scene_cut, hold_limit=hold_limit,
                             chroma_sigma=chroma_sigma) if pixel_smoothing > 0 or chroma_sigma > 0 else None)
     return score(frames, stabilize(frames, raw, stab), raw, smoothing, path, pixel_smoothing, cuts, moving, hold_limit,
@@ -211,34 +139,17 @@ def _stabilizer_settings(chroma_sigmas: Sequence[float], pixel_smoothing: Sequen
             for bound in ([hold_limits[0]] if px <= 0 else hold_limits)]
 
 
-def read_clip(path: str | Path, frames: int, side: int | None = None, start: int = 0) -> list[np.ndarray]:
-    """The first ``frames`` frames (after ``start``) of a video, long side shrunk to ``side``."""
-    from rest_video.io.video import VideoReader
-    from rest_video.live.fastpath import downscale
-
-    out = []
-    with VideoReader(path) as reader:
-        for fr in reader.frames(max_frames=start + frames):
-            if fr.index >= start:
-                out.append(downscale(fr.rgb, side) if side else fr.rgb)
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     """The command; a user's mistake (bad option value, missing file) is one line on stderr, exit 2."""
-    from rest_video.core.errors import RestVideoError
-
     try:
         return _main(argv)
     except RestVideoError as e:
-        print(f"python -m rest_video.flicker: {e}", file=sys.stderr)
+        print(f"tools/flicker.py: {e}", file=sys.stderr)
         return 2
 
 
 def _main(argv: list[str] | None) -> int:
-    from rest_video.core.config import load_pipeline, parse_override
-
-    p = argparse.ArgumentParser(prog="python -m rest_video.flicker", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python tools/flicker.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--video", required=True)
     p.add_argument("--style", required=True)
     p.add_argument("--smoothing", type=float, nargs="+", default=[0.0, 0.9], metavar="F",
@@ -259,12 +170,10 @@ def _main(argv: list[str] | None) -> int:
     p.add_argument("--strength", type=float)
     p.add_argument("--checkpoint")
     p.add_argument("--pipeline", help="pipeline YAML (temporal.still / temporal.moving / temporal.scene_cut, live.*)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a pipeline key")
+    add_set_argument(p, "temporal.still=3")
     args = p.parse_args(argv)
-    sets = dict(parse_override(o) for o in args.set)
-    if args.checkpoint:
-        sets["model.checkpoint"] = args.checkpoint
-    cfg = load_pipeline(args.pipeline, sets or None)
+    show_library_log()
+    cfg = load_config(args, {"model.checkpoint": args.checkpoint})
     t = cfg.temporal
     # every stabilizer setting to measure, validated before minutes of stylizing (a bad value is a ConfigError)
     variants = [(chroma, px, bound, replace(t, pixel_smoothing=px, hold_limit=bound, chroma_sigma=chroma))
@@ -272,7 +181,9 @@ def _main(argv: list[str] | None) -> int:
                                                               args.pixel_smoothing, args.hold_limit or [t.hold_limit])]
     stylizer = Stylizer(cfg)
     style = stylizer.load_style(args.style)
-    frames = read_clip(args.video, args.frames or 10**9, args.side or None, args.start)
+    frames = read_clip(args.video, args.frames or None, start=args.start, side=args.side or None)
+    if not frames:
+        raise MediaError(f"{args.video}: no frames from {args.start}")
     h, w = frames[0].shape[:2]
     print(f"{Path(args.video).name}: frames {args.start}..{args.start + len(frames) - 1} at {w}x{h}, "
           f"style {Path(args.style).name}, still {t.still:g} / moving {t.moving:g} levels", file=sys.stderr)
@@ -280,11 +191,10 @@ def _main(argv: list[str] | None) -> int:
           f"| SSIM to input | lag > {LAG} | PSNR to per-frame (dB) | flicker change | still change | SSIM change |\n"
           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     floors: list[str] = []
-    lut_kwargs = {"lut_size": cfg.live.lut_size, "refit_every": cfg.live.refit_every, "fit_side": cfg.live.fit_side}
     for path in args.path:
         base = None
         for a in args.smoothing:
-            raw, cuts = stylize_clip(stylizer, style, frames, a, t.scene_cut, args.strength, path, lut_kwargs)
+            raw, cuts = stylize_clip(stylizer, style, frames, a, t.scene_cut, args.strength, path, cfg)
             for chroma, px, bound, temporal in variants:
                 stab = make_stabilizer(temporal)
                 r = score(frames, stabilize(frames, raw, stab), raw, a, path, px, cuts, t.moving, bound, chroma,

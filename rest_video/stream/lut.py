@@ -1,84 +1,36 @@
-"""Frame processors for live mode: the full network, or the real-time 3D-LUT fast path.
+"""The real-time 3D-LUT path for CPUs that cannot run the network at camera rate (:class:`LutStylizer`).
 
-Both are callables ``frame (H, W, 3) uint8 -> stylized frame`` with ``set_style``,
-``set_strength`` and ``close``.
-
-- :class:`FullPath`: the REST network on every frame, with temporal smoothing of the content
-  statistics (:class:`~rest_video.stream.temporal.StatsSmoother`).
-- :class:`LutPath`: for CPUs that cannot run the network at camera rate. A background thread runs
-  the full network on a downscaled copy of the current frame (long side ``fit_side``), fits a 3D
-  colour LUT to its (input, output) pixel pairs and swaps it in; every full-resolution frame is
-  mapped through the newest LUT with trilinear interpolation (~5 ms at 768x576). Refits happen
-  every ``refit_every`` frames, at once on a scene cut, and when the style or strength changes.
-- :func:`choose_path`: ``auto`` measures the full network at the target size and picks the LUT
-  path when it cannot keep the frame rate.
+A background thread runs the full network on a downscaled copy of the current frame (long side
+``fit_side``), fits a 3D colour LUT to its (input, output) pixel pairs and swaps it in; every
+full-resolution frame is mapped through the newest LUT with trilinear interpolation (~5 ms at
+768x576). Refits happen every ``refit_every`` frames, at once on a scene cut, and when the style
+or strength changes.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
-import torch
 
 from rest_video.engine.stylizer import Stylizer
-from rest_video.models.rest import StyleStats
+from rest_video.ops.color import downscale
 from rest_video.ops.lut import LutApplier, fit_lut
-from rest_video.stream.temporal import PixelStabilizer, SceneCutDetector, StatsSmoother
-
-
-def downscale(rgb: np.ndarray, side: int) -> np.ndarray:
-    """``rgb`` shrunk (area filter) so its long side is at most ``side``."""
-    h, w = rgb.shape[:2]
-    if max(h, w) <= side:
-        return rgb
-    k = side / max(h, w)
-    return cv2.resize(rgb, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
-
-
-class FullPath:
-    """The full network on every frame (with optional temporal smoothing of content statistics)."""
-
-    name = "full"
-
-    def __init__(self, stylizer: Stylizer, style: StyleStats, strength: float | None = None,
-                 smoothing: float = 0.0, scene_cut: float = 0.25, stabilizer: PixelStabilizer | None = None) -> None:
-        self.stylizer, self.style, self.strength = stylizer, style, strength
-        self.smoother = StatsSmoother(smoothing, scene_cut) if smoothing > 0 else None
-        self.stabilizer = stabilizer
-
-    def set_style(self, style: StyleStats) -> None:
-        self.style = style
-
-    def set_strength(self, strength: float) -> None:
-        self.strength = strength
-
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        if self.smoother is not None:
-            self.smoother.observe(rgb)
-        out = self.stylizer.stylize(rgb, self.style, self.strength, self.smoother)
-        return self.stabilizer(rgb, out) if self.stabilizer is not None else out
-
-    def describe(self) -> str:
-        return "full network"
-
-    def close(self) -> None:
-        pass
+from rest_video.stream.smoothing import SceneCutDetector, StatsSmoother
+from rest_video.style import StyleStats
 
 
 @dataclass
 class _FitRequest:
     small: np.ndarray
     style: StyleStats
-    strength: float | None
+    strength: float
     cut: bool
 
 
-class LutPath:
+class LutStylizer:
     """Real-time path: a 3D LUT fitted to the full network's output, refitted in the background.
 
     Args:
@@ -91,16 +43,15 @@ class LutPath:
         scene_cut: threshold of the scene-cut detector (as ``temporal.scene_cut``).
         background: refit in a thread (False: refit synchronously, for tests and measurements).
         fit_iterations: conjugate-gradient steps of :func:`~rest_video.ops.lut.fit_lut`.
+
+    The pixel stabilizer is not part of it: :class:`~rest_video.stream.processor.StreamStylizer`
+    applies it to this output as to the full network's.
     """
 
-    name = "lut"
-
-    def __init__(self, stylizer: Stylizer, style: StyleStats, strength: float | None = None, *,
+    def __init__(self, stylizer: Stylizer, style: StyleStats, strength: float, *,
                  lut_size: int = 33, refit_every: int = 15, fit_side: int = 256, smoothing: float = 0.0,
-                 scene_cut: float = 0.25, background: bool = True, fit_iterations: int = 0,
-                 stabilizer: PixelStabilizer | None = None) -> None:
+                 scene_cut: float = 0.25, background: bool = True, fit_iterations: int = 0) -> None:
         self.stylizer, self.style, self.strength = stylizer, style, strength
-        self.stabilizer = stabilizer
         self.lut_size, self.refit_every, self.fit_side = lut_size, refit_every, fit_side
         self.fit_iterations = fit_iterations
         per_fit = smoothing ** refit_every if smoothing > 0 else 0.0
@@ -157,8 +108,7 @@ class LutPath:
                 self._submit(req)
             else:
                 self._fit(req)
-        out = self._applier(rgb)
-        return self.stabilizer(rgb, out) if self.stabilizer is not None else out
+        return self._applier(rgb)
 
     def _request(self, rgb: np.ndarray, cut: bool) -> _FitRequest:
         self._since_fit = 0
@@ -215,66 +165,3 @@ class LutPath:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-
-def fit_threads() -> int:
-    """Torch threads for the background refits: leave one core to capture and LUT apply."""
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
-@dataclass(frozen=True)
-class PathChoice:
-    path: str             # "full" or "lut"
-    full_ms: float | None # measured (or extrapolated) full-network ms per frame at the target size
-    reason: str
-
-
-def measure_full_ms(stylizer: Stylizer, style: StyleStats, size: tuple[int, int], budget_ms: float,
-                    probe_side: int = 256) -> tuple[float, bool]:
-    """Full-network ms per frame at ``size`` ``(w, h)``; returns ``(ms, exact)``.
-
-    A probe at long side ``probe_side`` is timed first; when its extrapolation by pixel count is
-    far over ``budget_ms`` that estimate is returned (``exact`` False), else the real size is timed.
-    """
-    w, h = size
-    rng = np.random.default_rng(0)
-
-    def time_it(frame: np.ndarray, runs: int) -> float:
-        stylizer.stylize(frame, style)                 # warm-up (allocations, oneDNN primitives)
-        best = float("inf")
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            stylizer.stylize(frame, style)
-            best = min(best, time.perf_counter() - t0)
-        return best * 1000
-
-    frame = cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), (0, 0), 3)
-    probe = downscale(frame, probe_side)
-    if probe is not frame:
-        estimate = time_it(probe, 1) * (w * h) / (probe.shape[0] * probe.shape[1])
-        if estimate > 3 * budget_ms:
-            return estimate, False
-    return time_it(frame, 2), True
-
-
-def choose_path(requested: str, stylizer: Stylizer, style: StyleStats, size: tuple[int, int],
-                fps: float, probe_side: int = 256) -> PathChoice:
-    """``full``/``lut`` as asked; ``auto``: the full network if it keeps ``fps`` at ``size``, else the LUT."""
-    if requested in ("full", "lut"):
-        return PathChoice(requested, None, f"--path {requested}")
-    budget = 1000.0 / fps
-    ms, exact = measure_full_ms(stylizer, style, size, budget, probe_side)
-    about = "" if exact else "~"
-    if ms <= budget:
-        return PathChoice("full", ms, f"full network {about}{ms:.0f} ms/frame at {size[0]}x{size[1]} "
-                                      f"keeps {fps:g} fps")
-    return PathChoice("lut", ms, f"full network {about}{ms:.0f} ms/frame at {size[0]}x{size[1]} is over "
-                                 f"{budget:.0f} ms ({fps:g} fps): using the LUT fast path")
-
-
-def set_fit_threads(configured: int) -> None:
-    """With ``runtime.threads`` 0, give torch all cores but one (the frame loop's) for LUT refits."""
-    if configured == 0:
-        n = fit_threads()
-        if torch.get_num_threads() != n:
-            torch.set_num_threads(n)

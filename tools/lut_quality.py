@@ -1,13 +1,13 @@
 """How close the LUT fast path and exported ``.cube`` LUTs come to the full network (PSNR).
 
-    python -m rest_video.live.quality --pairs ../shared/data/dev-pairs.tsv --video ../shared/data/video/vtest.avi \\
+    python tools/lut_quality.py --pairs ../shared/data/dev-pairs.tsv --video ../shared/data/video/vtest.avi \\
         --checkpoint runs/rest/last.pt
 
 Three numbers per content/style pair, each against the network's own full-resolution rendering:
 
 - ``fast path``: live's LUT path, the network run on the frame downscaled to ``fit_side``, the LUT
   fitted to that and applied to the full-resolution frame (on a video: frames run through
-  :class:`~rest_video.live.fastpath.LutPath` in order, refits every ``refit_every`` frames, so a
+  the :class:`~rest_video.stream.StreamStylizer` LUT path in order, refits every ``refit_every`` frames, so a
   frame may be shown with a LUT fitted up to ``refit_every - 1`` frames earlier);
 - ``best LUT``: a LUT fitted to the full-resolution rendering itself (what any colour LUT can reach);
 - ``.cube``: ``rest-video lut``'s export of that LUT applied by FFmpeg's ``lut3d`` (tetrahedral).
@@ -18,20 +18,26 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from rest_video.cli.lut import EXPORT_FIT
-from rest_video.engine.stylizer import Stylizer
-from rest_video.live.fastpath import LutPath, downscale
-from rest_video.models.rest import StyleStats
-from rest_video.ops.lut import LutApplier, apply_cube_ffmpeg, fit_lut, write_cube
+from rest_video import RestVideoError, Stylizer
+from rest_video.cli.common import load_config, show_library_log
+from rest_video.evaluation.pairs import read_pairs
+from rest_video.io.clips import read_clip
+from rest_video.io.image import read_image
+from rest_video.metrics import psnr as stream_psnr
+from rest_video.ops.color import downscale
+from rest_video.ops.lut import EXPORT_FIT, LutApplier, apply_cube_ffmpeg, fit_lut, write_cube
+from rest_video.stream import StreamStylizer
+from rest_video.style import StyleStats
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return 10 * np.log10(255.0 ** 2 / max(mse, 1e-10))
+    """PSNR (dB) of one image against another (:func:`rest_video.metrics.psnr`)."""
+    return stream_psnr([a], [b])
 
 
 def image_scores(stylizer: Stylizer, style: StyleStats, rgb: np.ndarray, fit_side: int = 256,
@@ -49,25 +55,32 @@ def image_scores(stylizer: Stylizer, style: StyleStats, rgb: np.ndarray, fit_sid
             ".cube (ffmpeg)": psnr(ff, full)}
 
 
-def video_fast_path_scores(stylizer: Stylizer, style: StyleStats, frames: list[np.ndarray], every: int = 10,
-                           fit_side: int = 256, lut_size: int = 33, refit_every: int = 15) -> list[float]:
-    """PSNR of LutPath's output against the network for every ``every``-th of consecutive ``frames``."""
-    path = LutPath(stylizer, style, lut_size=lut_size, refit_every=refit_every, fit_side=fit_side, background=False)
+def video_fast_path_scores(stylizer: Stylizer, style: StyleStats, frames: list[np.ndarray],
+                           every: int = 10) -> list[float]:
+    """PSNR of the LUT path's output (``stylizer.cfg.live`` settings; no temporal filters) against
+    the network for every ``every``-th of consecutive ``frames``."""
+    temporal = replace(stylizer.cfg.temporal, smoothing=0.0)
+    stream = StreamStylizer(stylizer, style, path="lut", temporal=temporal, background=False, stabilize=False)
     scores = []
     for i, f in enumerate(frames):
-        out = path(f)
+        out = stream(f)
         if i % every == every - 1:       # mid-way between refits, not right after one
             scores.append(psnr(out, stylizer.stylize(f, style)))
+    stream.close()
     return scores
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rest_video.core.config import load_pipeline
-    from rest_video.evaluate import read_pairs
-    from rest_video.flicker import read_clip
-    from rest_video.io.image import read_image
+    """The command; a user's mistake (missing file, bad value) is one line on stderr, exit 2."""
+    try:
+        return _main(argv)
+    except RestVideoError as e:
+        print(f"tools/lut_quality.py: {e}", file=sys.stderr)
+        return 2
 
-    p = argparse.ArgumentParser(prog="python -m rest_video.live.quality", description=__doc__.split("\n\n")[0])
+
+def _main(argv: list[str] | None) -> int:
+    p = argparse.ArgumentParser(prog="python tools/lut_quality.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--pairs", help="TSV of content<TAB>style paths (relative to its folder), header line first")
     p.add_argument("--limit", type=int, default=0, help="only the first N pairs")
     p.add_argument("--video", help="a video to run the live fast path on")
@@ -76,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint")
     p.add_argument("--pipeline")
     args = p.parse_args(argv)
-    cfg = load_pipeline(args.pipeline, {"model.checkpoint": args.checkpoint} if args.checkpoint else None)
+    show_library_log()
+    cfg = load_config(args, {"model.checkpoint": args.checkpoint})
     live = cfg.live
     stylizer = Stylizer(cfg)
     first_style = args.video_style
@@ -99,13 +113,13 @@ def main(argv: list[str] | None = None) -> int:
             p.error("--video needs --video-style or --pairs")
         frames = read_clip(args.video, args.video_frames)
         style = stylizer.load_style(first_style)
-        scores = video_fast_path_scores(stylizer, style, frames, 10, live.fit_side, live.lut_size, live.refit_every)
+        scores = video_fast_path_scores(stylizer, style, frames, 10)
         per_image = [image_scores(stylizer, style, frames[i], live.fit_side, live.lut_size)
                      for i in range(0, len(frames), max(1, len(frames) // 4))]
         h, w = frames[0].shape[:2]
         print(f"\n| {Path(args.video).name} {w}x{h}, {len(frames)} frames, style {Path(first_style).name} "
               f"| mean | min |\n| --- | --- | --- |")
-        print(f"| live fast path (LutPath in order, every 10th frame) | {np.mean(scores):.2f} | {np.min(scores):.2f} |")
+        print(f"| live fast path (LUT path in order, every 10th frame) | {np.mean(scores):.2f} | {np.min(scores):.2f} |")
         for k in per_image[0]:
             v = [s[k] for s in per_image]
             print(f"| {k} ({len(v)} frames) | {np.mean(v):.2f} | {np.min(v):.2f} |")

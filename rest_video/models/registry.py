@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Callable
 import torch
 
 from rest_video.core.errors import ConfigError, WeightsError
+from rest_video.core.paths import file_sha256
 from rest_video.models.rest import REST, RESTConfig
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -71,15 +71,48 @@ def create_model(name: str = "rest_16x5", pretrained: bool = True, checkpoint: s
     else:
         model = REST(_REGISTRY[arch]())
         if pretrained:
-            key = f"{arch}.{tag or 'default'}"
-            if key not in default_cfgs:
-                raise WeightsError(f"no shipped weights for '{key}'")
-            path = WEIGHTS_DIR / default_cfgs[key].file
+            path = shipped_weights(name)
             loaded = load_checkpoint(path)
             if loaded.cfg != model.cfg:
                 raise WeightsError(f"{path}: architecture {loaded.cfg} does not match {arch}")
             model = loaded
     return model.eval().requires_grad_(False)
+
+
+def shipped_weights(name: str = "rest_16x5") -> Path:
+    """The shipped weights file of a registered name (``arch`` or ``arch.tag``); it may not exist
+    yet (check ``is_file()``). An unknown tag is a :class:`WeightsError`."""
+    arch, _, tag = name.partition(".")
+    key = f"{arch}.{tag or 'default'}"
+    if key not in default_cfgs:
+        raise WeightsError(f"no shipped weights for '{key}'")
+    return WEIGHTS_DIR / default_cfgs[key].file
+
+
+def load_weights(checkpoint: str | Path | None = None, name: str = "rest_16x5") -> tuple[REST, str]:
+    """The shipped weights of ``name``, or a ``.safetensors`` / training ``.pt`` file, with a label.
+
+    Returns the model (eval mode, gradients off) and a label naming the weights (``shipped FILE``,
+    or the path and, for a training checkpoint, its step). Raises :class:`WeightsError` with what
+    to do when the shipped weights do not exist yet.
+    """
+    if checkpoint is None:
+        path = shipped_weights(name)
+        if not path.is_file():
+            raise WeightsError(f"no shipped weights yet ({path} does not exist); "
+                               "pass --checkpoint FILE, e.g. --checkpoint runs/rest/last.pt")
+        return create_model(name), f"shipped {path.name}"
+    path = Path(checkpoint)
+    model = load_checkpoint(path).eval().requires_grad_(False)
+    label = str(path)
+    if path.suffix != ".safetensors":
+        try:
+            step = torch.load(path, map_location="cpu", weights_only=True).get("step")
+        except Exception:  # noqa: BLE001 - the label is informative only
+            step = None
+        if step is not None:
+            label += f" (step {int(step)})"
+    return model, label
 
 
 def save_weights(model: REST, path: str | Path, extra: dict | None = None) -> None:
@@ -126,16 +159,8 @@ def load_checkpoint(path: str | Path) -> REST:
 
 def weights_identity(name: str = "rest_16x5", checkpoint: str | Path | None = None) -> str:
     """A short hash naming the exact weights (file content) a model uses, for caches."""
-    if checkpoint is not None:
-        path = Path(checkpoint)
-    else:
-        arch, _, tag = name.partition(".")
-        path = WEIGHTS_DIR / default_cfgs[f"{arch}.{tag or 'default'}"].file
-    h = hashlib.sha256()
+    path = Path(checkpoint) if checkpoint is not None else shipped_weights(name)
     try:
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+        return file_sha256(path)[:16]
     except OSError:
         raise WeightsError(f"weights not found: {path}") from None
-    return h.hexdigest()[:16]

@@ -1,0 +1,47 @@
+"""What every command shares: flags and ``--set`` overrides -> one frozen config, runtime applied
+once; the library's log records shown as ``rest-video: ...`` lines on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from rest_video.core.config import PipelineConfig, load_pipeline, parse_override
+from rest_video.core.devices import apply_runtime
+
+
+def add_set_argument(p: argparse.ArgumentParser, example: str = "output.audio=reencode") -> None:
+    """The ``--set KEY=VALUE`` option (repeatable) of every command that reads a pipeline."""
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help=f"override any pipeline key, e.g. --set {example}")
+
+
+def load_config(args: argparse.Namespace, flags: dict[str, Any]) -> PipelineConfig:
+    """The pipeline of ``args.pipeline`` (a file or a shipped name; None: built-in defaults) with
+    ``--set`` overrides, then the given flags (a flag left at None does not override) on top, and
+    the process-wide runtime settings applied (:func:`~rest_video.core.devices.apply_runtime`)."""
+    sets = dict(parse_override(o) for o in (getattr(args, "set", None) or []))
+    cfg = load_pipeline(getattr(args, "pipeline", None),
+                        {**sets, **{k: v for k, v in flags.items() if v is not None}})
+    apply_runtime(cfg.runtime)
+    return cfg
+
+
+class _StderrHandler(logging.Handler):
+    """Library log records as CLI lines on the current ``sys.stderr``: ``rest-video: MESSAGE``
+    (``rest-video: warning: MESSAGE`` for warnings)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "warning: " if record.levelno >= logging.WARNING else ""
+        print(f"rest-video: {prefix}{record.getMessage()}", file=sys.stderr, flush=True)
+
+
+def show_library_log() -> None:
+    """Route the ``rest_video`` loggers (notes, warnings, training progress) to stderr, once."""
+    root = logging.getLogger("rest_video")
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        root.addHandler(_StderrHandler())
+        root.setLevel(logging.INFO)
+        root.propagate = False

@@ -1,0 +1,82 @@
+"""Live mode's choice of path: the full network when it keeps the camera's frame rate, else the LUT.
+
+:func:`choose_path` (``live.path: auto``) times the full network at the target size;
+:func:`set_fit_threads` gives the LUT path's background refits all cores but one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from rest_video.engine.stylizer import Stylizer
+from rest_video.ops.color import downscale
+from rest_video.style import StyleStats
+
+
+def fit_threads() -> int:
+    """Torch threads for the background refits: leave one core to capture and LUT apply."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+@dataclass(frozen=True)
+class PathChoice:
+    path: str             # "full" or "lut"
+    full_ms: float | None # measured (or extrapolated) full-network ms per frame at the target size
+    reason: str
+
+
+def measure_full_ms(stylizer: Stylizer, style: StyleStats, size: tuple[int, int], budget_ms: float,
+                    probe_side: int = 256) -> tuple[float, bool]:
+    """Full-network ms per frame at ``size`` ``(w, h)``; returns ``(ms, exact)``.
+
+    A probe at long side ``probe_side`` is timed first; when its extrapolation by pixel count is
+    far over ``budget_ms`` that estimate is returned (``exact`` False), else the real size is timed.
+    """
+    w, h = size
+    rng = np.random.default_rng(0)
+
+    def time_it(frame: np.ndarray, runs: int) -> float:
+        stylizer.stylize(frame, style)                 # warm-up (allocations, oneDNN primitives)
+        best = float("inf")
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            stylizer.stylize(frame, style)
+            best = min(best, time.perf_counter() - t0)
+        return best * 1000
+
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), (0, 0), 3)
+    probe = downscale(frame, probe_side)
+    if probe is not frame:
+        estimate = time_it(probe, 1) * (w * h) / (probe.shape[0] * probe.shape[1])
+        if estimate > 3 * budget_ms:
+            return estimate, False
+    return time_it(frame, 2), True
+
+
+def choose_path(requested: str, stylizer: Stylizer, style: StyleStats, size: tuple[int, int],
+                fps: float, probe_side: int = 256) -> PathChoice:
+    """``full``/``lut`` as asked; ``auto``: the full network if it keeps ``fps`` at ``size``, else the LUT."""
+    if requested in ("full", "lut"):
+        return PathChoice(requested, None, f"--path {requested}")
+    budget = 1000.0 / fps
+    ms, exact = measure_full_ms(stylizer, style, size, budget, probe_side)
+    about = "" if exact else "~"
+    if ms <= budget:
+        return PathChoice("full", ms, f"full network {about}{ms:.0f} ms/frame at {size[0]}x{size[1]} "
+                                      f"keeps {fps:g} fps")
+    return PathChoice("lut", ms, f"full network {about}{ms:.0f} ms/frame at {size[0]}x{size[1]} is over "
+                                 f"{budget:.0f} ms ({fps:g} fps): using the LUT fast path")
+
+
+def set_fit_threads(configured: int) -> None:
+    """With ``runtime.threads`` 0, give torch all cores but one (the frame loop's) for LUT refits."""
+    if configured == 0:
+        n = fit_threads()
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)

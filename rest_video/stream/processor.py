@@ -1,0 +1,126 @@
+"""One stream of frames, in order: smoothing -> stylize -> stabilize (:class:`StreamStylizer`).
+
+    stream = StreamStylizer(stylizer, style, cfg)            # full network; path="lut": the 3D-LUT path
+    for frame in frames:
+        out = stream(frame)                                   # (H, W, 3) uint8 -> (H, W, 3) uint8
+    stream.set_style(other); stream.set_strength(0.5)          # between frames (live hotkeys)
+
+It is composed once from the config, and is the only place the per-frame temporal chain is
+wired: file mode, live mode and the flicker tool all use it. Strength is resolved (None: the
+configured ``style.strength``) and range-checked here, once; everything below gets a float.
+
+File mode overlaps the three steps (the network may keep frames in flight on a CUDA device): it
+calls :meth:`observe` as frames are decoded, stylizes through :meth:`runner`, and calls
+:meth:`stabilize` as finished frames reach the encoder, in order.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from rest_video.core.config import PipelineConfig, TemporalCfg, check_strength
+from rest_video.engine.runner import FrameRunner, make_runner
+from rest_video.engine.stylizer import Stylizer
+from rest_video.stream.lut import LutStylizer
+from rest_video.stream.smoothing import StatsSmoother
+from rest_video.stream.stabilizer import PixelStabilizer, make_stabilizer
+from rest_video.style import StyleStats
+
+
+class StreamStylizer:
+    """Smoothing of content statistics, stylizing (full network or LUT) and the pixel stabilizer.
+
+    Args:
+        stylizer: the network on its device.
+        style: style statistics to start with.
+        cfg: pipeline config (``temporal``, ``live`` for the LUT path; default: the stylizer's).
+        strength: 0 = content, 1 = full style (None: ``cfg.style.strength``).
+        path: ``"full"`` (the network on every frame) or ``"lut"`` (:class:`LutStylizer`).
+        temporal: the temporal settings instead of ``cfg.temporal`` (measurements).
+        background: with ``path="lut"``, refit in a thread (False: synchronously, reproducible).
+        stabilize: False leaves the pixel stabilizer out (the network's per-frame output).
+    """
+
+    def __init__(self, stylizer: Stylizer, style: StyleStats, cfg: PipelineConfig | None = None, *,
+                 strength: float | None = None, path: Literal["full", "lut"] = "full",
+                 temporal: TemporalCfg | None = None, background: bool = True, stabilize: bool = True) -> None:
+        cfg = cfg or stylizer.cfg
+        t = temporal or cfg.temporal
+        if path not in ("full", "lut"):
+            raise ValueError(f"path must be 'full' or 'lut', got {path!r}")
+        self.stylizer, self.style, self.path = stylizer, style, path
+        self.strength = stylizer.resolve_strength(strength)
+        self.stabilizer: PixelStabilizer | None = make_stabilizer(t) if stabilize else None
+        self.smoother: StatsSmoother | None = None
+        self.lut: LutStylizer | None = None
+        if path == "lut":
+            live = cfg.live
+            self.lut = LutStylizer(stylizer, style, self.strength, lut_size=live.lut_size,
+                                   refit_every=live.refit_every, fit_side=live.fit_side, smoothing=t.smoothing,
+                                   scene_cut=t.scene_cut, background=background)
+        elif t.smoothing > 0:
+            self.smoother = StatsSmoother(t.smoothing, t.scene_cut)
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+    @property
+    def cuts(self) -> int:
+        """Scene cuts seen so far by the statistics filter (the LUT path's detector on that path)."""
+        if self.lut is not None:
+            return self.lut.cuts
+        return self.smoother.cuts if self.smoother is not None else 0
+
+    # -- controls -------------------------------------------------------------------------
+    def set_style(self, style: StyleStats) -> None:
+        self.style = style
+        if self.lut is not None:
+            self.lut.set_style(style)
+
+    def set_strength(self, strength: float) -> None:
+        """A new strength for the next frames (range-checked: 0..1)."""
+        self.strength = check_strength(strength)
+        if self.lut is not None:
+            self.lut.set_strength(self.strength)
+
+    # -- frames ---------------------------------------------------------------------------
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """The next frame ``(H, W, 3)`` uint8 of the stream -> its stylized, stabilized output."""
+        if self.lut is not None:
+            out = self.lut(rgb)
+        else:
+            self.observe(rgb)
+            out = self.stylizer.stylize(rgb, self.style, self.strength, self.smoother)
+        return self.stabilize(rgb, out)
+
+    def observe(self, rgb: np.ndarray) -> None:
+        """Show the statistics filter the next input frame (a scene cut restarts it); full path."""
+        if self.smoother is not None:
+            self.smoother.observe(rgb)
+
+    def runner(self) -> FrameRunner:
+        """A frame runner for the full path with this stream's style, strength and statistics filter
+        (on CUDA, with upload, compute and download overlapped); frames must be :meth:`observe`\\ d first."""
+        if self.lut is not None:
+            raise ValueError("runner() is the full network's; the LUT path stylizes in __call__")
+        return make_runner(self.stylizer, self.style, self.strength, self.smoother)
+
+    def stabilize(self, rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The pixel stabilizer on ``out``, the stylized ``rgb`` (frames in stream order)."""
+        return self.stabilizer(rgb, out) if self.stabilizer is not None else out
+
+    def describe(self) -> str:
+        return self.lut.describe() if self.lut is not None else "full network"
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Block until no LUT refit is pending or running (tests, measurements)."""
+        if self.lut is not None:
+            self.lut.wait_idle(timeout)
+
+    def close(self) -> None:
+        if self.lut is not None:
+            self.lut.close()
+

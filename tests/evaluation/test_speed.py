@@ -1,0 +1,48 @@
+"""`rest-video bench` and rest_video.evaluation.speed on tiny sizes."""
+
+import json
+
+def test_bench_tiny_sizes_writes_json(tmp_path, random_weights, style_image):
+    from rest_video.cli.main import main
+
+    out = tmp_path / "bench.json"
+    rc = main(["bench", "--device", "cpu", "--sizes", "32x24,17x9", "--frames", "2", "--json", str(out),
+               "--no-video", "--style", str(style_image), "--checkpoint", str(random_weights), "-q"])
+    assert rc == 0
+    rep = json.loads(out.read_text())
+    assert [(s["width"], s["height"]) for s in rep["sizes"]] == [(32, 24), (17, 9)]
+    for s in rep["sizes"]:
+        assert s["optimized_ms"] > 0 and s["eager_ms"] > 0 and s["speedup"] > 0
+        assert s["max_u8_diff"] <= 1
+        assert set(s["stages_ms"]) == {"decode", "upload", "infer", "download", "encode"}
+    assert rep["end_to_end"] is None
+
+
+def test_bench_end_to_end_on_a_tiny_video(tmp_path, random_weights, style_image):
+    from media import make_clip
+
+    from rest_video.evaluation.speed import run_bench
+
+    clip = make_clip(tmp_path / "clip.mp4", w=32, h=24, n=4)
+    rep = run_bench(device="cpu", sizes=[(16, 12)], frames=1, video=clip, style=style_image,
+                    checkpoint=str(random_weights), video_frames=3, reference=False)
+    e = rep["end_to_end"]
+    assert e["frames"] == 3 and e["fps"] > 0 and e["overlap_efficiency"] > 0
+    assert rep["sizes"][0]["eager_ms"] is None
+
+
+def test_bench_user_errors(style_image):
+    from rest_video.cli.main import main
+
+    assert main(["bench", "--device", "cpu", "--sizes", "12by7", "--no-video"]) == 2
+    assert main(["bench", "--device", "cpu", "--sizes", "16x16", "--frames", "0", "--no-video"]) == 2
+    assert main(["bench", "--device", "cpu", "--sizes", "16x16", "--video", "/nonexistent.mp4"]) == 2
+    assert main(["bench", "--device", "cpu", "--sizes", "16x16", "--no-video", "--style", "/nonexistent.jpg"]) == 2
+
+
+def test_bench_variants_moved_to_the_lab(capsys):
+    from rest_video.cli.main import main
+
+    assert main(["bench", "--variants", "--device", "cpu", "--no-video"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tools/bench_variants.py" in err

@@ -1,0 +1,39 @@
+"""Stand-ins for the network in stream and live tests: a known global colour grade (what a LUT can
+represent exactly) and a moving test pattern."""
+
+import time
+
+import numpy as np
+
+from rest_video.core.config import PipelineConfig, check_strength
+
+
+class GradeStylizer:
+    """Stands in for Stylizer: a global colour grade scaled by strength (what a LUT can represent)."""
+
+    cfg = PipelineConfig()
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.calls, self.delay, self.filters = [], delay, []
+
+    def resolve_strength(self, strength):
+        return 1.0 if strength is None else check_strength(strength)
+
+    def stylize(self, frames, style, strength=None, stats_filter=None):
+        self.calls.append(frames.shape)
+        self.filters.append(stats_filter)
+        if self.delay:
+            time.sleep(self.delay * frames.shape[0] * frames.shape[1] / (64 * 48))
+        a = 1.0 if strength is None else strength
+        x = frames.astype(np.float32) / 255
+        y = np.stack([x[..., 0] ** 0.7, 0.8 * x[..., 1] + 0.1 * style, x[..., 2] ** 1.3], -1)
+        return np.rint(255 * np.clip(a * y + (1 - a) * x, 0, 1)).astype(np.uint8)
+
+
+def frame(i: int, w: int = 96, h: int = 72) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([(x * 2 + i) % 256, (y * 3 + 2 * i) % 256, (x + y + 5 * i) % 256], -1).astype(np.uint8)
+
+
+def psnr(a, b):
+    return 10 * np.log10(255 ** 2 / max(np.mean((a.astype(float) - b.astype(float)) ** 2), 1e-12))

@@ -1,0 +1,53 @@
+"""The LUT path (LutStylizer), with a stand-in network that is a known colour grade."""
+
+import time
+
+import pytest
+from stand_ins import GradeStylizer, frame
+
+from rest_video.stream.lut import LutStylizer
+
+
+def psnr(a, b):
+    from rest_video.metrics import psnr as stream_psnr
+
+    return stream_psnr([a], [b])
+
+
+def test_lut_path_reproduces_the_network_and_refits_on_schedule():
+    st = GradeStylizer()
+    lp = LutStylizer(st, 1.0, 1.0, lut_size=17, refit_every=4, fit_side=48, background=False)
+    outs = [lp(frame(i)) for i in range(9)]
+    assert lp.refits == 3                                   # frame 0, then every 4 frames
+    assert all(shape[:2] == (36, 48) for shape in st.calls) # fits run on the downscaled frame
+    assert psnr(outs[-1], st.stylize(frame(8), 1.0)) > 33
+    lp.set_strength(0.0)                                    # a change refits at the next frame
+    out = lp(frame(9))
+    assert lp.refits == 4 and psnr(out, frame(9)) > 40
+
+
+def test_lut_path_refits_at_once_on_a_scene_cut():
+    st = GradeStylizer()
+    lp = LutStylizer(st, 1.0, 1.0, lut_size=9, refit_every=100, fit_side=32, background=False)
+    lp(frame(0))
+    lp(frame(1))
+    assert lp.refits == 1
+    lp(255 - frame(2))                                      # a very different picture
+    assert lp.refits == 2 and lp.cuts == 1
+
+
+def test_lut_path_background_refits_do_not_block_frames():
+    st = GradeStylizer(delay=0.05)
+    lp = LutStylizer(st, 1.0, 1.0, lut_size=9, refit_every=2, fit_side=64, background=True, smoothing=0.9)
+    try:
+        lp(frame(0))                                        # the first fit is synchronous
+        t0 = time.perf_counter()
+        for i in range(1, 11):
+            lp(frame(i))
+        per_frame = (time.perf_counter() - t0) / 10
+        assert per_frame < 0.05                             # frames never waited for a refit
+        lp.wait_idle()
+        assert 2 <= lp.refits <= 6
+        assert st.filters[-1] is lp.smoother and lp.smoother.smoothing == pytest.approx(0.9 ** 2)
+    finally:
+        lp.close()

@@ -1,0 +1,116 @@
+"""StreamStylizer: the one composition of smoothing -> stylize -> stabilize, checked against the same
+chain wired by hand from the lower-level public API (bit for bit), and its controls."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from media import make_frame
+from stand_ins import GradeStylizer, frame
+
+from rest_video import Stylizer, load_pipeline
+from rest_video.core.errors import ConfigError
+from rest_video.ops.lut import LutApplier, fit_lut
+from rest_video.ops.color import downscale
+from rest_video.stream import PixelStabilizer, StatsSmoother, StreamStylizer, make_stabilizer
+
+
+@pytest.fixture
+def stylizer(random_weights):
+    return Stylizer(load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.device": "cpu",
+                                         "style.cache": False}))
+
+
+def clip(n=6, w=48, h=40):
+    return [make_frame(w, h, i) for i in range(n)]
+
+
+def test_full_path_is_the_hand_wired_chain_bit_for_bit(stylizer, style_image):
+    style = stylizer.load_style(style_image)
+    t = stylizer.cfg.temporal
+    smoother, stab = StatsSmoother(t.smoothing, t.scene_cut), make_stabilizer(t)
+    expected = []
+    for f in clip():
+        smoother.observe(f)
+        expected.append(stab(f, stylizer.stylize(f, style, 0.8, smoother)))
+    stream = StreamStylizer(stylizer, style, strength=0.8)
+    got = [stream(f) for f in clip()]
+    assert isinstance(stream.stabilizer, PixelStabilizer) and stream.strength == 0.8
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected))
+
+
+def test_file_mode_steps_equal_the_call(stylizer, style_image):
+    """observe + runner + stabilize (file mode's overlapped form) give what __call__ gives."""
+    style = stylizer.load_style(style_image)
+    a, b = StreamStylizer(stylizer, style), StreamStylizer(stylizer, style)
+    runner = b.runner()
+    for f in clip():
+        b.observe(f)
+        [(out, meta)] = runner.submit(f, "m")
+        assert meta == "m" and np.array_equal(a(f), b.stabilize(f, out))
+    assert runner.flush() == []
+
+
+def test_lut_path_is_the_hand_wired_chain(stylizer, style_image):
+    style = stylizer.load_style(style_image)
+    cfg = replace(stylizer.cfg, live=replace(stylizer.cfg.live, refit_every=100, fit_side=24, lut_size=9))
+    t = replace(cfg.temporal, smoothing=0.0)
+    stream = StreamStylizer(stylizer, style, cfg, path="lut", temporal=t, background=False)
+    frames = clip(3)
+    got = [stream(f) for f in frames]
+    small = downscale(frames[0], 24)
+    table = fit_lut(small, stylizer.stylize(small, style), 9)
+    stab = make_stabilizer(t)
+    expected = [stab(f, LutApplier(table)(f)) for f in frames]    # one fit (no cut, no refit due)
+    assert stream.lut.refits == 1
+    assert all(np.array_equal(x, y) for x, y in zip(got, expected))
+    stream.close()
+
+
+def test_strength_is_resolved_once_and_range_checked(stylizer, style_image):
+    style = stylizer.load_style(style_image)
+    assert StreamStylizer(stylizer, style).strength == stylizer.cfg.style.strength
+    stream = StreamStylizer(stylizer, style, strength=0.25)
+    assert stream.strength == 0.25
+    with pytest.raises(ConfigError, match=r"strength must be in \[0, 1\]"):
+        stream.set_strength(1.5)
+    with pytest.raises(ConfigError, match="strength"):
+        StreamStylizer(stylizer, style, strength=-0.1)
+    f = make_frame(48, 40, 1)
+    stream = StreamStylizer(stylizer, style, strength=1.0, stabilize=False)
+    full = stream(f)
+    stream.set_strength(0.0)                       # a new strength reaches the network at the next frame
+    assert stream.strength == 0.0
+    assert np.array_equal(stream(f), stylizer.stylize(f, style, 0.0, stream.smoother))
+    assert not np.array_equal(full, stylizer.stylize(f, style, 0.0))
+
+
+def test_set_style_and_strength_reach_the_lut_path():
+    st = GradeStylizer()
+    stream = StreamStylizer(st, 1.0, path="lut", background=False, stabilize=False)
+    stream(frame(0))
+    assert stream.lut.refits == 1
+    stream.set_strength(0.0)
+    out = stream(frame(1))
+    assert stream.lut.refits == 2 and np.abs(out.astype(int) - frame(1)).max() <= 2
+    stream.set_style(0.0)
+    stream(frame(2))
+    assert stream.lut.refits == 3 and stream.lut.style == 0.0 and stream.describe().startswith("3D LUT")
+    stream.close()
+
+
+def test_full_path_smooths_statistics_and_can_leave_them():
+    st = GradeStylizer()
+    stream = StreamStylizer(st, 1.0, stabilize=False)
+    stream(frame(0))
+    assert st.filters[-1] is stream.smoother and stream.smoother.smoothing == st.cfg.temporal.smoothing
+    off = StreamStylizer(st, 1.0, temporal=replace(st.cfg.temporal, smoothing=0.0))
+    off(frame(0))
+    assert off.smoother is None and st.filters[-1] is None and off.cuts == 0
+
+
+def test_bad_path_is_refused():
+    with pytest.raises(ValueError, match="path"):
+        StreamStylizer(GradeStylizer(), 1.0, path="fast")
+    with pytest.raises(ValueError, match="runner"):
+        StreamStylizer(GradeStylizer(), 1.0, path="lut", background=False).runner()
