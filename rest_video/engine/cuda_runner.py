@@ -162,8 +162,8 @@ class CudaFrameRunner(StagedRunner):
 
             raise ShapeError(f"frames must be (H, W, 3) RGB uint8, got shape {shape}")
         n = self.ring.depth
-        self.pin_in = [self._host_buffer(shape) for _ in range(n)]
-        self.pin_out = [self._host_buffer(shape) for _ in range(n)]
+        self.pin_in = [self.host_buffer(shape) for _ in range(n)]
+        self.pin_out = [self.host_buffer(shape) for _ in range(n)]
         self.pin_in_np = [t.numpy() for t in self.pin_in]
         self.pin_out_np = [t.numpy() for t in self.pin_out]
         self.dev_in = [torch.empty(shape, dtype=torch.uint8, device=self.device) for _ in range(n)]
@@ -178,27 +178,27 @@ class CudaFrameRunner(StagedRunner):
         # the slot's previous frame has retired: its upload, compute and download are done
         np.copyto(self.pin_in_np[slot], frame)
         with torch.inference_mode():
-            with self._on(self.up):
+            with self.stream_context(self.up):
                 self.dev_in[slot].copy_(self.pin_in[slot], non_blocking=True)
                 self.uploaded[slot].record(self.up)
-            with self._on(self.compute):
+            with self.stream_context(self.compute):
                 self.compute.wait_event(self.uploaded[slot])
                 # (H, W, 3) uint8 -> (1, 3, H, W) channels_last float in [0, 1], on the device
                 x = hwc_to_tensor(self.dev_in[slot].unsqueeze(0), self.stylizer.input_dtype)
                 y = self.stylizer.stylize_tensor(x, self.style, self.strength, self.stats_filter)
                 self.dev_out[slot].copy_(round_to_uint8(y[0]).permute(1, 2, 0))
                 self.computed[slot].record(self.compute)
-            with self._on(self.down):
+            with self.stream_context(self.down):
                 self.down.wait_event(self.computed[slot])
                 self.pin_out[slot].copy_(self.dev_out[slot], non_blocking=True)
                 self.downloaded[slot].record(self.down)
 
     # (tests replace these two to run the data path on the CPU)
-    def _host_buffer(self, shape: tuple[int, ...]):
+    def host_buffer(self, shape: tuple[int, ...]):
         """Page-locked host memory, so that copies to / from the device are asynchronous DMA."""
         return self.torch.empty(shape, dtype=self.torch.uint8, pin_memory=True)
 
-    def _on(self, stream):
+    def stream_context(self, stream):
         return self.torch.cuda.stream(stream)
 
     def _ready(self, slot: int) -> bool:

@@ -203,6 +203,10 @@ class LatestFrame:
     def start(self) -> None:
         self._thread.start()
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the capture thread has ended (the source ran out, or :meth:`stop`)."""
+        self._thread.join(timeout)
+
     def _run(self) -> None:
         try:
             while not self._stop.is_set():

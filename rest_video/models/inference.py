@@ -238,7 +238,7 @@ class RESTInference(nn.Module):
         if method not in ("adain", "wct"):
             raise ConfigError(f"stylization method must be 'adain' or 'wct', got {method!r}")
         if isinstance(style, Tensor):
-            style = self.model._batch_style_stats(style.to(self.device, torch.float32))
+            style = self.model.batch_style_stats(style.to(self.device, torch.float32))
         x = content.to(device=self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
         rs = self._encode(x)
         L = self.cfg.layers

@@ -197,7 +197,7 @@ class REST(nn.Module):
         """
         check_image(content)
         if isinstance(style, Tensor):
-            style = self._batch_style_stats(style)
+            style = self.batch_style_stats(style)
         x, crop = self._pad(content)
         feats = self.encoder(x)
         content_stats = None
@@ -218,7 +218,7 @@ class REST(nn.Module):
             skips[l] = c_feats[l - 1] * scale + shift
         return self.decoder(skips), c_feats, s_feats
 
-    def _batch_style_stats(self, style: Tensor) -> StyleStats:
+    def batch_style_stats(self, style: Tensor) -> StyleStats:
         check_image(style)
         feats = self.encoder(self._pad(style)[0])
         st = StyleStats({}, {})

@@ -36,7 +36,7 @@ def test_latest_frame_returns_only_the_newest_and_drops_older():
     src = FastSource(50)
     grab = LatestFrame(src, start=False)
     grab.start()
-    grab._thread.join(5)                    # the source ran ahead of a consumer that never asked
+    grab.join(5)                            # the source ran ahead of a consumer that never asked
     got = grab.get(timeout=1)
     assert got.seq == 49 and int(got.rgb[0, 0, 0]) == 49
     assert grab.dropped == 49 and grab.captured == 50

@@ -2,11 +2,14 @@ from pathlib import Path
 
 import pytest
 
+import rest_video
+
 from rest_video.cli.main import main
 from rest_video.core.config import PipelineConfig, load_pipeline, load_train_config, to_dict
 from rest_video.core.errors import ConfigError
+from rest_video.resources import pipeline_names, pipelines_dir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_default_yaml_is_the_builtin_default():
@@ -14,11 +17,23 @@ def test_default_yaml_is_the_builtin_default():
 
 
 def test_every_shipped_pipeline_and_train_config_loads():
-    for p in (ROOT / "pipelines").glob("*.yaml"):
-        if p.name.startswith("train"):
-            load_train_config(p)
-        else:
-            load_pipeline(p)
+    names = pipeline_names()
+    assert names == ["default", "fast-preview", "train"]
+    assert load_train_config(pipelines_dir() / "train.yaml").steps > 0
+    assert load_pipeline("default") == PipelineConfig()
+    fast = load_pipeline("fast-preview")
+    assert fast.output.preset == "veryfast" and fast != PipelineConfig()
+
+
+def test_pipelines_ship_inside_the_package_and_the_checkout_links_them():
+    assert pipelines_dir().parent.parent == Path(rest_video.__file__).resolve().parent
+    assert (ROOT / "pipelines").resolve() == pipelines_dir().resolve()
+    assert load_pipeline(ROOT / "pipelines" / "fast-preview.yaml") == load_pipeline("fast-preview.yaml")
+
+
+def test_unknown_pipeline_name_lists_the_shipped_ones():
+    with pytest.raises(ConfigError, match="fast-preview"):
+        load_pipeline("fast-previw")
 
 
 def test_overrides_win_and_are_typed(tmp_path):

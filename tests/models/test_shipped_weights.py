@@ -11,7 +11,7 @@ from rest_video.metrics import ssim_gray
 from rest_video.io.image import read_image
 from rest_video.models import shipped_weights
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_weights_exist_and_are_small():

@@ -185,8 +185,8 @@ def test_cuda_runner_data_path_on_cpu(cpu_stylizer, style_image):
     r.uploaded = [_FakeEvent(log, f"up{i}") for i in range(3)]
     r.computed = [_FakeEvent(log, f"comp{i}") for i in range(3)]
     r.downloaded = [_FakeEvent(log, f"down{i}") for i in range(3)]
-    r._host_buffer = lambda shape: torch.empty(shape, dtype=torch.uint8)
-    r._on = lambda stream: contextlib.nullcontext()
+    r.host_buffer = lambda shape: torch.empty(shape, dtype=torch.uint8)
+    r.stream_context = lambda stream: contextlib.nullcontext()
     rng = np.random.default_rng(3)
     frames = [rng.integers(0, 256, (10, 14, 3), dtype=np.uint8) for _ in range(5)]
     out = []
