@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="style photo(s); hotkeys 1-9 switch between them (default: the shipped photos, as in samples/styles)")
     p.add_argument("--size", metavar="WxH", help="frame size (camera request / file resize)")
     p.add_argument("--fps", type=float, metavar="N",
-                   help="camera frame rate to request; for --camera FILE the playback rate (default: the file's)")
+                   help="camera frame rate to request (default 30); for --camera FILE the playback rate (default: the "
+                        "file's); overrides live.fps")
     p.add_argument("--virtual-cam", action="store_true", help="also send frames to a virtual camera (pyvirtualcam)")
     p.add_argument("--no-preview", action="store_true", help="no window: run headless and print a summary")
     p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")

@@ -129,3 +129,15 @@ def test_webcam_without_style_uses_the_sample_styles(clip, style_image, random_w
     monkeypatch.setattr(live, "default_styles", lambda: [])
     rc, out, err = _run(["--webcam", "--camera", clip, "--no-preview", "--checkpoint", random_weights], capsys)
     assert rc == 2 and "--style" in err[0]
+
+
+def test_webcam_frame_rate_comes_from_the_config(clip, style_image, random_weights, capsys, tmp_path):
+    common = ["--webcam", "--camera", clip, "--no-preview", "--frames", "2", "--loop", "--style", style_image,
+              "--checkpoint", random_weights, "--path", "lut"]
+    rc, out, err = _run(common, capsys)
+    assert rc == 0 and "@ 10 fps" in err[-1]                     # live.fps null: the file's own rate
+    rc, out, err = _run(common + ["--set", "live.fps=40"], capsys)
+    assert rc == 0 and "@ 40 fps" in err[-1]                     # the config, as --fps would
+    (tmp_path / "p.yaml").write_text("live:\n  fps: 25\n")
+    rc, out, err = _run(common + ["--pipeline", tmp_path / "p.yaml"], capsys)
+    assert rc == 0 and "@ 25 fps" in err[-1]
