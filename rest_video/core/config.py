@@ -195,6 +195,8 @@ class TrainConfig:
     keep_every: int = 0               # also keep a copy step_N.pt every N steps (0 = never)
     log_every: int = 10
     init: str | None = None           # start from these weights (.safetensors or .pt) instead of random
+    bn: Literal["batch", "frozen"] = "batch"  # BatchNorm in training: batch statistics (paper) or the
+    #                                          running ones inference uses (fine-tuning; see MODEL_CARD)
     arch: ArchCfg = field(default_factory=ArchCfg)
     teacher: TeacherCfg = field(default_factory=TeacherCfg)
     data: DataCfg = field(default_factory=DataCfg)
@@ -203,6 +205,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch < 1 or self.lr <= 0:
             raise ConfigError("steps, batch and lr must be positive")
+        if self.bn not in ("batch", "frozen"):
+            raise ConfigError(f"bn must be 'batch' or 'frozen', got {self.bn!r}")
 
 
 # --------------------------------------------------------------------------- loading

@@ -81,6 +81,13 @@ class Trainer:
 
     def train_step(self, content: Tensor | None = None, style: Tensor | None = None) -> StepLosses:
         self.model.train()
+        if self.cfg.bn == "frozen":
+            # Normalise with the running statistics, as inference does: batch statistics shift
+            # each batch's colours and contrast to a common mean, so the decoder never sees a
+            # style's absolute look at training time.
+            for m in self.model.modules():
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                    m.eval()
         self.heads.train()
         if content is None:
             content = self.data.batch(self.cfg.batch, self.rng)

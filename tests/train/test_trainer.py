@@ -153,3 +153,24 @@ def test_init_starts_from_given_weights(tmp_path, photos, teacher, random_weight
         torch.testing.assert_close(a, b, msg=k)
     with pytest.raises(ConfigError, match="init"):
         Trainer(_cfg(tmp_path, photos, init=str(random_weights), **{"arch.width": 8}), teacher=teacher)
+
+
+def test_frozen_batchnorm_trains_with_the_running_statistics(tmp_path, photos, teacher):
+    g = np.random.default_rng(1)
+    runs = {}
+    for bn in ("batch", "frozen"):
+        tr = Trainer(_cfg(tmp_path / bn, photos, bn=bn), teacher=teacher)
+        content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+        bn0 = tr.model.encoder.blocks[0].bn
+        mean0, w0 = bn0.running_mean.clone(), bn0.weight.detach().clone()
+        tr.train_step(content, style)
+        runs[bn] = (torch.equal(bn0.running_mean, mean0), torch.equal(bn0.weight.detach(), w0))
+    assert runs["batch"] == (False, False)  # the paper: batch statistics, running ones updated
+    assert runs["frozen"] == (True, False)  # running statistics kept, the affine still learns
+
+
+def test_bn_mode_is_checked(tmp_path, photos):
+    from rest_video.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="bn"):
+        _cfg(tmp_path, photos, bn="instance")
