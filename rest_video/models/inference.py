@@ -54,18 +54,18 @@ from torch import Tensor, nn
 from rest_video.core.errors import ConfigError
 from rest_video.models.backends import conv_generic, conv_mkldnn, default_backend, mkldnn_available
 from rest_video.models.folding import DecBlock, fold_bn, fold_input_affine, projection
+from rest_video.models.moments import OnesCache, frame_moments, moments_to_stats
 from rest_video.models.rest import REST, check_image
 from rest_video.models.threads import ThreadTuner, num_threads
-from rest_video.ops.stats import EPS, adain_affine
+from rest_video.ops.stats import adain_affine
 from rest_video.style import StatsFilter, StyleStats
 
 __all__ = ["build_inference", "RESTInference", "ModelFallback", "default_backend"]
 
 _CL = torch.channels_last
-_MIN_PIXELS_PER_THREAD = 1 << 15
+_MIN_PIXELS_PER_THREAD = 1 << 15  # below this many pixels per thread the convs run on one thread
 _MIN_PIXELS_IN_PLACE = 1 << 14  # smaller frames: F.pad + conv (measured faster up to ~128x96: the
 # border fix has a fixed cost of ~6 ms per frame)
-_GRAM_BLOCK = 1 << 14  # pixels per fp32 Gram block (see RESTInference._feat_stats)  # below this many pixels per thread the convs run on one thread
 
 
 def build_inference(model: REST, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
@@ -149,7 +149,7 @@ class RESTInference(nn.Module):
         self._pool = _Pool()
         self._style_key: object | None = None
         self._style_cache: dict[int, tuple[Tensor, Tensor]] = {}
-        self._ones: dict[tuple[int, int], Tensor] = {}
+        self._ones = OnesCache()
         to_c = lambda t: t.to(device=device, dtype=dtype).contiguous()  # noqa: E731
         to_32 = lambda t: t.to(device=device, dtype=torch.float32).contiguous()  # noqa: E731
 
@@ -276,52 +276,20 @@ class RESTInference(nn.Module):
         return ({l: v[0] for l, v in self._style_cache.items()}, {l: v[1] for l, v in self._style_cache.items()})
 
     def _feat_stats(self, r: Tensor, layer: int) -> tuple[Tensor, Tensor]:
-        """Mean and std of the projected features ``P r + p`` from the mean and Gram matrix of ``r``.
-
-        The Gram matrix is accumulated in fp32 over blocks of ``_GRAM_BLOCK`` pixels and summed in
-        fp64: one fp32 GEMM over a whole 720p frame loses ~1e-3 relative variance to rounding
-        (after the mean is subtracted), blocks of 16k pixels ~2e-6, and are faster (L2-sized).
-        """
+        """Mean and std of the projected features ``P r + p`` from the mean and Gram matrix of ``r``
+        (fp32 blocks summed in fp64, :mod:`rest_video.models.moments`)."""
         B, C, H, W = r.shape
-        N = H * W
-        R = r.permute(0, 2, 3, 1).reshape(B, N, C)  # a view for channels_last r
-        G = torch.zeros(B, C, C, device=r.device, dtype=torch.float64)
-        S = torch.zeros(B, C, device=r.device, dtype=torch.float64)
-        # fp16 / bf16 features are converted to fp32 a million pixels at a time
-        step = N if r.dtype == torch.float32 else 1 << 20
-        for b in range(B):
-            for i in range(0, N, step):
-                g, s = self._gram_blocks(R[b, i:i + step].float())
-                G[b] += g
-                S[b] += s
-        mu = S.double() / N
-        cov = G.double() / N - mu[:, :, None] * mu[:, None, :]
-        P, p = self._proj[layer]
-        mean = mu @ P.T + p
-        var = torch.einsum("ij,bjk,ik->bi", P, cov, P).clamp_min(0.0)
-        std = (var + EPS).sqrt()
-        return mean.float()[:, :, None, None], std.float()[:, :, None, None]
+        R = r.permute(0, 2, 3, 1).reshape(B, H * W, C)  # a view for channels_last r
+        parts = [frame_moments(R[b], self._ones) for b in range(B)]
+        G = torch.stack([g for g, _ in parts])
+        S = torch.stack([s for _, s in parts])
+        return self.stats_from_moments(layer, G, S, H * W)
 
-    def _gram_blocks(self, X: Tensor) -> tuple[Tensor, Tensor]:
-        """``X^T X`` and the column sums of an fp32 ``(n, C)`` matrix: fp32 per block, fp64 total."""
-        n, C = X.shape
-        blk = _GRAM_BLOCK
-        k = n // blk
-        G = torch.zeros(C, C, device=X.device, dtype=torch.float64)
-        S = torch.zeros(C, device=X.device, dtype=torch.float64)
-        if k:
-            Xb = X[: k * blk].reshape(k, blk, C)  # a view when X is contiguous
-            ones = self._ones.get((k, blk))
-            if ones is None or ones.device != X.device:
-                ones = torch.ones(k, 1, blk, device=X.device, dtype=torch.float32)
-                self._ones = {(k, blk): ones}
-            G += torch.bmm(Xb.transpose(1, 2), Xb).sum(0, dtype=torch.float64)
-            S += torch.bmm(ones, Xb).sum(0, dtype=torch.float64)[0]
-        if k * blk < n:
-            Xr = X[k * blk:]
-            G += (Xr.T @ Xr).double()
-            S += Xr.sum(0, dtype=torch.float64)
-        return G, S
+    def stats_from_moments(self, layer: int, G: Tensor, S: Tensor, n: int) -> tuple[Tensor, Tensor]:
+        """AdaIN content statistics ``(mean, std)`` ``(B, C, 1, 1)`` fp32 of ``layer`` from the fp64
+        Gram matrices ``G`` ``(B, C, C)`` and sums ``S`` ``(B, C)`` of its features over ``n`` pixels."""
+        P, p = self._proj[layer]
+        return moments_to_stats(G, S, n, P, p)
 
     # -- network ------------------------------------------------------------------------
     def _encode(self, x: Tensor) -> list[Tensor]:
