@@ -58,10 +58,14 @@ class RuntimeCfg:
     optimized: bool = True            # use the folded inference form of the network
     threads: int = 0                  # CPU threads for torch (0 = torch's default)
     queue_size: int = 8               # frames buffered between pipeline stages
+    max_memory_mb: int = 3072         # working memory of one stylize call (device memory on CUDA);
+    #                                   larger frames run in tiles, with the same output
 
     def __post_init__(self) -> None:
         if self.threads < 0:
             raise ConfigError(f"runtime.threads must be >= 0, got {self.threads}")
+        if self.max_memory_mb <= 0:
+            raise ConfigError(f"runtime.max_memory_mb must be > 0 (megabytes), got {self.max_memory_mb}")
         if self.queue_size < 1:
             raise ConfigError(f"runtime.queue_size must be >= 1, got {self.queue_size}")
 

@@ -11,7 +11,8 @@ uint8 rounding run on the device. Three CUDA streams with events per slot:
 over a ring of ``depth`` (>= 3) slots, so the upload of frame i+1 and the download of frame i-1
 overlap the compute of frame i. The host never waits for the GPU except to hand back the oldest
 frame when all slots are in flight (or, without waiting, frames that are already done).
-Frames come back in submission order.
+Frames come back in submission order. A frame over the Stylizer's memory budget
+(``runtime.max_memory_mb``) is stylized in tiles by the Stylizer instead, in its turn.
 
 The ordering logic (:class:`FrameRing`, :class:`StagedRunner`) is plain Python, tested without
 CUDA; :class:`CudaFrameRunner` adds the CUDA primitives. Importing this module never needs CUDA.
@@ -154,6 +155,16 @@ class CudaFrameRunner(StagedRunner):
         self.computed = [torch.cuda.Event() for _ in range(n)]
         # blocking: the host sleeps instead of spinning while it waits (decode/encode need the CPU)
         self.downloaded = [torch.cuda.Event(blocking=True) for _ in range(n)]
+
+    def submit(self, frame: np.ndarray, meta: Any = None) -> list[tuple[np.ndarray, Any]]:
+        """As :meth:`StagedRunner.submit`; a frame over the stylizer's memory budget is stylized
+        in tiles by the stylizer itself, after the frames in flight (whole-frame staging buffers
+        for it would be over the budget)."""
+        if frame.ndim == 3 and not self.stylizer.fits(1, frame.shape[0], frame.shape[1]):
+            done = self.flush()
+            done.append((self.stylizer.stylize(frame, self.style, self.strength, self.stats_filter), meta))
+            return done
+        return super().submit(frame, meta)
 
     def _prepare(self, shape: tuple[int, ...]) -> None:
         torch = self.torch

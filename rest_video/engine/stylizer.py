@@ -14,6 +14,7 @@ no process-wide state either: :func:`~rest_video.core.devices.apply_runtime` doe
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,8 @@ from rest_video.engine.tensors import check_frames, frames_to_tensor, input_dtyp
 from rest_video.io.image import read_image
 from rest_video.models import REST, create_model, weights_identity
 from rest_video.style import StatsFilter, StyleCache, StyleStats, cache_key, file_hash
+
+log = logging.getLogger(__name__)
 
 
 class Stylizer:
@@ -47,6 +50,8 @@ class Stylizer:
         self.input_dtype = input_dtype(self.dtype, self.net is not self.model)
         self.cache = cache if cache is not None else StyleCache()
         self.method = self.cfg.model.method
+        self.plan, self.tiled = self._build_tiling()
+        self._warned_whole = False
 
     def _build_net(self):
         if self.cfg.runtime.optimized:
@@ -56,6 +61,22 @@ class Stylizer:
                 return self.model
             return build_inference(self.model, self.device, self.dtype)
         return self.model
+
+    def _build_tiling(self):
+        """The memory plan and the tiled runner, for the folded inference form (else None, None)."""
+        from rest_video.models.inference import RESTInference
+
+        if not isinstance(self.net, RESTInference):
+            return None, None
+        from rest_video.engine.tiling import TiledStylizer, TilePlan
+
+        plan = TilePlan(self.net, self.cfg.runtime.max_memory_mb << 20)
+        return plan, TiledStylizer(self.net, plan, self.input_dtype)
+
+    def fits(self, frames: int, h: int, w: int) -> bool:
+        """True when ``frames`` frames of ``h`` x ``w`` run whole within ``runtime.max_memory_mb``
+        (larger ones run in tiles); always True where there is no estimate (the plain model)."""
+        return self.plan is None or self.plan.fits(frames, h, w)
 
     def resolve_strength(self, strength: float | None) -> float:
         """``strength`` range-checked, or the configured ``style.strength`` when None."""
@@ -91,7 +112,16 @@ class Stylizer:
         ``strength``: 0 = content, 1 = full style (None: the configured ``style.strength``)."""
         single = frames.ndim == 3
         batch = check_frames(frames[None] if single else frames)
-        y = self.stylize_tensor(self.to_tensor(batch), style, self.resolve_strength(strength), stats_filter)
+        strength = self.resolve_strength(strength)
+        if not self.fits(*batch.shape[:3]):
+            if self.method == "adain":
+                out = self.tiled(batch, style, strength, stats_filter)
+                return out[0] if single else out
+            if not self._warned_whole:
+                self._warned_whole = True
+                log.warning("frames of %dx%d are over runtime.max_memory_mb=%d, but only AdaIN runs in tiles: "
+                            "running them whole", batch.shape[2], batch.shape[1], self.cfg.runtime.max_memory_mb)
+        y = self.stylize_tensor(self.to_tensor(batch), style, strength, stats_filter)
         out = tensor_to_uint8(y)
         return out[0] if single else out
 

@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -54,6 +56,7 @@ from torch import Tensor, nn
 from rest_video.core.errors import ConfigError
 from rest_video.models.backends import conv_generic, conv_mkldnn, default_backend, mkldnn_available
 from rest_video.models.folding import DecBlock, fold_bn, fold_input_affine, projection
+from rest_video.models.moments import OnesCache, frame_moments, moments_to_stats
 from rest_video.models.moments import OnesCache, frame_moments, moments_to_stats
 from rest_video.models.rest import REST, check_image
 from rest_video.models.threads import ThreadTuner, num_threads
@@ -214,24 +217,32 @@ class RESTInference(nn.Module):
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
                 method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
         check_image(content)
-        if self.backend != "mkldnn":
+        with self.threads(tuple(content.shape), content.shape[-1] * content.shape[-2]):
             return self._forward(content, style, strength, method, stats_filter)
+
+    @contextmanager
+    def threads(self, key: tuple, conv_pixels: int) -> Iterator[None]:
+        """Thread counts for one call: the convs (on ``conv_pixels`` each) on the count tuned for
+        ``key`` (a frame shape), everything else on ``small_op_threads``; the call is timed for the
+        tuner. A no-op but for the mkldnn backend."""
+        if self.backend != "mkldnn":
+            yield
+            return
         # everything but the big convs runs on one thread (see rest_video.models.threads)
         n = torch.get_num_threads()
-        key = None
-        if n == 1 or content.shape[-1] * content.shape[-2] < _MIN_PIXELS_PER_THREAD * 2:
+        tune = None
+        if n == 1 or conv_pixels < _MIN_PIXELS_PER_THREAD * 2:
             self._threads = 1  # small frames: even the convs are too short to pay for a second thread
         elif self.conv_threads:
             self._threads = min(int(self.conv_threads), n)
         else:
-            key = (tuple(content.shape), n)
-            self._threads = self._tuner.choose(key, (n, 1))
+            tune = (key, n)
+            self._threads = self._tuner.choose(tune, (n, 1))
         t0 = time.perf_counter()
         with num_threads(self.small_op_threads or n):
-            out = self._forward(content, style, strength, method, stats_filter)
-        if key is not None:
-            self._tuner.report(key, self._threads, time.perf_counter() - t0)
-        return out
+            yield
+        if tune is not None:
+            self._tuner.report(tune, self._threads, time.perf_counter() - t0)
 
     def _forward(self, content: Tensor, style: StyleStats | Tensor, strength: float,
                  method: str, stats_filter: StatsFilter | None) -> Tensor:
@@ -246,16 +257,7 @@ class RESTInference(nn.Module):
             stats = {l: self._feat_stats(rs[l - 1], l) for l in self.cfg.stylized}
             if stats_filter is not None:
                 stats = stats_filter(stats)
-            s_mean, s_std = self._style_stats(style)
-            skips = {}
-            for l in self.cfg.stylized:
-                scale, shift = adain_affine(stats[l][0], stats[l][1], s_mean[l], s_std[l], strength)
-                scale = scale.to(self.device, torch.float32).flatten(1)  # (B, C)
-                shift = shift.to(self.device, torch.float32).flatten(1)
-                P, p = self._proj[l]
-                m = scale[:, :, None] * P.float()[None]  # (B, C, C): skip = m @ r + c
-                c = scale * p.float()[None] + shift
-                skips[l] = (rs[l - 1], m, c)
+            skips = {l: (rs[l - 1], m, c) for l, (m, c) in self.adain_maps(stats, style, strength).items()}
         else:
             feats: list[Tensor | None] = [None] * L
             for l in self.cfg.stylized:
@@ -265,6 +267,53 @@ class RESTInference(nn.Module):
             skips = {l: (st[l].to(self.dtype).contiguous(memory_format=self.memory_format), None, None)
                      for l in self.cfg.stylized}
         return self._decode(skips, x.shape)
+
+    def adain_maps(self, stats: dict[int, tuple[Tensor, Tensor]], style: StyleStats,
+                   strength: float) -> dict[int, tuple[Tensor, Tensor]]:
+        """Per stylized layer, the stylized skip as a per-pixel affine map of the encoder output
+        ``r``: ``skip = m @ r + c`` with ``m`` ``(B, C, C)`` and ``c`` ``(B, C)`` fp32, from the
+        content statistics ``stats`` (``{layer: (mean, std)}``, ``(B, C, 1, 1)``)."""
+        s_mean, s_std = self._style_stats(style)
+        maps = {}
+        for l in self.cfg.stylized:
+            scale, shift = adain_affine(stats[l][0], stats[l][1], s_mean[l], s_std[l], strength)
+            scale = scale.to(self.device, torch.float32).flatten(1)  # (B, C)
+            shift = shift.to(self.device, torch.float32).flatten(1)
+            P, p = self._proj[l]
+            maps[l] = (scale[:, :, None] * P.float()[None], scale * p.float()[None] + shift)
+        return maps
+
+    # -- pieces of tiled inference (rest_video.engine.tiling) --------------------------
+    @property
+    def stats_halo(self) -> int:
+        """Pixels around a pixel that its features at the last stylized layer depend on (the
+        radius of every 3x3 encoder conv up to that layer)."""
+        return sum(w.shape[-1] // 2 for w, _ in self._enc[: max(self.cfg.stylized)])
+
+    @property
+    def halo(self) -> int:
+        """Pixels around an output pixel that it depends on besides the global statistics: the
+        radii of every encoder and decoder conv (the longest path runs through all of them)."""
+        dec = sum((blk.wx if blk.wx is not None else blk.ws).shape[-1] // 2 for blk in self._dec)
+        return sum(w.shape[-1] // 2 for w, _ in self._enc) + dec
+
+    def encode_layers(self, x: Tensor, upto: int | None, area: int) -> Iterator[tuple[int, Tensor]]:
+        """The encoder on ``x`` (a piece of a frame of ``area`` pixels, whose convs it runs as on
+        the whole frame) layer by layer, ``(layer, r)``, keeping two layers alive (each ``r`` is
+        overwritten two layers later): the statistics pass of tiled inference."""
+        x = x.to(device=self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
+        B, _, H, W = x.shape
+        for i, (w, b) in enumerate(self._enc[:upto]):
+            x = self._conv([(x, w)], b, True, self._buf(f"enc{i % 2}", (B, w.shape[0], H, W)), area)
+            yield i + 1, x
+
+    def stylize_tile(self, x: Tensor, maps: dict[int, tuple[Tensor, Tensor]], area: int) -> Tensor:
+        """Encoder and decoder on ``x`` ``(1, 3, h, w)``, a window of a frame of ``area`` pixels
+        (its convs run as on the whole frame), with the skips' affine maps fixed (:meth:`adain_maps`
+        of the whole frame's statistics, one sample)."""
+        x = x.to(device=self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
+        rs = self._encode(x, area)
+        return self._decode({l: (rs[l - 1], m, c) for l, (m, c) in maps.items()}, x.shape, area)
 
     # -- style / content statistics ----------------------------------------------------
     def _style_stats(self, style: StyleStats) -> tuple[dict[int, Tensor], dict[int, Tensor]]:
@@ -292,16 +341,17 @@ class RESTInference(nn.Module):
         return moments_to_stats(G, S, n, P, p)
 
     # -- network ------------------------------------------------------------------------
-    def _encode(self, x: Tensor) -> list[Tensor]:
+    def _encode(self, x: Tensor, area: int | None = None) -> list[Tensor]:
         B, _, H, W = x.shape
         out = []
         for i, (w, b) in enumerate(self._enc):
             dst = self._buf(f"enc{i}", (B, w.shape[0], H, W))
-            x = self._conv([(x, w)], b, True, dst)
+            x = self._conv([(x, w)], b, True, dst, area)
             out.append(x)
         return out
 
-    def _decode(self, skips: dict[int, tuple[Tensor, Tensor | None, Tensor | None]], shape) -> Tensor:
+    def _decode(self, skips: dict[int, tuple[Tensor, Tensor | None, Tensor | None]], shape,
+                area: int | None = None) -> Tensor:
         B, _, H, W = shape
         L = self.cfg.layers
         out = torch.empty((B, 3, H, W), device=self.device, dtype=self.dtype, memory_format=self.memory_format)
@@ -327,7 +377,7 @@ class RESTInference(nn.Module):
                 else:  # ping-pong between two buffers of encoder layers that are no skip
                     buf = self._buf(self._dec_bufs[k % 2], (B, inputs[0][1].shape[0], H, W))
                     dst = None if buf is None else buf[i:i + 1]
-                x = self._conv(inputs, bias, blk.relu, dst)
+                x = self._conv(inputs, bias, blk.relu, dst, area)
         return out
 
     def _buf(self, name: str, shape: tuple[int, ...]) -> Tensor | None:
@@ -335,8 +385,12 @@ class RESTInference(nn.Module):
             return None
         return self._pool.get(name, shape, self.dtype, self.device)
 
-    def _conv(self, inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor | None) -> Tensor:
-        """3x3 conv with replication padding over the channel concatenation of ``inputs``."""
-        if self.backend == "mkldnn" and dst.shape[-1] * dst.shape[-2] >= _MIN_PIXELS_IN_PLACE:
+    def _conv(self, inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor | None,
+              area: int | None = None) -> Tensor:
+        """3x3 conv with replication padding over the channel concatenation of ``inputs``; the
+        in-place oneDNN form when the frame (``area`` pixels, default ``dst``'s) is large enough."""
+        if area is None:
+            area = dst.shape[-1] * dst.shape[-2] if dst is not None else 0
+        if self.backend == "mkldnn" and area >= _MIN_PIXELS_IN_PLACE:
             return conv_mkldnn(inputs, bias, relu, dst, self._threads)
         return conv_generic(inputs, bias, relu, dst)

@@ -9,8 +9,8 @@ as follows, and this order is the definition both paths follow:
    whole block gives an fp32 Gram matrix and fp32 column sums (one batched GEMM,
    :func:`block_products`); the pixels after the last whole block are the tail
    (:func:`tail_products`);
-2. the blocks are grouped into chunks (:func:`chunk_pixels`: the whole frame in fp32, a million
-   pixels otherwise), each chunk's blocks are summed in fp64 (:func:`reduce_chunk`), and the chunk
+2. the blocks are grouped into chunks (:func:`chunk_pixels`: the whole frame in fp32, 64 blocks
+   otherwise), each chunk's blocks are summed in fp64 (:func:`reduce_chunk`), and the chunk
    totals are added one after another.
 
 A block's fp32 products depend only on its own pixels (measured: the batched GEMM gives the same
@@ -31,12 +31,13 @@ GRAM_BLOCK = 1 << 14
 """Pixels per fp32 Gram block: one fp32 GEMM over a whole 720p frame loses ~1e-3 relative variance
 to rounding (after the mean is subtracted), blocks of 16k pixels ~2e-6, and are faster (L2-sized)."""
 
-_REDUCED_CHUNK = 1 << 20  # fp16 / bf16 features are converted to fp32 this many pixels at a time
+_REDUCED_CHUNK_BLOCKS = 64  # fp16 / bf16 features are converted to fp32 64 blocks (a million pixels) at a time
 
 
 def chunk_pixels(n: int, dtype: torch.dtype) -> int:
-    """Pixels per fp64 chunk for a frame of ``n`` pixels whose features are ``dtype``."""
-    return max(n, 1) if dtype == torch.float32 else _REDUCED_CHUNK
+    """Pixels per fp64 chunk for a frame of ``n`` pixels whose features are ``dtype`` (a whole
+    number of blocks, or the whole frame)."""
+    return max(n, 1) if dtype == torch.float32 else _REDUCED_CHUNK_BLOCKS * GRAM_BLOCK
 
 
 class OnesCache:

@@ -169,17 +169,14 @@ class _FakeEvent:
         assert self.recorded, "waited for an event that was never recorded"
 
 
-def test_cuda_runner_data_path_on_cpu(cpu_stylizer, style_image):
-    """CudaFrameRunner's buffers, conversions and stream / event order, with CPU stand-ins for
-    pinned memory, streams and events (the real thing runs in test_cuda_runner_matches_stylizer)."""
+def _cpu_cuda_runner(stylizer, style, log: list) -> CudaFrameRunner:
+    """A CudaFrameRunner with CPU stand-ins for pinned memory, streams and events."""
     import contextlib
 
-    style = cpu_stylizer.load_style(style_image, use_cache=False)
     r = object.__new__(CudaFrameRunner)
     StagedRunner.__init__(r, 3)
-    log: list = []
-    r.torch, r.stylizer, r.style, r.strength, r.stats_filter = torch, cpu_stylizer, style, 1.0, None
-    r.device = cpu_stylizer.device
+    r.torch, r.stylizer, r.style, r.strength, r.stats_filter = torch, stylizer, style, 1.0, None
+    r.device = stylizer.device
     r.in_dtype = torch.float32
     r.up, r.compute, r.down = (_FakeStream(log, n) for n in ("up", "compute", "down"))
     r.uploaded = [_FakeEvent(log, f"up{i}") for i in range(3)]
@@ -187,6 +184,39 @@ def test_cuda_runner_data_path_on_cpu(cpu_stylizer, style_image):
     r.downloaded = [_FakeEvent(log, f"down{i}") for i in range(3)]
     r.host_buffer = lambda shape: torch.empty(shape, dtype=torch.uint8)
     r.stream_context = lambda stream: contextlib.nullcontext()
+    return r
+
+
+def test_cuda_runner_hands_frames_over_the_budget_to_the_tiled_stylizer(random_weights, style_image):
+    """A frame over runtime.max_memory_mb is not staged whole: the frames in flight come back
+    first, then the tiled output, in order, and smaller frames go on through the ring."""
+    from rest_video import Stylizer, load_pipeline
+
+    st = Stylizer(load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.device": "cpu",
+                                       "runtime.max_memory_mb": 1}))
+    style = st.load_style(style_image, use_cache=False)
+    log: list = []
+    r = _cpu_cuda_runner(st, style, log)
+    rng = np.random.default_rng(4)
+    small = [rng.integers(0, 256, (10, 14, 3), dtype=np.uint8) for _ in range(3)]
+    big = rng.integers(0, 256, (61, 97, 3), dtype=np.uint8)
+    assert st.fits(1, 10, 14) and not st.fits(1, 61, 97)
+    frames = small[:2] + [big] + small[2:]
+    out = []
+    for i, f in enumerate(frames):
+        out.extend(r.submit(f, i))
+    out.extend(r.flush())
+    assert [m for _, m in out] == [0, 1, 2, 3]
+    np.testing.assert_array_equal(out[2][0], st.stylize(big, style, 1.0))
+    assert sum(1 for e in log if e[1] == "record" and e[2].startswith("up")) == 3  # the big one never staged
+
+
+def test_cuda_runner_data_path_on_cpu(cpu_stylizer, style_image):
+    """CudaFrameRunner's buffers, conversions and stream / event order, with CPU stand-ins for
+    pinned memory, streams and events (the real thing runs in test_cuda_runner_matches_stylizer)."""
+    style = cpu_stylizer.load_style(style_image, use_cache=False)
+    log: list = []
+    r = _cpu_cuda_runner(cpu_stylizer, style, log)
     rng = np.random.default_rng(3)
     frames = [rng.integers(0, 256, (10, 14, 3), dtype=np.uint8) for _ in range(5)]
     out = []
