@@ -89,12 +89,12 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: 
     if progress is None:
         progress = sys.stderr.isatty()
     t0 = time.perf_counter()
-    if is_image_path(src) and _readable_image(src):
-        if is_image_path(dst):
-            img = read_image(src)
-            out = stylizer.stylize(img, stats, strength)
-            write_image(dst, out, cfg.output.image_quality)
-            return PipelineResult(1, time.perf_counter() - t0, "image")
+    img = _read_image_or_none(src) if is_image_path(src) and is_image_path(dst) else None
+    if img is not None:  # decoded once; frames over runtime.max_memory_mb are stylized in tiles
+        out = stylizer.stylize(img, stats, strength)
+        del img  # the input's memory goes before the encoder's copy and buffer are made
+        write_image(dst, out, cfg.output.image_quality)
+        return PipelineResult(1, time.perf_counter() - t0, "image")
     if is_image_path(dst):
         return _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0)
     n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength)
@@ -284,12 +284,12 @@ def _progress_bar(total: int | None, name: str, enabled: bool):
     return tqdm(total=total, desc=name[:24], unit="frame", dynamic_ncols=True, smoothing=0.1)
 
 
-def _readable_image(path: Path) -> bool:
+def _read_image_or_none(path: Path):
+    """The image at ``path`` as RGB uint8, or None when it is no readable image (then it is read as a video)."""
     try:
-        read_image(path)
-        return True
+        return read_image(path)
     except MediaError:
-        return False
+        return None
 
 
 def _same_file(a: Path, b: Path) -> bool:

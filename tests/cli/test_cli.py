@@ -35,7 +35,7 @@ def clip(tmp_path):
 
 @pytest.mark.parametrize("case", ["missing", "not-video", "no-video-stream", "bad-style", "missing-style",
                                   "no-out-dir", "in-is-out", "bad-option", "bad-strength", "bad-ext",
-                                  "out-is-dir", "bad-device"])
+                                  "out-is-dir", "bad-device", "bad-memory-budget"])
 def test_bad_input_is_one_clear_line_and_no_output(tmp_path, capsys, clip, style_image, random_weights, case):
     out = tmp_path / "out.mp4"
     inp, style, extra = clip, style_image, ["--checkpoint", random_weights]
@@ -66,6 +66,8 @@ def test_bad_input_is_one_clear_line_and_no_output(tmp_path, capsys, clip, style
         out.mkdir()
     elif case == "bad-device":
         extra += ["--device", "tpu"]
+    elif case == "bad-memory-budget":
+        extra += ["--set", "runtime.max_memory_mb=0"]
     before = sorted(p.name for p in tmp_path.iterdir())
     rc, err = _run([inp, style, out, *extra], capsys)
     assert rc != 0
@@ -84,6 +86,20 @@ def test_existing_output_needs_y(tmp_path, capsys, clip, style_image, random_wei
     assert rc == 2 and "-y" in err[0] and out.read_bytes() == b"keep me"
     rc, err = _run([clip, style_image, out, "--checkpoint", random_weights, "-q", "-y"], capsys)
     assert rc == 0 and len(read_frames(out)[0]) == 4
+
+
+def test_a_picture_over_the_memory_budget_is_the_same_picture(tmp_path, capsys, style_image, random_weights):
+    """Image mode with a 1 MB budget runs in bands and writes exactly the whole-frame picture."""
+    import cv2
+
+    rng = np.random.default_rng(5)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (67, 97, 3), dtype=np.uint8), (5, 5), 0)
+    cv2.imwrite(str(tmp_path / "in.png"), img)
+    common = [tmp_path / "in.png", style_image, "--checkpoint", random_weights, "-q"]
+    assert _run([common[0], common[1], tmp_path / "whole.png", *common[2:]], capsys)[0] == 0
+    rc, err = _run([common[0], common[1], tmp_path / "bands.png", *common[2:], "--set", "runtime.max_memory_mb=1"], capsys)
+    assert rc == 0 and err == []
+    assert (tmp_path / "bands.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
 
 
 def test_failure_mid_run_leaves_no_output(tmp_path, clip, style_image, random_weights, monkeypatch):
