@@ -3,7 +3,7 @@ working memory per pixel against the estimate the tile plan uses, and the peak R
 big photo.
 
     python tools/bench_tiles.py speed  [--size 3840x2160] [--reps 3] [--budget 1024]
-    python tools/bench_tiles.py memory [--size 2400x1600] [--budget 256]
+    python tools/bench_tiles.py memory [--size 2400x1600] [--budget 256] [--precision bf16]
     python tools/bench_tiles.py rss    [--size 12000x8000] [--set key=value ...]
 
 ``speed`` runs the same frame whole (a budget it fits) and tiled (``--budget`` MB), alternately in
@@ -70,10 +70,11 @@ def content(w: int, h: int, photo: Path | None = None, seed: int = 0) -> np.ndar
     return img
 
 
-def _stylizer(mb: int, style: Path):
+def _stylizer(mb: int, style: Path, precision: str = "auto"):
     from rest_video import Stylizer, load_pipeline
 
-    st = Stylizer(load_pipeline(None, {"runtime.device": "cpu", "runtime.max_memory_mb": mb, "style.cache": False}))
+    st = Stylizer(load_pipeline(None, {"runtime.device": "cpu", "runtime.max_memory_mb": mb, "style.cache": False,
+                                       "runtime.precision": precision}))
     return st, st.load_style(style, use_cache=False)
 
 
@@ -103,10 +104,10 @@ def speed(w: int, h: int, reps: int, budget: int, photo: Path | None, style: Pat
             "strips": len(strips), "strip_rows": strips[0].rows[1] - strips[0].rows[0]}
 
 
-def probe(w: int, h: int, mb: int, style: Path) -> dict:
+def probe(w: int, h: int, mb: int, style: Path, precision: str = "auto") -> dict:
     """In this (fresh) process: growth of peak RSS when one frame is stylized, per pixel (the peak
     is reset first through /proc/self/clear_refs, so the style's computation does not hide it)."""
-    st, stats = _stylizer(mb, style)
+    st, stats = _stylizer(mb, style, precision)
     st.stylize(content(64, 48), stats)  # model, style and code paths warm
     frame = content(w, h)
     Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
@@ -123,6 +124,7 @@ def probe(w: int, h: int, mb: int, style: Path) -> dict:
     else:
         estimate = (bytes_per_pixel(st.net, "frame") - 3) * n  # the uint8 input existed before
     return {"size": f"{w}x{h}", "way": "tiled" if tiled else "whole", "budget_mb": mb, "out": out.shape[:2] == (h, w),
+            "backend": f"{st.net.backend} {str(st.dtype).replace('torch.', '')}",
             "peak_growth_mb": round((peak - base) / 2**20, 1), "estimate_mb": round(estimate / 2**20, 1),
             "per_pixel": round((peak - base) / n, 1)}
 
@@ -134,11 +136,11 @@ def _status_kb(key: str) -> int:
     raise UsageError(f"no {key} in /proc/self/status (the memory probe needs Linux)")
 
 
-def memory(w: int, h: int, budget: int, style: Path) -> list[dict]:
+def memory(w: int, h: int, budget: int, style: Path, precision: str = "auto") -> list[dict]:
     rows = []
     for mb in (WHOLE_MB, budget):
         cmd = [sys.executable, str(Path(__file__).resolve()), "_probe", "--size", f"{w}x{h}", "--budget", str(mb),
-               "--style", str(style)]
+               "--style", str(style), "--precision", precision]
         r = subprocess.run(cmd, capture_output=True, text=True, env=_env())
         if r.returncode != 0:
             raise UsageError(f"memory probe failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
@@ -202,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the tiled run's runtime.max_memory_mb (speed 1024, memory 256)")
     p.add_argument("--photo", type=Path, metavar="IMAGE", help="content photo to scale (default: a BSDS500 photo)")
     p.add_argument("--style", type=Path, default=STYLE, metavar="IMAGE")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="memory: the network's precision (bf16 runs the generic backend, as on CUDA)")
     p.add_argument("--keep", type=Path, metavar="DIR", help="rss: keep (and reuse) the photo and output here")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="rss: passed to rest-video")
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON")
@@ -218,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.photo is not None and not args.photo.is_file():
             raise UsageError(f"photo not found: {args.photo}")
         if args.what == "_probe":
-            print(json.dumps(probe(w, h, args.budget or WHOLE_MB, args.style)))
+            print(json.dumps(probe(w, h, args.budget or WHOLE_MB, args.style, args.precision)))
             return 0
         machine = _machine()
         if args.what == "speed":
@@ -228,9 +232,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{res['bands']} bands of {res['band_rows']} rows), outputs equal: {res['equal']}; "
                   f"median of {res['reps']}, all {res['all_ms']}")
         elif args.what == "memory":
-            res = memory(w, h, args.budget or 256, args.style)
+            res = memory(w, h, args.budget or 256, args.style, args.precision)
             for r in res:
-                print(f"{r['size']} {r['way']} (budget {r['budget_mb']} MB): peak RSS grew {r['peak_growth_mb']} MB "
+                print(f"{r['size']} {r['way']}, {r['backend']} (budget {r['budget_mb']} MB): peak RSS grew {r['peak_growth_mb']} MB "
                       f"({r['per_pixel']} B/pixel), estimate {r['estimate_mb']} MB")
         else:
             extra = [a for kv in args.set for a in ("--set", kv)]

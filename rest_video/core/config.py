@@ -58,7 +58,7 @@ class RuntimeCfg:
     optimized: bool = True            # use the folded inference form of the network
     threads: int = 0                  # CPU threads for torch (0 = torch's default)
     queue_size: int = 8               # frames buffered between pipeline stages
-    max_memory_mb: int = 3072         # working memory of one stylize call (device memory on CUDA);
+    max_memory_mb: int = 4096         # working memory of one stylize call (device memory on CUDA);
     #                                   larger frames run in tiles, with the same output
 
     def __post_init__(self) -> None:

@@ -5,6 +5,9 @@
     style = st.load_style("style.jpg")    # statistics computed once (and cached on disk)
     out = st.stylize(frame, style)        # (H, W, 3) or (N, H, W, 3) uint8 -> same shape
 
+A frame (or batch) whose working memory would pass ``runtime.max_memory_mb`` is stylized in bands
+of rows with the same output (:mod:`rest_video.engine.tiling`); smaller ones run whole, as always.
+
 The Stylizer keeps no per-frame state: temporal smoothing state lives in a
 :class:`~rest_video.stream.smoothing.StatsSmoother` that the caller owns and passes in (a
 :class:`~rest_video.stream.processor.StreamStylizer` composes them for a stream of frames). It sets
@@ -75,7 +78,7 @@ class Stylizer:
 
     def fits(self, frames: int, h: int, w: int) -> bool:
         """True when ``frames`` frames of ``h`` x ``w`` run whole within ``runtime.max_memory_mb``
-        (larger ones run in tiles); always True where there is no estimate (the plain model)."""
+        (larger ones run in bands); always True where there is no estimate (the plain model)."""
         return self.plan is None or self.plan.fits(frames, h, w)
 
     def resolve_strength(self, strength: float | None) -> float:
@@ -109,7 +112,8 @@ class Stylizer:
                 stats_filter: StatsFilter | None = None) -> np.ndarray:
         """Stylize RGB uint8 frames ``(H, W, 3)`` or ``(N, H, W, 3)``; returns the same shape.
 
-        ``strength``: 0 = content, 1 = full style (None: the configured ``style.strength``)."""
+        ``strength``: 0 = content, 1 = full style (None: the configured ``style.strength``).
+        Frames over the memory budget (:meth:`fits`) run in bands, with the same output."""
         single = frames.ndim == 3
         batch = check_frames(frames[None] if single else frames)
         strength = self.resolve_strength(strength)
@@ -119,7 +123,7 @@ class Stylizer:
                 return out[0] if single else out
             if not self._warned_whole:
                 self._warned_whole = True
-                log.warning("frames of %dx%d are over runtime.max_memory_mb=%d, but only AdaIN runs in tiles: "
+                log.warning("frames of %dx%d are over runtime.max_memory_mb=%d, but only AdaIN runs in bands: "
                             "running them whole", batch.shape[2], batch.shape[1], self.cfg.runtime.max_memory_mb)
         y = self.stylize_tensor(self.to_tensor(batch), style, strength, stats_filter)
         out = tensor_to_uint8(y)

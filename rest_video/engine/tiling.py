@@ -60,28 +60,34 @@ statistics pass's 5), and taller bands would only hold more memory."""
 
 
 def bytes_per_pixel(net, stage: str) -> int:
-    """Estimated working memory per pixel of ``net`` (a ``RESTInference``) for ``stage``.
+    """Estimated working memory per pixel of ``net`` (a ``RESTInference``) for ``stage``: an upper
+    bound on what is alive at the peak, in bytes (device memory on CUDA, host memory on the CPU).
 
-    ``"frame"``: a whole frame (statistics and network); ``"tile"``: a tile window with fixed
-    statistics; ``"stats"``: a strip of the statistics pass. Counted: the float input, the
-    activations alive at once (every encoder layer is kept for the decoder, which works in two more
-    buffers unless two unstylized encoder layers can lend theirs; the generic backend also makes a
-    padded copy of each conv input and of the skip concatenation), the float output and its uint8
-    conversion, the ones of the Gram GEMM. Device memory on CUDA, host memory on the CPU; checked
-    against measured peak RSS (BENCHMARKS.md, "Large frames: tiled inference").
+    ``"frame"``: a whole frame (statistics and network); ``"tile"``: a band with fixed statistics;
+    ``"stats"``: a strip of the statistics pass. Counted: the uint8 input; the float input; every
+    encoder layer (the decoder takes them as skips); the decoder's own buffers: on the oneDNN
+    backend two more unless two unstylized encoder layers lend theirs, on the generic backend its
+    input, the skip concatenation, a padded copy and the output, and on the CPU the im2col columns
+    (9 values per input channel) and fp32 product of torch's native conv, which runs fp16 / bf16
+    there; the float output and its conversion to uint8; the ones of the Gram GEMM. Measured against
+    peak RSS (BENCHMARKS.md, "Large frames: tiled inference"): oneDNN fp32 348 B/pixel measured for
+    363 estimated, CPU bf16 1025 for 1038. Not measured on CUDA (no GPU here), where cuDNN's
+    workspace comes on top.
     """
     s = torch.empty((), dtype=net.dtype).element_size()
     C, L = net.cfg.width, net.cfg.layers
     generic = net.backend != "mkldnn"
-    if stage == "stats":  # two layers at a time (+ a padded copy of the conv input)
-        act = (3 + 2 * C + (C if generic else 0)) * s
+    native = generic and net.device.type == "cpu"  # torch's own im2col conv (fp16 / bf16 on the CPU)
+    to_u8 = 3 * 4 + 3 if net.backend == "mkldnn" else 2 * 3 * 4 + 3 + 3  # fp32 copy (+ x255), uint8
+    if stage == "stats":  # two layers at a time, + a padded copy of the conv input
+        act = (3 + 2 * C + (C if generic else 0) + (9 * C if native else 0)) * s + (4 * C if native else 0)
         return 3 + act + 4 + (4 * C if s < 4 else 0)  # uint8 in; ones; fp32 copy of fp16/bf16 features
     if stage not in ("frame", "tile"):
         raise ValueError(f"unknown stage {stage!r}")
     plain = L - len(net.cfg.stylized)  # unstylized encoder layers: the decoder reuses their buffers
-    dec = 5 * C if generic else max(0, 2 - plain) * C
-    act = (3 + L * C + dec + 3) * s
-    return 3 + act + 3 * 4 + 3 + (4 if stage == "frame" else 0)  # uint8 in; fp32 + uint8 out; ones
+    dec = 6 * C if generic else max(0, 2 - plain) * C
+    act = (3 + L * C + dec + 3 + (18 * C if native else 0)) * s + (4 * C if native else 0)
+    return 3 + act + to_u8 + (4 if stage == "frame" else 0)
 
 
 def balanced(n: int, size: int) -> list[tuple[int, int]]:
@@ -192,22 +198,24 @@ class TiledStylizer:
         log.debug("tiled: %dx%d frame, %d strips of %d rows, %d bands of %d rows",
                   w, h, len(strips), strips[0].rows[1] - strips[0].rows[0], len(bands), wh)
         out = np.empty_like(frames)
-        with torch.inference_mode(), net.threads(("tiled", n, h, w), wh * w):
-            net.release()  # buffers of other shapes (the previous pass or frame) go first
-            stats = self.statistics(frames, strips)
-            if stats_filter is not None:
-                stats = stats_filter(stats)
-            maps = net.adain_maps(stats, style, strength)
+        try:
+            with torch.inference_mode(), net.threads(("tiled", n, h, w), wh * w):
+                net.release()  # buffers of other shapes (a whole frame, the other pass) go first
+                stats = self.statistics(frames, strips)
+                if stats_filter is not None:
+                    stats = stats_filter(stats)
+                maps = net.adain_maps(stats, style, strength)
+                net.release()
+                for i in range(n):
+                    mi = {l: (m[i:i + 1], c[i:i + 1]) for l, (m, c) in maps.items()}
+                    for band in bands:
+                        (y0, y1), (wy0, wy1) = band.out, band.win
+                        x = frames_to_tensor(frames[i:i + 1, wy0:wy1], net.device, self.input_dtype)
+                        y = net.stylize_tile(x, mi, h * w)[..., y0 - wy0:y1 - wy0, :]
+                        out[i, y0:y1] = tensor_to_uint8(y.clamp_(0.0, 1.0))[0]
+        finally:  # the bands' buffers are the budget's size: not kept between calls
             net.release()
-            for i in range(n):
-                mi = {l: (m[i:i + 1], c[i:i + 1]) for l, (m, c) in maps.items()}
-                for band in bands:
-                    (y0, y1), (wy0, wy1) = band.out, band.win
-                    x = frames_to_tensor(frames[i:i + 1, wy0:wy1], net.device, self.input_dtype)
-                    y = net.stylize_tile(x, mi, h * w)[..., y0 - wy0:y1 - wy0, :]
-                    out[i, y0:y1] = tensor_to_uint8(y.clamp_(0.0, 1.0))[0]
-            net.release()
-        self._ones.clear()
+            self._ones.clear()
         return out
 
     def statistics(self, frames: np.ndarray, strips: list[Strip]) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:

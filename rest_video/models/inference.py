@@ -33,6 +33,10 @@ What it does (every choice measured on the project's CPU, see BENCHMARKS.md):
   convs get (torch's count or 1) is timed per frame size on the first calls and re-checked every
   100 calls (``conv_threads`` fixes it).
 
+Tiled inference (:mod:`rest_video.engine.tiling`) runs the same convs on bands of a frame through
+:meth:`RESTInference.encode_layers`, :meth:`~RESTInference.stats_from_moments`,
+:meth:`~RESTInference.adain_maps` and :meth:`~RESTInference.stylize_tile`.
+
 ``method="wct"`` computes the projected features, calls the model's own ``stylize_features`` and
 decodes them with the same decoder. The ``aest`` ablation (max-pool between blocks: the
 projection cannot be folded across a pool) falls back to the model itself (fp32).
