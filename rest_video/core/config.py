@@ -167,12 +167,16 @@ class LossCfg:
     distill_layers: tuple[int, ...] = (3, 4, 5)
     style_layers: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)  # weight of each teacher layer's mean/std term
     color: float = 0.0                # weight of the Lab sliced Wasserstein colour term (0 = off)
+    identity: float = 0.0             # weight of the identity term: content stylized with itself
+    #                                   decodes back to the content (mean abs error, 8-bit levels)
 
     def __post_init__(self) -> None:
         if len(self.style_layers) != 5 or any(w < 0 for w in self.style_layers):
             raise ConfigError(f"loss.style_layers must be 5 weights >= 0, got {list(self.style_layers)}")
         if self.color < 0:
             raise ConfigError(f"loss.color must be >= 0, got {self.color}")
+        if self.identity < 0:
+            raise ConfigError(f"loss.identity must be >= 0, got {self.identity}")
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,12 @@ from rest_video.models import save_weights
 from rest_video.models.rest import REST, RESTConfig
 from rest_video.train.data import PhotoCrops
 from rest_video.train.augment import augment_styles
-from rest_video.train.losses import DistillHeads, color_loss, content_loss, style_loss
+from rest_video.train.losses import DistillHeads, color_loss, content_loss, identity_loss, style_loss
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
 log = logging.getLogger(__name__)
 
-LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "seconds"]
+LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "identity", "seconds"]
 
 
 @dataclass
@@ -37,6 +37,7 @@ class StepLosses:
     style: float
     distill: float
     color: float = 0.0
+    identity: float = 0.0
 
 
 class Trainer:
@@ -77,7 +78,14 @@ class Trainer:
         total = lc.content * l_c + lc.style * l_s + lc.distill * l_d
         l_col = color_loss(out, style, self.aug_gen) if lc.color > 0 else l_c.new_zeros(())
         total = total + lc.color * l_col
-        return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item())
+        if lc.identity > 0:
+            # AdaIN with the content's own statistics is the identity: decode its features as they are
+            recon = self.model.decoder({l: c_enc[l - 1] for l in self.model.cfg.stylized})
+            l_id = identity_loss(recon, content)
+            total = total + lc.identity * l_id
+        else:
+            l_id = l_c.new_zeros(())
+        return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item(), l_id.item())
 
     def train_step(self, content: Tensor | None = None, style: Tensor | None = None) -> StepLosses:
         self.model.train()
@@ -182,11 +190,12 @@ class Trainer:
                 self.elapsed += time.perf_counter() - t0
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     writer.writerow([self.step, f"{parts.loss:.5f}", f"{parts.content:.5f}", f"{parts.style:.5f}",
-                                     f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{self.elapsed:.1f}"])
+                                     f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{parts.identity:.5f}",
+                                     f"{self.elapsed:.1f}"])
                     logf.flush()
                     if bar is None:
                         log.info(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
-                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} "
+                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} identity {parts.identity:.3f} "
                                  f"({self.elapsed / max(self.step, 1):.2f} s/step)")
                 if bar is not None:
                     bar.update(1)
@@ -237,7 +246,11 @@ def _truncate_log(path: Path, step: int) -> None:
     rows = list(csv.reader(path.open()))
     if not rows:
         return
-    keep = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= step]
+    header = rows[0]
+    body = [r for r in rows[1:] if r and int(r[0]) <= step]
+    if header != LOG_FIELDS:  # a log from before a column was added: fill it with 0
+        body = [[dict(zip(header, r)).get(f, "0") for f in LOG_FIELDS] for r in body]
+    keep = [LOG_FIELDS] + body
     with path.open("w", newline="") as f:
         csv.writer(f).writerows(keep)
 

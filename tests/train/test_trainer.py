@@ -174,3 +174,38 @@ def test_bn_mode_is_checked(tmp_path, photos):
 
     with pytest.raises(ConfigError, match="bn"):
         _cfg(tmp_path, photos, bn="instance")
+
+
+def test_identity_term_lowers_on_a_tiny_batch_and_is_the_strength_0_output(tmp_path, photos, teacher):
+    from rest_video.train.losses import identity_loss
+
+    tr = Trainer(_cfg(tmp_path, photos, **{"loss.identity": 1.0, "loss.content": 0.0, "loss.style": 0.0,
+                                          "loss.distill": 0.0}), teacher=teacher)
+    g = np.random.default_rng(3)
+    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+    tr.model.eval()
+    with torch.no_grad():
+        feats = tr.model.encoder(content)
+        recon = tr.model.decoder({l: feats[l - 1] for l in tr.model.cfg.stylized})
+        # decoding the features as they are is what strength 0 gives (AdaIN with the content's own stats)
+        at0 = tr.model(content, tr.model.batch_style_stats(style), strength=0.0)
+    assert torch.allclose(recon, at0, atol=1e-4)
+    tr.model.train()
+    before, parts0 = tr.losses(content, style)
+    assert parts0.identity > 0 and before.item() == pytest.approx(parts0.identity, rel=1e-5)
+    tr.train_step(content, style)
+    after, _ = tr.losses(content, style)
+    assert after.item() < before.item()
+    assert identity_loss(content, content).item() == 0.0
+
+
+def test_old_loss_log_gains_the_new_columns_on_resume(tmp_path, photos, teacher):
+    run = tmp_path / "run"
+    run.mkdir(parents=True)
+    (run / "loss.csv").write_text("step,loss,content,style,distill,seconds\n0,5.0,1.0,2.0,1.0,0.5\n")
+    tr = Trainer(_cfg(tmp_path, photos, steps=1), teacher=teacher)
+    tr.fit(progress=False)
+    rows = (run / "loss.csv").read_text().splitlines()
+    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "seconds"]
+    assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0.5"]
+    assert len(rows) == 3 and len(rows[2].split(",")) == 8
