@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 from rest_video.core.config import PipelineConfig, load_pipeline, parse_override
-from rest_video.core.devices import apply_runtime
 
 
 def add_set_argument(p: argparse.ArgumentParser, example: str = "output.audio=reencode") -> None:
@@ -25,6 +24,8 @@ def load_config(args: argparse.Namespace, flags: dict[str, Any]) -> PipelineConf
     sets = dict(parse_override(o) for o in (getattr(args, "set", None) or []))
     cfg = load_pipeline(getattr(args, "pipeline", None),
                         {**sets, **{k: v for k, v in flags.items() if v is not None}})
+    from rest_video.core.devices import apply_runtime  # torch: imported once the signal handlers are in place
+
     apply_runtime(cfg.runtime)
     return cfg
 

@@ -236,9 +236,9 @@ class _Stages:
 
         threads = [threading.Thread(target=decode, name="rest-video-decode", daemon=True),
                    threading.Thread(target=encode, name="rest-video-encode", daemon=True)]
-        for t in threads:
-            t.start()
         try:
+            for t in threads:  # inside the try: an interrupt while they start still stops them
+                t.start()
             while True:
                 fr = get(in_q)
                 if fr is _END:
@@ -254,7 +254,8 @@ class _Stages:
         except BaseException:
             stop.set()
             for t in threads:
-                t.join(timeout=5)
+                if t.ident is not None:  # started
+                    t.join(timeout=5)
             self._abort()
             raise
         stop.set()
