@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -119,14 +118,13 @@ def save_weights(model: REST, path: str | Path, extra: dict | None = None) -> No
     """Write a model as safetensors with its architecture in the metadata (atomic rename)."""
     from safetensors.torch import save_file
 
-    path = Path(path)
+    from rest_video.io.atomic import atomic_output
+
     meta = {"format": "rest-video/1", "config": json.dumps(model.cfg.to_dict())}
     for k, v in (extra or {}).items():
         meta[k] = str(v)
-    tmp = path.with_name(path.name + ".part")
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
-    os.chmod(tmp, 0o644)  # package data: readable by everyone, like the rest of the package
-    tmp.replace(path)
+    with atomic_output(path) as tmp:  # permissions as the umask says, like any file the user writes
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
 
 
 def load_checkpoint(path: str | Path) -> REST:
