@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="temporal smoothing of output pixels where the input stood still (0 = off)")
     p.add_argument("--crf", type=int, help="encoder quality (lower = better, default 18)")
     p.add_argument("--preset", help="encoder preset (x264: ultrafast .. veryslow)")
-    p.add_argument("--codec", help="video encoder (default libx264)")
+    p.add_argument("--codec", help="video encoder (default auto: libx264, libvpx-vp9 for .webm)")
     p.add_argument("--pix-fmt", help="output pixel format (default yuv420p)")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached style statistics")

@@ -102,7 +102,7 @@ class TemporalCfg:
 
 @dataclass(frozen=True)
 class OutputCfg:
-    codec: str = "libx264"
+    codec: str = "auto"               # auto: VP9 in .webm, H.264 in .mp4/.mkv/.mov (rest_video.io.containers)
     crf: int = 18
     preset: str = "medium"
     pix_fmt: str = "yuv420p"

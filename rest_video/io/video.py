@@ -1,8 +1,8 @@
 """Thin PyAV reader and writer: RGB uint8 frames with their exact timestamps, audio remux.
 
 ``VideoReader`` demuxes one video stream (decoded, threaded) and the audio streams (as packets,
-not decoded). ``VideoWriter`` encodes RGB frames with the input's time base and timestamps and
-copies audio packets into template streams (re-encoding to AAC/Opus when the output container
+not decoded). ``VideoWriter`` encodes RGB frames (with the encoder :mod:`rest_video.io.containers`
+picks for the container) with the input's time base and timestamps and copies audio packets into template streams (re-encoding to AAC/Opus when the output container
 cannot hold the input's audio codec). Both are context managers and always close their container.
 """
 
@@ -19,6 +19,7 @@ import numpy as np
 
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
+from rest_video.io.containers import encoder_options, video_codec
 
 log = logging.getLogger(__name__)
 
@@ -176,23 +177,19 @@ class VideoWriter:
             pix_fmt = "yuv444p"
             log.info("note: %dx%d is odd-sized; %s needs even sizes, encoding yuv444p to keep the exact picture size",
                      info.width, info.height, cfg.pix_fmt)
+        codec = video_codec(self.path, cfg, self.container.format.name.split(",")[0])
         try:
             rate = info.rate if info.rate else Fraction(25)
             if rate.denominator > 1001 or rate > 1000:
                 rate = rate.limit_denominator(1001)
-            s = self.container.add_stream(cfg.codec, rate=rate)
+            s = self.container.add_stream(codec, rate=rate)
         except (av.FFmpegError, ValueError, TypeError) as e:
-            raise MediaError(f"output codec {cfg.codec!r} is not available ({_short(e)})") from None
+            raise MediaError(f"output codec {codec!r} is not available ({_short(e)})") from None
         s.width, s.height = info.width, info.height
         s.pix_fmt = pix_fmt
         s.time_base = info.time_base
         s.codec_context.time_base = info.time_base
-        opts = {}
-        if cfg.codec in ("libx264", "libx265", "h264", "hevc"):
-            opts = {"crf": str(cfg.crf), "preset": cfg.preset}
-        elif cfg.codec in ("libvpx-vp9", "libaom-av1", "libsvtav1"):
-            opts = {"crf": str(cfg.crf), "b": "0"}
-        s.options = opts
+        s.options = encoder_options(codec, cfg)
         if info.rotation:
             try:
                 s.set_display_rotation(info.rotation)

@@ -22,6 +22,7 @@ from rest_video.core.config import PipelineConfig
 from rest_video.engine.stylizer import Stylizer
 from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output, check_writable
+from rest_video.io.containers import video_codec
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.video import Frame, VideoReader, VideoWriter
 from rest_video.stream.processor import StreamStylizer
@@ -83,6 +84,8 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: 
     src, dst = check_paths(in_path, style if not isinstance(style, StyleStats) else None, out_path, overwrite)
     if max_frames is not None and max_frames < 1:
         raise MediaError("--max-frames must be >= 1")
+    if not is_image_path(dst):
+        video_codec(dst, cfg.output)  # the encoder fits the container: checked before the model loads
     stylizer = stylizer or Stylizer(cfg)
     strength = stylizer.resolve_strength(strength)
     stats = style if isinstance(style, StyleStats) else stylizer.load_style(style)
