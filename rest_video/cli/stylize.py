@@ -28,6 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--codec", help="video encoder (default auto: libx264, libvpx-vp9 for .webm)")
     p.add_argument("--pix-fmt", help="output pixel format (default yuv420p)")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--strict", action="store_true",
+                   help="an input that ends before its stated frame count (truncated, damaged) is an error "
+                        "and nothing is written (default: a warning)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached style statistics")
     add_set_argument(p)
     p.add_argument("-y", "--overwrite", action="store_true", help="replace OUT if it exists")
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args, overrides_from_args(args))
     check_paths(args.input, args.style, args.output, args.overwrite)  # fail fast, before loading the model
     result = stylize_file(args.input, args.style, args.output, cfg, overwrite=args.overwrite,
-                          max_frames=args.max_frames, progress=None if not args.quiet else False)
+                          max_frames=args.max_frames, progress=None if not args.quiet else False,
+                          strict=args.strict)
     if not args.quiet:
         print(f"wrote {args.output}: {result.frames} frame{'s' if result.frames != 1 else ''} "
               f"in {result.seconds:.1f} s ({result.fps:.2f} fps)", file=sys.stderr)

@@ -66,8 +66,12 @@ def probe_video(path: str | Path) -> VideoInfo:
 class VideoReader:
     """Decode the first video stream of a file as RGB frames; hand audio packets to a callback."""
 
-    def __init__(self, path: str | Path, threads: bool = True) -> None:
+    def __init__(self, path: str | Path, threads: bool = True, log_errors: bool = True) -> None:
         self.path = Path(path)
+        self.log_errors = log_errors      # False: the caller reports decode errors (see ended_early)
+        self.decoded = 0                  # frames decoded so far
+        self.last_pts: int | None = None  # the latest timestamp among them
+        self.decode_error: str | None = None
         if not self.path.exists():
             raise MediaError(f"file not found: {self.path}")
         if self.path.is_dir():
@@ -119,12 +123,47 @@ class VideoReader:
                         on_audio(packet)
                     continue
                 for f in packet.decode():
+                    self.decoded = index + 1
+                    if f.pts is not None and (self.last_pts is None or f.pts > self.last_pts):
+                        self.last_pts = f.pts
                     yield Frame(f.to_ndarray(format="rgb24"), f.pts, index, _frame_rotation(f) if index == 0 else 0)
                     index += 1
         except av.FFmpegError as e:
             if index == 0:
                 raise MediaError(f"cannot decode video in {self.path} ({_short(e)})") from None
-            log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, _short(e))
+            self.decode_error = _short(e)
+            if self.log_errors:
+                log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, self.decode_error)
+
+    def ended_early(self) -> str | None:
+        """After decoding to the end: why the input gave fewer frames than it says it holds
+        (``input ended after N of M frames``), or None when it gave them all.
+
+        The container's frame count alone is not enough: a variable-rate AVI counts ticks of its
+        time base, most of which hold no frame. So a shortfall counts only when the frames also
+        stop short of the stream's duration (by more than two frame intervals), or decoding
+        failed."""
+        n, declared = self.decoded, self.info.frames
+        of = f" of {declared}" if declared > n else ""
+        if self.decode_error is not None:
+            return f"input ended after {n}{of} frames ({self.decode_error})"
+        if not declared or n >= declared:
+            return None
+        end = self._stream_end()
+        if end is not None and self.last_pts is not None:
+            step = 1 / (self.info.rate * self.info.time_base) if self.info.rate else 0
+            if self.last_pts + 2 * step >= end:
+                return None
+        return f"input ended after {n}{of} frames"
+
+    def _stream_end(self) -> float | None:
+        """Where the video stream ends, in its time base (None if the container does not say)."""
+        s = self.stream
+        if s.duration:
+            return (s.start_time or 0) + s.duration
+        if self.container.duration:
+            return self.container.duration / av.time_base / self.info.time_base
+        return None
 
     def close(self) -> None:
         self.container.close()

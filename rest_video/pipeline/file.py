@@ -10,6 +10,7 @@ written to a temporary file next to ``out_path`` and renamed only when everythin
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import sys
@@ -29,6 +30,7 @@ from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
 
 _END = object()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def check_paths(in_path: str | Path, style_path: str | Path | None, out_path: st
 def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: str | Path,
                  cfg: PipelineConfig | None = None, *, overwrite: bool = False, max_frames: int | None = None,
                  progress: bool | None = None, overlap: bool = True, stylizer: Stylizer | None = None,
-                 strength: float | None = None) -> PipelineResult:
+                 strength: float | None = None, strict: bool = False) -> PipelineResult:
     """Stylize a video or image file into ``out_path`` (video or image, decided by its extension).
 
     Args:
@@ -79,6 +81,9 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: 
         max_frames: stop after this many frames.
         progress: show a progress bar (default: when stderr is a terminal).
         overlap: run decode / stylize / encode concurrently (False: one after another, same frames).
+        strict: an input that ends before the frame count its container states (truncated, or
+            a decode error) is a :class:`MediaError` and nothing is written; otherwise the output
+            holds the frames there were and a warning says "input ended after N of M frames".
     """
     cfg = cfg or PipelineConfig()
     src, dst = check_paths(in_path, style if not isinstance(style, StyleStats) else None, out_path, overwrite)
@@ -100,7 +105,7 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: 
             return PipelineResult(1, time.perf_counter() - t0, "image")
     if is_image_path(dst):
         return _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0)
-    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength)
+    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength, strict)
     return PipelineResult(n, time.perf_counter() - t0, "video")
 
 
@@ -114,9 +119,9 @@ def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0) -> Pipel
 
 
 def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats, cfg: PipelineConfig,
-               max_frames: int | None, progress: bool, overlap: bool, strength: float) -> int:
+               max_frames: int | None, progress: bool, overlap: bool, strength: float, strict: bool) -> int:
     stream = StreamStylizer(stylizer, stats, cfg, strength=strength)
-    with VideoReader(src) as reader, atomic_output(dst) as tmp:
+    with VideoReader(src, log_errors=False) as reader, atomic_output(dst) as tmp:
         info = reader.info
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
@@ -128,6 +133,11 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats, cfg:
                 bar.close()
         if n == 0:
             raise MediaError(f"no decodable video frames in {src}")
+        short = reader.ended_early() if max_frames is None or n < max_frames else None
+        if short and strict:
+            raise MediaError(f"{src}: {short}; nothing written (--strict)")
+    if short:
+        log.warning("%s: %s (the output has the frames there were; --strict makes this an error)", src, short)
     return n
 
 
