@@ -5,10 +5,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from typing import Any
 
 from rest_video.core.config import PipelineConfig, load_pipeline, parse_override
+
+
+def finite_float(text: str) -> float:
+    """argparse type of every number flag: a finite float (``nan`` and ``inf`` are not numbers a
+    user means; ``--fps nan`` used to run and drop almost every frame)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
 def add_set_argument(p: argparse.ArgumentParser, example: str = "output.audio=reencode") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rest_video.cli.common import add_set_argument, load_config
+from rest_video.cli.common import add_set_argument, finite_float, load_config
 from rest_video.pipeline.file import check_paths, stylize_file
 
 
@@ -15,13 +15,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("style", metavar="STYLE", help="reference photo whose look to take")
     p.add_argument("output", metavar="OUT", help="output video (.mp4, .mkv, .webm, .mov) or image (.png, .jpg)")
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (default, fast-preview); default: built-in defaults = pipelines/default.yaml")
-    p.add_argument("--strength", type=float, metavar="A", help="0 = content, 1 = full style")
+    p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     p.add_argument("--precision", choices=["auto", "fp32", "fp16", "bf16"])
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     p.add_argument("--method", choices=["adain", "wct"], help="stylization transform (default adain)")
-    p.add_argument("--smoothing", type=float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
-    p.add_argument("--pixel-smoothing", type=float, metavar="F",
+    p.add_argument("--smoothing", type=finite_float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
+    p.add_argument("--pixel-smoothing", type=finite_float, metavar="F",
                    help="temporal smoothing of output pixels where the input stood still (0 = off)")
     p.add_argument("--crf", type=int, help="encoder quality (lower = better, default 18)")
     p.add_argument("--preset", help="encoder preset (x264: ultrafast .. veryslow)")
