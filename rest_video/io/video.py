@@ -1,9 +1,11 @@
 """Thin PyAV reader and writer: RGB uint8 frames with their exact timestamps, audio remux.
 
 ``VideoReader`` demuxes one video stream (decoded, threaded) and the audio streams (as packets,
-not decoded). ``VideoWriter`` encodes RGB frames (with the encoder :mod:`rest_video.io.containers`
-picks for the container) with the input's time base and timestamps and copies audio packets into template streams (re-encoding to AAC/Opus when the output container
-cannot hold the input's audio codec). Both are context managers and always close their container.
+not decoded), and tells afterwards whether the input ended before its stated frame count.
+``VideoWriter`` encodes RGB frames, with the encoder :mod:`rest_video.io.containers` picks for the
+container, in the input's time base and timestamps, and copies audio packets into template streams
+(re-encoding to AAC/Opus when the output container cannot hold the input's audio codec). Both are
+context managers and always close their container.
 """
 
 from __future__ import annotations
