@@ -147,14 +147,19 @@ def vgg19_from_torchvision(path: Path) -> VGGTeacher:
             sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's file problem
         raise WeightsError(f"{path}: cannot read a state dict ({e})") from None
+    if not isinstance(sd, dict):
+        raise WeightsError(f"{path}: holds a {type(sd).__name__}, not a state dict")
     model = VGGTeacher("vgg19")
     wanted = {k: v for k, v in model.state_dict().items() if k.startswith("features.")}
     missing = [k for k in wanted if k not in sd]
     if missing:
         raise WeightsError(f"{path}: not a torchvision VGG-19 state dict (missing {missing[0]})")
     for k in wanted:
-        if tuple(sd[k].shape) != tuple(wanted[k].shape):
-            raise WeightsError(f"{path}: {k} has shape {tuple(sd[k].shape)}, expected {tuple(wanted[k].shape)}")
+        if not isinstance(sd[k], Tensor) or tuple(sd[k].shape) != tuple(wanted[k].shape):
+            got = tuple(sd[k].shape) if isinstance(sd[k], Tensor) else type(sd[k]).__name__
+            raise WeightsError(f"{path}: {k} is {got}, expected a tensor of shape {tuple(wanted[k].shape)}")
+        if not bool(torch.isfinite(sd[k]).all()):
+            raise WeightsError(f"{path}: {k} holds non-finite values")
     model.load_state_dict({**model.state_dict(), **{k: sd[k] for k in wanted}})
     return model
 

@@ -79,6 +79,13 @@ def test_vgg19_torchvision_state_dict(tmp_path):
     torch.save({"features.0.weight": torch.zeros(1)}, bad)
     with pytest.raises(WeightsError):
         load_teacher("vgg19", bad)
+    torch.save([1, 2], bad)
+    with pytest.raises(WeightsError, match="not a state dict"):
+        load_teacher("vgg19", bad)
+    sd["features.0.bias"][0] = float("nan")
+    torch.save(sd, bad)
+    with pytest.raises(WeightsError, match="features.0.bias holds non-finite values"):
+        load_teacher("vgg19", bad)
 
 
 class _Reduce:
