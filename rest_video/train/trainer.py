@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from rest_video.core.config import TrainConfig, to_dict
+from rest_video.core.signals import STOP_SIGNALS, Interrupted, signal_name
 from rest_video.models import save_weights
 from rest_video.models.rest import REST, RESTConfig
 from rest_video.train.data import PhotoCrops
@@ -138,8 +139,12 @@ class Trainer:
             "aug_rng": self.aug_gen.get_state(),
         }
         tmp = self.ckpt_path.with_suffix(".pt.part")
-        torch.save(state, tmp)
-        tmp.replace(self.ckpt_path)
+        try:
+            torch.save(state, tmp)
+            tmp.replace(self.ckpt_path)
+        except BaseException:  # a second Ctrl-C mid-save: last.pt stays the previous checkpoint
+            tmp.unlink(missing_ok=True)
+            raise
 
     def load(self) -> bool:
         if not self.ckpt_path.is_file():
@@ -183,8 +188,8 @@ class Trainer:
                 if stop.requested:
                     self.save()
                     log.info("stopped at step %d (%s); checkpoint %s saved, --resume continues",
-                             self.step, stop.requested, self.ckpt_path)
-                    raise KeyboardInterrupt
+                             self.step, signal_name(stop.requested), self.ckpt_path)
+                    raise Interrupted(stop.requested)
                 t0 = time.perf_counter()
                 parts = self.train_step()
                 self.elapsed += time.perf_counter() - t0
@@ -218,20 +223,21 @@ class Trainer:
 
 
 class _StopRequest:
-    """SIGTERM / a first Ctrl-C ask the loop to stop after the current step and save a checkpoint
-    (so ``kill`` or Ctrl-C never loses more than one step); a second Ctrl-C interrupts at once."""
+    """SIGTERM, SIGHUP or a first Ctrl-C ask the loop to stop after the current step and save a
+    checkpoint (so ``kill``, a closed terminal or Ctrl-C never loses more than one step); a second
+    Ctrl-C interrupts at once. The loop then raises :class:`Interrupted` with the signal's number."""
 
     def __init__(self) -> None:
-        self.requested = ""
+        self.requested = 0  # the signal number, 0 while none came
         self._old: dict[int, object] = {}
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in STOP_SIGNALS:
                 self._old[sig] = signal.signal(sig, self._handle)
 
     def _handle(self, signum, frame) -> None:
         if self.requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.requested = signal.Signals(signum).name
+            raise Interrupted(signum)
+        self.requested = self.requested or signum
 
     def restore(self) -> None:
         for sig, old in self._old.items():

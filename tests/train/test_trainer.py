@@ -94,24 +94,32 @@ def test_export_writes_the_checkpoint_weights_mid_run(tmp_path, photos, teacher)
         export(cfg_file, [f"out_dir={tmp_path / 'none'}"], tmp_path / "x.safetensors")
 
 
-def test_sigterm_stops_after_the_step_with_a_checkpoint(tmp_path, photos, teacher):
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_stops_after_the_step_with_a_checkpoint(tmp_path, photos, teacher, sig):
     import os
     import signal
 
+    from rest_video.core.signals import Interrupted, exit_status
+
+    if not hasattr(signal, sig):
+        pytest.skip(f"no {sig} here")
+    signum = getattr(signal, sig)
     tr = Trainer(_cfg(tmp_path, photos, steps=50, checkpoint_every=100), teacher=teacher)
     real_step = tr.train_step
 
     def step_then_kill():
         parts = real_step()
         if tr.step == 2:
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signum)
         return parts
 
     tr.train_step = step_then_kill
-    with pytest.raises(KeyboardInterrupt):
+    before = signal.getsignal(signum)
+    with pytest.raises(Interrupted) as info:
         tr.fit(progress=False)
+    assert exit_status(info.value) == 128 + signum          # what `rest-video train` exits with
     assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 2
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers given back
+    assert signal.getsignal(signum) is before               # handlers given back
 
 
 def test_colour_term_and_layer_weights_lower_on_a_tiny_batch(tmp_path, photos, teacher):
