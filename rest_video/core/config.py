@@ -181,6 +181,9 @@ class LossCfg:
     distill_layers: tuple[int, ...] = (3, 4, 5)
     style_layers: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)  # weight of each teacher layer's mean/std term
     color: float = 0.0                # weight of the Lab sliced Wasserstein colour term (0 = off)
+    content_target: Literal["content", "color-matched"] = "content"  # what the content term compares
+    #                   with: the content photo (paper), or the content moved to the style's Lab
+    #                   mean/std first, so the content term keeps the structure but not the colours
     identity: float = 0.0             # weight of the identity term: content stylized with itself
     #                                   decodes back to the content (mean abs error, 8-bit levels)
 

@@ -21,6 +21,7 @@ from rest_video.core.config import TrainConfig, to_dict
 from rest_video.core.signals import STOP_SIGNALS, Interrupted, signal_name
 from rest_video.models import save_weights
 from rest_video.models.rest import REST, RESTConfig
+from rest_video.ops.palette import match_lab_mean_std
 from rest_video.train.data import PhotoCrops
 from rest_video.train.augment import augment_styles
 from rest_video.train.losses import DistillHeads, color_loss, content_loss, identity_loss, style_loss
@@ -69,8 +70,12 @@ class Trainer:
         with torch.no_grad():
             t_content = self.teacher(content)
             t_style = self.teacher(style)
+            if lc.content_target == "color-matched":
+                t_target = self.teacher(match_lab_mean_std(content, style))[lc.content_layer - 1]
+            else:
+                t_target = t_content[lc.content_layer - 1]
         t_out = self.teacher(out)
-        l_c = content_loss(t_out[lc.content_layer - 1], t_content[lc.content_layer - 1])
+        l_c = content_loss(t_out[lc.content_layer - 1], t_target)
         l_s = style_loss(t_out, t_style, lc.style_layers)
         if lc.distill > 0:
             l_d = self.heads(c_enc, t_content) + self.heads(s_enc, t_style)

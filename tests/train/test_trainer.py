@@ -217,3 +217,25 @@ def test_old_loss_log_gains_the_new_columns_on_resume(tmp_path, photos, teacher)
     assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "seconds"]
     assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0.5"]
     assert len(rows) == 3 and len(rows[2].split(",")) == 8
+
+
+def test_colour_matched_content_target_compares_with_the_recoloured_content(tmp_path, photos, teacher):
+    from rest_video.ops.palette import match_lab_mean_std
+    from rest_video.train.losses import content_loss
+
+    tr = Trainer(_cfg(tmp_path, photos, **{"loss.content_target": "color-matched"}), teacher=teacher)
+    g = np.random.default_rng(4)
+    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+    tr.model.eval()
+    _, parts = tr.losses(content, style)
+    with torch.no_grad():
+        out = tr.model.forward_train(content, style)[0]
+        k = tr.cfg.loss.content_layer - 1
+        want = content_loss(teacher(out)[k], teacher(match_lab_mean_std(content, style))[k]).item()
+        paper = content_loss(teacher(out)[k], teacher(content)[k]).item()
+    assert parts.content == pytest.approx(want, rel=1e-4) and want != pytest.approx(paper, rel=1e-3)
+    tr.model.train()
+    before, _ = tr.losses(content, style)
+    tr.train_step(content, style)
+    after, _ = tr.losses(content, style)
+    assert after.item() < before.item()
