@@ -34,6 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rest_video.core.config import MAX_THREADS
     from rest_video.core.errors import ConfigError
 
     sizes = parse_sizes(args.sizes)
@@ -41,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--frames must be >= 1")
     if args.video_frames is not None and args.video_frames < 1:
         raise ConfigError("--video-frames must be >= 1")
-    if args.threads < 0:
-        raise ConfigError("--threads must be >= 0")
+    if not 0 <= args.threads <= MAX_THREADS:
+        raise ConfigError(f"--threads must be in 0..{MAX_THREADS}, got {args.threads}")
     if args.variants:
         raise ConfigError("--variants moved to the lab script: python tools/bench_variants.py "
                           "(same --sizes / --frames / --video / --style / --checkpoint / --threads / --bf16 / --json)")

@@ -5,11 +5,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from typing import Any
 
 from rest_video.core.config import PipelineConfig, load_pipeline, parse_override
-from rest_video.core.devices import apply_runtime
+
+
+def finite_float(text: str) -> float:
+    """argparse type of every number flag: a finite float (``nan`` and ``inf`` are not numbers a
+    user means; ``--fps nan`` used to run and drop almost every frame)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
 def add_set_argument(p: argparse.ArgumentParser, example: str = "output.audio=reencode") -> None:
@@ -25,6 +37,8 @@ def load_config(args: argparse.Namespace, flags: dict[str, Any]) -> PipelineConf
     sets = dict(parse_override(o) for o in (getattr(args, "set", None) or []))
     cfg = load_pipeline(getattr(args, "pipeline", None),
                         {**sets, **{k: v for k, v in flags.items() if v is not None}})
+    from rest_video.core.devices import apply_runtime  # torch: imported once the signal handlers are in place
+
     apply_runtime(cfg.runtime)
     return cfg
 

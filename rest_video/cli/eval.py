@@ -61,11 +61,12 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from rest_video import evaluation as evaluate
+    from rest_video.core.config import MAX_THREADS
     from rest_video.core.errors import ConfigError
 
     if args.threads is not None:
-        if args.threads < 1:
-            raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+        if not 1 <= args.threads <= MAX_THREADS:
+            raise ConfigError(f"--threads must be in 1..{MAX_THREADS}, got {args.threads}")
         torch.set_num_threads(args.threads)
     ablations = [evaluate.parse_ablation(a) for a in args.ablation]
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))

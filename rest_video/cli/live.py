@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rest_video.cli.common import add_set_argument, load_config
+from rest_video.cli.common import add_set_argument, finite_float, load_config
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
 
 
@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style", nargs="+", action="extend", default=[], metavar="S",
                    help="style photo(s); hotkeys 1-9 switch between them (default: the shipped photos, as in samples/styles)")
     p.add_argument("--size", metavar="WxH", help="frame size (camera request / file resize)")
-    p.add_argument("--fps", type=float, metavar="N",
+    p.add_argument("--fps", type=finite_float, metavar="N",
                    help="camera frame rate to request (default 30); for --camera FILE the playback rate (default: the "
                         "file's); overrides live.fps")
     p.add_argument("--virtual-cam", action="store_true", help="also send frames to a virtual camera (pyvirtualcam)")
@@ -39,9 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loop", action="store_true", help="with --camera FILE: start again at the end")
     p.add_argument("--path", choices=["auto", "full", "lut"],
                    help="full network, 3D-LUT fast path, or auto (measured at start; default)")
-    p.add_argument("--strength", type=float, metavar="A", help="0 = content, 1 = full style")
-    p.add_argument("--smoothing", type=float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
-    p.add_argument("--pixel-smoothing", type=float, metavar="F",
+    p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
+    p.add_argument("--smoothing", type=finite_float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
+    p.add_argument("--pixel-smoothing", type=finite_float, metavar="F",
                    help="temporal smoothing of output pixels where the input stood still (0 = off)")
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (fast-preview); live: section")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rest_video.cli.common import add_set_argument, load_config
+from rest_video.cli.common import add_set_argument, finite_float, load_config
 from rest_video.core.errors import ConfigError, MediaError
 
 
@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, default=33, metavar="N", help="lattice points per axis (default 33)")
     p.add_argument("--frames", type=int, default=8, metavar="K", help="video frames to fit on (default 8)")
     p.add_argument("--title", help="TITLE line of the .cube (default: the style's file name)")
-    p.add_argument("--strength", type=float, metavar="A", help="0 = content, 1 = full style")
+    p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")

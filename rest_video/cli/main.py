@@ -6,17 +6,22 @@ Forms::
     rest-video --webcam [options]              live camera (rest_video.cli.live)
     rest-video train|eval|bench|lut|fetch-teacher ...
 
-Every :class:`RestVideoError` becomes one line on stderr and exit status 2; Ctrl-C exits 130.
+Every :class:`RestVideoError` becomes one line on stderr and exit status 2. Ctrl-C, SIGTERM and
+SIGHUP stop any command the same way (temporary outputs removed) and exit 128 + the signal number
+(130, 143, 129); the handlers are installed before anything heavy (torch) is imported, so this
+module and the ones it imports at the top stay light.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from rest_video.cli.common import show_library_log
 from rest_video.core.errors import RestVideoError
+from rest_video.core.signals import exit_status, signal_name, stop_signals_raise
 
 # subcommand -> module in rest_video.cli with add_arguments(parser) and run(args) -> int
 SUBCOMMANDS = {
@@ -42,6 +47,16 @@ def build_parser(module_name: str, prog: str, description: str) -> tuple[argpars
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        with stop_signals_raise():
+            return _run(argv)
+    except KeyboardInterrupt as e:
+        why = f" ({signal_name(e.signum)})" if getattr(e, "signum", signal.SIGINT) != signal.SIGINT else ""
+        print(f"rest-video: interrupted{why}", file=sys.stderr)
+        return exit_status(e)
+
+
+def _run(argv: list[str]) -> int:
     show_library_log()
     try:
         if argv and argv[0] in SUBCOMMANDS:
@@ -60,9 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     except RestVideoError as e:
         print(f"rest-video: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("rest-video: interrupted", file=sys.stderr)
-        return 130
 
 
 def _main_description() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rest_video.cli.common import add_set_argument, load_config
+from rest_video.cli.common import add_set_argument, finite_float, load_config
 from rest_video.pipeline.file import check_paths, stylize_file
 
 
@@ -15,19 +15,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("style", metavar="STYLE", help="reference photo whose look to take")
     p.add_argument("output", metavar="OUT", help="output video (.mp4, .mkv, .webm, .mov) or image (.png, .jpg)")
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (default, fast-preview); default: built-in defaults = pipelines/default.yaml")
-    p.add_argument("--strength", type=float, metavar="A", help="0 = content, 1 = full style")
+    p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     p.add_argument("--precision", choices=["auto", "fp32", "fp16", "bf16"])
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     p.add_argument("--method", choices=["adain", "wct"], help="stylization transform (default adain)")
-    p.add_argument("--smoothing", type=float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
-    p.add_argument("--pixel-smoothing", type=float, metavar="F",
+    p.add_argument("--smoothing", type=finite_float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
+    p.add_argument("--pixel-smoothing", type=finite_float, metavar="F",
                    help="temporal smoothing of output pixels where the input stood still (0 = off)")
     p.add_argument("--crf", type=int, help="encoder quality (lower = better, default 18)")
     p.add_argument("--preset", help="encoder preset (x264: ultrafast .. veryslow)")
-    p.add_argument("--codec", help="video encoder (default libx264)")
+    p.add_argument("--codec", help="video encoder (default auto: libx264, libvpx-vp9 for .webm)")
     p.add_argument("--pix-fmt", help="output pixel format (default yuv420p)")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--strict", action="store_true",
+                   help="an input that ends before its stated frame count (truncated, damaged) is an error "
+                        "and nothing is written (default: a warning)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached style statistics")
     add_set_argument(p)
     p.add_argument("-y", "--overwrite", action="store_true", help="replace OUT if it exists")
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args, overrides_from_args(args))
     check_paths(args.input, args.style, args.output, args.overwrite)  # fail fast, before loading the model
     result = stylize_file(args.input, args.style, args.output, cfg, overwrite=args.overwrite,
-                          max_frames=args.max_frames, progress=None if not args.quiet else False)
+                          max_frames=args.max_frames, progress=None if not args.quiet else False,
+                          strict=args.strict)
     if not args.quiet:
         print(f"wrote {args.output}: {result.frames} frame{'s' if result.frames != 1 else ''} "
               f"in {result.seconds:.1f} s ({result.fps:.2f} fps)", file=sys.stderr)

@@ -9,6 +9,7 @@ applied before validation, so flags and files go through the same checks. The re
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field, fields
@@ -18,6 +19,14 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 import yaml
 
 from rest_video.core.errors import ConfigError
+from rest_video.core.safe_yaml import parse_yaml, read_yaml_file
+
+MAX_THREADS = 256          # runtime.threads / threads: more than any machine this runs on has cores
+MAX_QUEUE = 64             # runtime.queue_size: frames held per queue (two queues) in file mode
+MAX_MEMORY_MB = 1 << 20    # runtime.max_memory_mb: 1 TiB, more than any machine's memory
+MAX_SIDE = 8192            # style.max_side, live.size, live.fit_side, data.crop: pixels per side
+MAX_WIDTH = 256            # model width (channels per layer); the shipped model has 16
+MAX_LAYERS = 16            # model layers; the shipped model has 5
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -47,8 +56,8 @@ class StyleCfg:
 
     def __post_init__(self) -> None:
         check_strength(self.strength, "style.strength")
-        if self.max_side < 16:
-            raise ConfigError(f"style.max_side must be >= 16, got {self.max_side}")
+        if not 16 <= self.max_side <= MAX_SIDE:
+            raise ConfigError(f"style.max_side must be in 16..{MAX_SIDE}, got {self.max_side}")
 
 
 @dataclass(frozen=True)
@@ -62,12 +71,12 @@ class RuntimeCfg:
     #                                   larger frames run in tiles, with the same output
 
     def __post_init__(self) -> None:
-        if self.threads < 0:
-            raise ConfigError(f"runtime.threads must be >= 0, got {self.threads}")
-        if self.max_memory_mb <= 0:
-            raise ConfigError(f"runtime.max_memory_mb must be > 0 (megabytes), got {self.max_memory_mb}")
-        if self.queue_size < 1:
-            raise ConfigError(f"runtime.queue_size must be >= 1, got {self.queue_size}")
+        if not 0 <= self.threads <= MAX_THREADS:
+            raise ConfigError(f"runtime.threads must be in 0..{MAX_THREADS} (0 = torch's default), got {self.threads}")
+        if not 1 <= self.max_memory_mb <= MAX_MEMORY_MB:
+            raise ConfigError(f"runtime.max_memory_mb must be in 1..{MAX_MEMORY_MB} (megabytes), got {self.max_memory_mb}")
+        if not 1 <= self.queue_size <= MAX_QUEUE:
+            raise ConfigError(f"runtime.queue_size must be in 1..{MAX_QUEUE}, got {self.queue_size}")
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ class TemporalCfg:
 
 @dataclass(frozen=True)
 class OutputCfg:
-    codec: str = "libx264"
+    codec: str = "auto"               # auto: VP9 in .webm, H.264 in .mp4/.mkv/.mov (rest_video.io.containers)
     crf: int = 18
     preset: str = "medium"
     pix_fmt: str = "yuv420p"
@@ -127,8 +136,12 @@ class LiveCfg:
             raise ConfigError(f"live.lut_size must be in 2..129, got {self.lut_size}")
         if self.refit_every < 1:
             raise ConfigError(f"live.refit_every must be >= 1, got {self.refit_every}")
-        if self.fps is not None and self.fps <= 0:
-            raise ConfigError(f"live.fps must be > 0, got {self.fps}")
+        if not 16 <= self.fit_side <= MAX_SIDE:
+            raise ConfigError(f"live.fit_side must be in 16..{MAX_SIDE}, got {self.fit_side}")
+        if self.size is not None and not all(16 <= v <= MAX_SIDE for v in self.size):
+            raise ConfigError(f"live.size: width and height must be in 16..{MAX_SIDE}, got {list(self.size)}")
+        if self.fps is not None and not 0 < self.fps <= 1000:
+            raise ConfigError(f"live.fps must be in (0, 1000], got {self.fps}")
 
 
 @dataclass(frozen=True)
@@ -156,8 +169,10 @@ class DataCfg:
     style_augment: float = 0.0        # probability that a style crop gets a random photographic grade
 
     def __post_init__(self) -> None:
-        if self.crop < 16:
-            raise ConfigError(f"data.crop must be >= 16, got {self.crop}")
+        if not 16 <= self.crop <= MAX_SIDE:
+            raise ConfigError(f"data.crop must be in 16..{MAX_SIDE}, got {self.crop}")
+        if not 16 <= self.min_side <= MAX_SIDE:
+            raise ConfigError(f"data.min_side must be in 16..{MAX_SIDE}, got {self.min_side}")
         if not 0.0 <= self.style_augment <= 1.0:
             raise ConfigError(f"data.style_augment must be in [0, 1], got {self.style_augment}")
 
@@ -171,12 +186,19 @@ class LossCfg:
     distill_layers: tuple[int, ...] = (3, 4, 5)
     style_layers: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)  # weight of each teacher layer's mean/std term
     color: float = 0.0                # weight of the Lab sliced Wasserstein colour term (0 = off)
+    content_target: Literal["content", "color-matched"] = "content"  # what the content term compares
+    #                   with: the content photo (paper), or the content moved to the style's Lab
+    #                   mean/std first, so the content term keeps the structure but not the colours
+    identity: float = 0.0             # weight of the identity term: content stylized with itself
+    #                                   decodes back to the content (mean abs error, 8-bit levels)
 
     def __post_init__(self) -> None:
         if len(self.style_layers) != 5 or any(w < 0 for w in self.style_layers):
             raise ConfigError(f"loss.style_layers must be 5 weights >= 0, got {list(self.style_layers)}")
         if self.color < 0:
             raise ConfigError(f"loss.color must be >= 0, got {self.color}")
+        if self.identity < 0:
+            raise ConfigError(f"loss.identity must be >= 0, got {self.identity}")
 
 
 @dataclass(frozen=True)
@@ -185,6 +207,12 @@ class ArchCfg:
     width: int = 16
     stylized: tuple[int, ...] = (3, 4, 5)
     variant: Literal["rest", "aest"] = "rest"
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.layers <= MAX_LAYERS:
+            raise ConfigError(f"arch.layers must be in 2..{MAX_LAYERS}, got {self.layers}")
+        if not 1 <= self.width <= MAX_WIDTH:
+            raise ConfigError(f"arch.width must be in 1..{MAX_WIDTH}, got {self.width}")
 
 
 @dataclass(frozen=True)
@@ -207,8 +235,12 @@ class TrainConfig:
     loss: LossCfg = field(default_factory=LossCfg)
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.batch < 1 or self.lr <= 0:
+        if self.steps < 1 or self.batch < 1 or not self.lr > 0:
             raise ConfigError("steps, batch and lr must be positive")
+        if not 0 <= self.threads <= MAX_THREADS:
+            raise ConfigError(f"threads must be in 0..{MAX_THREADS} (0 = torch's default), got {self.threads}")
+        if self.checkpoint_every < 1 or self.log_every < 1 or self.keep_every < 0:
+            raise ConfigError("checkpoint_every and log_every must be >= 1, keep_every >= 0")
         if self.bn not in ("batch", "frozen"):
             raise ConfigError(f"bn must be 'batch' or 'frozen', got {self.bn!r}")
 
@@ -243,10 +275,7 @@ def _read_yaml(path: str | Path) -> dict:
     from rest_video.resources import resolve_pipeline
 
     p = resolve_pipeline(path)  # a file, or a shipped pipeline by name ("fast-preview")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    data = read_yaml_file(p)    # bounded: no anchors / aliases, size and depth limits, UTF-8 text
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -276,8 +305,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ConfigError(f"override {text!r} must look like section.key=value")
     key, raw = text.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw != "" else None
-    except yaml.YAMLError:
+        value = parse_yaml(raw) if raw != "" else None
+    except (yaml.YAMLError, RecursionError):  # not YAML (or YAML a config may not use): the text as it is
         value = raw
     return key.strip(), value
 
@@ -366,9 +395,12 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
         if isinstance(value, bool):
             raise ConfigError(f"{path}: expected a number, got {value!r}")
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{path}: expected a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{path}: expected a finite number, got {value!r}")
+        return number
     if tp is str:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise ConfigError(f"{path}: expected a string, got {value!r}")

@@ -29,5 +29,9 @@ class WeightsError(RestVideoError, OSError):
     """Model or teacher weights are missing or do not fit."""
 
 
+class StyleError(RestVideoError, ValueError):
+    """A style image has no look to transfer (a single colour)."""
+
+
 class DeviceError(RestVideoError, RuntimeError):
     """A requested device (CUDA, a camera, a virtual camera) is not available."""

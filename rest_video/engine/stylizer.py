@@ -29,7 +29,7 @@ from rest_video.core.devices import resolve_device, resolve_dtype
 from rest_video.engine.tensors import check_frames, frames_to_tensor, input_dtype, tensor_to_uint8
 from rest_video.io.image import read_image
 from rest_video.models import REST, create_model, weights_identity
-from rest_video.style import StatsFilter, StyleCache, StyleStats, cache_key, file_hash
+from rest_video.style import StatsFilter, StyleCache, StyleStats, cache_key, check_not_flat, file_hash
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +95,13 @@ class Stylizer:
         if isinstance(style, (str, Path)):
             if use_cache and Path(style).is_file():
                 key = cache_key(file_hash(style), self.weights_id, self.cfg.style.max_side, with_cov)
-                hit = self.cache.load(key)
+                hit = self.cache.load(key, self.model.cfg.stylized, self.model.cfg.width, with_cov)
                 if hit is not None:
                     return hit.to(self.device)
             img = read_image(style, self.cfg.style.max_side)
         else:
             img = check_frames(style)[0] if style.ndim == 4 else check_frames(style[None])[0]
+        check_not_flat(img, str(style) if isinstance(style, (str, Path)) else "style image")
         stats = self.model.style_stats(self.to_tensor(img[None]).float(), with_cov=with_cov)
         if key is not None:
             self.cache.save(key, stats)

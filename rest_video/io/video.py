@@ -1,9 +1,11 @@
 """Thin PyAV reader and writer: RGB uint8 frames with their exact timestamps, audio remux.
 
 ``VideoReader`` demuxes one video stream (decoded, threaded) and the audio streams (as packets,
-not decoded). ``VideoWriter`` encodes RGB frames with the input's time base and timestamps and
-copies audio packets into template streams (re-encoding to AAC/Opus when the output container
-cannot hold the input's audio codec). Both are context managers and always close their container.
+not decoded), and tells afterwards whether the input ended before its stated frame count.
+``VideoWriter`` encodes RGB frames, with the encoder :mod:`rest_video.io.containers` picks for the
+container, in the input's time base and timestamps, and copies audio packets into template streams
+(re-encoding to AAC/Opus when the output container cannot hold the input's audio codec). Both are
+context managers and always close their container.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
+from rest_video.io.containers import encoder_options, video_codec
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +68,12 @@ def probe_video(path: str | Path) -> VideoInfo:
 class VideoReader:
     """Decode the first video stream of a file as RGB frames; hand audio packets to a callback."""
 
-    def __init__(self, path: str | Path, threads: bool = True) -> None:
+    def __init__(self, path: str | Path, threads: bool = True, log_errors: bool = True) -> None:
         self.path = Path(path)
+        self.log_errors = log_errors      # False: the caller reports decode errors (see ended_early)
+        self.decoded = 0                  # frames decoded so far
+        self.last_pts: int | None = None  # the latest timestamp among them
+        self.decode_error: str | None = None
         if not self.path.exists():
             raise MediaError(f"file not found: {self.path}")
         if self.path.is_dir():
@@ -118,12 +125,47 @@ class VideoReader:
                         on_audio(packet)
                     continue
                 for f in packet.decode():
+                    self.decoded = index + 1
+                    if f.pts is not None and (self.last_pts is None or f.pts > self.last_pts):
+                        self.last_pts = f.pts
                     yield Frame(f.to_ndarray(format="rgb24"), f.pts, index, _frame_rotation(f) if index == 0 else 0)
                     index += 1
         except av.FFmpegError as e:
             if index == 0:
                 raise MediaError(f"cannot decode video in {self.path} ({_short(e)})") from None
-            log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, _short(e))
+            self.decode_error = _short(e)
+            if self.log_errors:
+                log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, self.decode_error)
+
+    def ended_early(self) -> str | None:
+        """After decoding to the end: why the input gave fewer frames than it says it holds
+        (``input ended after N of M frames``), or None when it gave them all.
+
+        The container's frame count alone is not enough: a variable-rate AVI counts ticks of its
+        time base, most of which hold no frame. So a shortfall counts only when the frames also
+        stop short of the stream's duration (by more than two frame intervals), or decoding
+        failed."""
+        n, declared = self.decoded, self.info.frames
+        of = f" of {declared}" if declared > n else ""
+        if self.decode_error is not None:
+            return f"input ended after {n}{of} frames ({self.decode_error})"
+        if not declared or n >= declared:
+            return None
+        end = self._stream_end()
+        if end is not None and self.last_pts is not None:
+            step = 1 / (self.info.rate * self.info.time_base) if self.info.rate else 0
+            if self.last_pts + 2 * step >= end:
+                return None
+        return f"input ended after {n}{of} frames"
+
+    def _stream_end(self) -> float | None:
+        """Where the video stream ends, in its time base (None if the container does not say)."""
+        s = self.stream
+        if s.duration:
+            return (s.start_time or 0) + s.duration
+        if self.container.duration:
+            return self.container.duration / av.time_base / self.info.time_base
+        return None
 
     def close(self) -> None:
         self.container.close()
@@ -176,23 +218,19 @@ class VideoWriter:
             pix_fmt = "yuv444p"
             log.info("note: %dx%d is odd-sized; %s needs even sizes, encoding yuv444p to keep the exact picture size",
                      info.width, info.height, cfg.pix_fmt)
+        codec = video_codec(self.path, cfg, self.container.format.name.split(",")[0])
         try:
             rate = info.rate if info.rate else Fraction(25)
             if rate.denominator > 1001 or rate > 1000:
                 rate = rate.limit_denominator(1001)
-            s = self.container.add_stream(cfg.codec, rate=rate)
+            s = self.container.add_stream(codec, rate=rate)
         except (av.FFmpegError, ValueError, TypeError) as e:
-            raise MediaError(f"output codec {cfg.codec!r} is not available ({_short(e)})") from None
+            raise MediaError(f"output codec {codec!r} is not available ({_short(e)})") from None
         s.width, s.height = info.width, info.height
         s.pix_fmt = pix_fmt
         s.time_base = info.time_base
         s.codec_context.time_base = info.time_base
-        opts = {}
-        if cfg.codec in ("libx264", "libx265", "h264", "hevc"):
-            opts = {"crf": str(cfg.crf), "preset": cfg.preset}
-        elif cfg.codec in ("libvpx-vp9", "libaom-av1", "libsvtav1"):
-            opts = {"crf": str(cfg.crf), "b": "0"}
-        s.options = opts
+        s.options = encoder_options(codec, cfg)
         if info.rotation:
             try:
                 s.set_display_rotation(info.rotation)

@@ -9,6 +9,7 @@ Latency is measured per frame from capture to hand-over to every output.
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from rest_video.core.errors import DeviceError
+from rest_video.core.signals import signal_name
 from rest_video.live.camera import LatestFrame
 from rest_video.live.preview import Controls, PreviewWindow, View, compose, draw_overlay
 from rest_video.live.sinks import Sink
@@ -57,7 +59,7 @@ class LiveStats:
 
 
 class LiveSession:
-    """Runs the live loop until the source ends, ``max_frames`` frames, q/Esc, or Ctrl-C.
+    """Runs the live loop until the source ends, ``max_frames`` frames, q/Esc, or Ctrl-C (or SIGTERM / SIGHUP).
 
     Args:
         grabber: newest-frame capture (started).
@@ -114,8 +116,9 @@ class LiveSession:
                 t_prev = now
                 if self._on_key(key, view):
                     break
-        except KeyboardInterrupt:
-            log.info("stopped (Ctrl-C)")
+        except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP (rest_video.core.signals): a clean stop
+            signum = getattr(e, "signum", None)
+            log.info("stopped (%s)", "Ctrl-C" if signum in (None, signal.SIGINT) else signal_name(signum))
         finally:
             end = self.clock()
             st.seconds = (end - t_start) if t_start is not None else 0.0

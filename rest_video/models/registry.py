@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -119,18 +118,23 @@ def save_weights(model: REST, path: str | Path, extra: dict | None = None) -> No
     """Write a model as safetensors with its architecture in the metadata (atomic rename)."""
     from safetensors.torch import save_file
 
-    path = Path(path)
+    from rest_video.io.atomic import atomic_output
+
     meta = {"format": "rest-video/1", "config": json.dumps(model.cfg.to_dict())}
     for k, v in (extra or {}).items():
         meta[k] = str(v)
-    tmp = path.with_name(path.name + ".part")
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
-    os.chmod(tmp, 0o644)  # package data: readable by everyone, like the rest of the package
-    tmp.replace(path)
+    with atomic_output(path) as tmp:  # permissions as the umask says, like any file the user writes
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
 
 
 def load_checkpoint(path: str | Path) -> REST:
-    """Load a shipped ``.safetensors`` file or a training checkpoint (``.pt``)."""
+    """Load a shipped ``.safetensors`` file or a training checkpoint (``.pt``).
+
+    Nothing is trusted before it is checked: the declared architecture must be within
+    :class:`RESTConfig`'s bounds, every tensor's name and shape must be what that architecture
+    has (checked before a ``.safetensors`` tensor is read), and every value must be finite.
+    Anything else is a :class:`WeightsError`.
+    """
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights not found: {path}")
@@ -139,22 +143,59 @@ def load_checkpoint(path: str | Path) -> REST:
             from safetensors import safe_open
 
             with safe_open(str(path), "pt") as f:
-                meta = f.metadata() or {}
+                cfg = _declared_config(path, json.loads((f.metadata() or {})["config"]))
+                _check_shapes(path, cfg, {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()})
                 sd = {k: f.get_tensor(k) for k in f.keys()}
-            cfg = RESTConfig(**json.loads(meta["config"]))
         else:
             ck = torch.load(path, map_location="cpu", weights_only=True)
-            cfg = RESTConfig(**ck["arch"])
+            cfg = _declared_config(path, ck["arch"])
             sd = ck["model"]
+            if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+                raise WeightsError(f"{path}: 'model' is not a dict of tensors")
+            _check_shapes(path, cfg, {k: tuple(v.shape) for k, v in sd.items()})
+    except WeightsError:
+        raise
     except Exception as e:  # noqa: BLE001 - whatever the parser says, the file is not usable weights
         raise WeightsError(f"{path}: not rest-video weights ({str(e).splitlines()[0][:120]})") from None
-    cfg = RESTConfig(**{**cfg.to_dict(), "stylized": tuple(cfg.stylized)})
+    for k, v in sd.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise WeightsError(f"{path}: {k} holds non-finite values (NaN or infinity); these weights cannot be used")
     model = REST(cfg)
     try:
         model.load_state_dict(sd)
     except RuntimeError as e:
         raise WeightsError(f"{path}: weights do not fit the architecture ({str(e).splitlines()[0]})") from None
     return model
+
+
+def _declared_config(path: Path, arch) -> RESTConfig:
+    """The architecture a weights file declares, within :class:`RESTConfig`'s bounds."""
+    if not isinstance(arch, dict):
+        raise WeightsError(f"{path}: the architecture is {type(arch).__name__}, not a mapping")
+    known = {"layers", "width", "stylized", "variant"}
+    if set(arch) - known or not {"layers", "width", "stylized"} <= set(arch):
+        raise WeightsError(f"{path}: the architecture has keys {sorted(arch)}, expected {sorted(known)}")
+    ints = [arch["layers"], arch["width"], *(arch["stylized"] if isinstance(arch["stylized"], (list, tuple)) else [None])]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in ints):
+        raise WeightsError(f"{path}: the architecture's layers, width and stylized must be integers, got {arch}")
+    try:
+        return RESTConfig(**{**arch, "stylized": tuple(arch["stylized"])})
+    except ConfigError as e:
+        raise WeightsError(f"{path}: {e}") from None
+
+
+def _check_shapes(path: Path, cfg: RESTConfig, shapes: dict[str, tuple[int, ...]]) -> None:
+    """Every tensor the architecture has, with its shape, and no other (nothing allocated here)."""
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in REST(cfg).state_dict().items()}
+    missing = sorted(set(expected) - set(shapes))
+    extra = sorted(set(shapes) - set(expected))
+    if missing or extra:
+        what = f"missing {missing[0]}" if missing else f"unexpected {extra[0]}"
+        raise WeightsError(f"{path}: weights do not fit the declared architecture ({what})")
+    for k, shape in expected.items():
+        if shapes[k] != shape:
+            raise WeightsError(f"{path}: {k} has shape {list(shapes[k])}, the declared architecture needs {list(shape)}")
 
 
 def weights_identity(name: str = "rest_16x5", checkpoint: str | Path | None = None) -> str:

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rest_video.core.config import MAX_LAYERS, MAX_WIDTH
 from rest_video.core.errors import ConfigError, ShapeError
 from rest_video.ops.stats import adain_affine, covariance, mean_std, wct
 from rest_video.style.stats import StatsFilter, StyleStats
@@ -38,10 +39,10 @@ class RESTConfig:
     variant: str = "rest"  # "rest" (resolution preserving) or "aest" (pool / upsample ablation)
 
     def __post_init__(self) -> None:
-        if self.layers < 2:
-            raise ConfigError(f"model.layers must be >= 2, got {self.layers}")
-        if self.width < 1:
-            raise ConfigError(f"model.width must be >= 1, got {self.width}")
+        if not 2 <= self.layers <= MAX_LAYERS:
+            raise ConfigError(f"model.layers must be in 2..{MAX_LAYERS}, got {self.layers}")
+        if not 1 <= self.width <= MAX_WIDTH:
+            raise ConfigError(f"model.width must be in 1..{MAX_WIDTH}, got {self.width}")
         if not self.stylized or any(not 1 <= l <= self.layers for l in self.stylized):
             raise ConfigError(f"model.stylized must name layers in 1..{self.layers}, got {list(self.stylized)}")
         if self.layers not in self.stylized:

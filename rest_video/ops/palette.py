@@ -43,3 +43,16 @@ def sliced_wasserstein_lab(output: Tensor, style: Tensor, directions: int = 32, 
     pa = torch.einsum("kc,bcn->bkn", d, a).sort(dim=2).values
     ps = torch.einsum("kc,bcn->bkn", d, s).sort(dim=2).values
     return (pa - ps).abs().mean()
+
+
+def match_lab_mean_std(content: Tensor, style: Tensor, eps: float = 1e-5) -> Tensor:
+    """Reinhard colour transfer on tensors: each image of ``content`` ``(B, 3, H, W)`` (sRGB in
+    [0, 1]) moved to the per-channel CIE Lab mean and std of its ``style`` ``(B, 3, h, w)``;
+    returns sRGB clamped to [0, 1]."""
+    import kornia
+
+    c = rgb_to_lab(content.float())
+    s = rgb_to_lab(style.float())
+    cm, cs = c.mean((2, 3), keepdim=True), c.std((2, 3), keepdim=True)
+    sm, ss = s.mean((2, 3), keepdim=True), s.std((2, 3), keepdim=True)
+    return kornia.color.lab_to_rgb((c - cm) / (cs + eps) * ss + sm).clamp(0.0, 1.0)

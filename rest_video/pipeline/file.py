@@ -10,6 +10,7 @@ written to a temporary file next to ``out_path`` and renamed only when everythin
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import sys
@@ -22,12 +23,14 @@ from rest_video.core.config import PipelineConfig
 from rest_video.engine.stylizer import Stylizer
 from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output, check_writable
+from rest_video.io.containers import video_codec
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.video import Frame, VideoReader, VideoWriter
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
 
 _END = object()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def check_paths(in_path: str | Path, style_path: str | Path | None, out_path: st
 def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: str | Path,
                  cfg: PipelineConfig | None = None, *, overwrite: bool = False, max_frames: int | None = None,
                  progress: bool | None = None, overlap: bool = True, stylizer: Stylizer | None = None,
-                 strength: float | None = None) -> PipelineResult:
+                 strength: float | None = None, strict: bool = False) -> PipelineResult:
     """Stylize a video or image file into ``out_path`` (video or image, decided by its extension).
 
     Args:
@@ -78,11 +81,16 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: 
         max_frames: stop after this many frames.
         progress: show a progress bar (default: when stderr is a terminal).
         overlap: run decode / stylize / encode concurrently (False: one after another, same frames).
+        strict: an input that ends before the frame count its container states (truncated, or
+            a decode error) is a :class:`MediaError` and nothing is written; otherwise the output
+            holds the frames there were and a warning says "input ended after N of M frames".
     """
     cfg = cfg or PipelineConfig()
     src, dst = check_paths(in_path, style if not isinstance(style, StyleStats) else None, out_path, overwrite)
     if max_frames is not None and max_frames < 1:
         raise MediaError("--max-frames must be >= 1")
+    if not is_image_path(dst):
+        video_codec(dst, cfg.output)  # the encoder fits the container: checked before the model loads
     stylizer = stylizer or Stylizer(cfg)
     strength = stylizer.resolve_strength(strength)
     stats = style if isinstance(style, StyleStats) else stylizer.load_style(style)
@@ -90,14 +98,14 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: 
         progress = sys.stderr.isatty()
     t0 = time.perf_counter()
     img = _read_image_or_none(src) if is_image_path(src) and is_image_path(dst) else None
-    if img is not None:  # decoded once; frames over runtime.max_memory_mb are stylized in tiles
+    if img is not None:  # decoded once; frames over runtime.max_memory_mb are stylized in bands
         out = stylizer.stylize(img, stats, strength)
         del img  # the input's memory goes before the encoder's copy and buffer are made
         write_image(dst, out, cfg.output.image_quality)
         return PipelineResult(1, time.perf_counter() - t0, "image")
     if is_image_path(dst):
         return _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0)
-    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength)
+    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength, strict)
     return PipelineResult(n, time.perf_counter() - t0, "video")
 
 
@@ -111,9 +119,9 @@ def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0) -> Pipel
 
 
 def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats, cfg: PipelineConfig,
-               max_frames: int | None, progress: bool, overlap: bool, strength: float) -> int:
+               max_frames: int | None, progress: bool, overlap: bool, strength: float, strict: bool) -> int:
     stream = StreamStylizer(stylizer, stats, cfg, strength=strength)
-    with VideoReader(src) as reader, atomic_output(dst) as tmp:
+    with VideoReader(src, log_errors=False) as reader, atomic_output(dst) as tmp:
         info = reader.info
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
@@ -125,6 +133,11 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats, cfg:
                 bar.close()
         if n == 0:
             raise MediaError(f"no decodable video frames in {src}")
+        short = reader.ended_early() if max_frames is None or n < max_frames else None
+        if short and strict:
+            raise MediaError(f"{src}: {short}; nothing written (--strict)")
+    if short:
+        log.warning("%s: %s (the output has the frames there were; --strict makes this an error)", src, short)
     return n
 
 
@@ -236,9 +249,9 @@ class _Stages:
 
         threads = [threading.Thread(target=decode, name="rest-video-decode", daemon=True),
                    threading.Thread(target=encode, name="rest-video-encode", daemon=True)]
-        for t in threads:
-            t.start()
         try:
+            for t in threads:  # inside the try: an interrupt while they start still stops them
+                t.start()
             while True:
                 fr = get(in_q)
                 if fr is _END:
@@ -254,7 +267,8 @@ class _Stages:
         except BaseException:
             stop.set()
             for t in threads:
-                t.join(timeout=5)
+                if t.ident is not None:  # started
+                    t.join(timeout=5)
             self._abort()
             raise
         stop.set()

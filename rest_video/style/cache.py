@@ -7,12 +7,16 @@ per-layer mean/std (and covariance, for WCT) of the style's encoder features.
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 from rest_video.core.paths import cache_dir, file_sha256
 from rest_video.style.stats import StyleStats
 
 FORMAT = "rest-video-style/1"
+MAX_ENTRY_BYTES = 64 << 20  # covariances of 16 layers of 256 channels are 4 MiB; anything far larger is not ours
+
+log = logging.getLogger(__name__)
 
 
 def file_hash(path: str | Path) -> str:
@@ -26,7 +30,11 @@ def cache_key(style_hash: str, weights_id: str, max_side: int, with_cov: bool) -
 
 
 class StyleCache:
-    """Load/save :class:`StyleStats` under ``root`` (default: the user cache folder)."""
+    """Load/save :class:`StyleStats` under ``root`` (default: the user cache folder).
+
+    Every entry read is checked (format, layers, shapes, finite values) against what the model
+    needs; a bad one is reported in one warning line and treated as missing, so it is recomputed
+    and overwritten. A damaged cache never stops a run."""
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root else cache_dir() / "styles"
@@ -34,27 +42,46 @@ class StyleCache:
     def path(self, key: str) -> Path:
         return self.root / f"{key}.safetensors"
 
-    def load(self, key: str) -> StyleStats | None:
+    def load(self, key: str, layers: tuple[int, ...] | None = None, channels: int | None = None,
+             with_cov: bool = False) -> StyleStats | None:
+        """The entry ``key`` if it exists and fits a model with these stylized ``layers`` of
+        ``channels`` features (and covariances, ``with_cov``); None otherwise."""
         p = self.path(key)
         if not p.is_file():
             return None
         try:
-            from safetensors import safe_open
-
-            with safe_open(str(p), "pt") as f:
-                if (f.metadata() or {}).get("format") != FORMAT:
-                    return None
-                return StyleStats.from_state_dict({k: f.get_tensor(k) for k in f.keys()})
-        except Exception:  # noqa: BLE001 - a damaged cache entry is recomputed, never fatal
+            stats = _read(p)
+            stats.check(layers, channels, with_cov)
+        except Exception as e:  # noqa: BLE001 - whatever is wrong with the entry, it is recomputed
+            log.warning("style cache entry %s is unusable (%s); recomputing it", p, _short(e))
             return None
+        return stats
 
     def save(self, key: str, stats: StyleStats) -> None:
         from safetensors.torch import save_file
 
+        from rest_video.io.atomic import atomic_output
+
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            tmp = self.path(key).with_suffix(".part")
-            save_file(stats.state_dict(), str(tmp), metadata={"format": FORMAT})
-            tmp.replace(self.path(key))
-        except OSError:
-            pass  # an unwritable cache only costs speed
+            with atomic_output(self.path(key)) as tmp:
+                save_file(stats.state_dict(), str(tmp), metadata={"format": FORMAT})
+        except OSError as e:  # an unwritable cache only costs speed
+            log.debug("style cache not written: %s", e)
+
+
+def _read(p: Path) -> StyleStats:
+    from safetensors import safe_open
+
+    if p.stat().st_size > MAX_ENTRY_BYTES:
+        raise ValueError(f"{p.stat().st_size} bytes, more than any entry needs")
+    with safe_open(str(p), "pt") as f:
+        fmt = (f.metadata() or {}).get("format")
+        if fmt != FORMAT:
+            raise ValueError(f"format {fmt!r}, expected {FORMAT!r}")
+        return StyleStats.from_state_dict({k: f.get_tensor(k) for k in f.keys()})
+
+
+def _short(e: Exception) -> str:
+    text = str(e).splitlines()[0][:160] if str(e) else ""
+    return text or type(e).__name__

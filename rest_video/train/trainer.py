@@ -18,16 +18,18 @@ import torch
 from torch import Tensor
 
 from rest_video.core.config import TrainConfig, to_dict
+from rest_video.core.signals import STOP_SIGNALS, Interrupted, signal_name
 from rest_video.models import save_weights
 from rest_video.models.rest import REST, RESTConfig
+from rest_video.ops.palette import match_lab_mean_std
 from rest_video.train.data import PhotoCrops
 from rest_video.train.augment import augment_styles
-from rest_video.train.losses import DistillHeads, color_loss, content_loss, style_loss
+from rest_video.train.losses import DistillHeads, color_loss, content_loss, identity_loss, style_loss
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
 log = logging.getLogger(__name__)
 
-LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "seconds"]
+LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "identity", "seconds"]
 
 
 @dataclass
@@ -37,6 +39,7 @@ class StepLosses:
     style: float
     distill: float
     color: float = 0.0
+    identity: float = 0.0
 
 
 class Trainer:
@@ -67,8 +70,12 @@ class Trainer:
         with torch.no_grad():
             t_content = self.teacher(content)
             t_style = self.teacher(style)
+            if lc.content_target == "color-matched":
+                t_target = self.teacher(match_lab_mean_std(content, style))[lc.content_layer - 1]
+            else:
+                t_target = t_content[lc.content_layer - 1]
         t_out = self.teacher(out)
-        l_c = content_loss(t_out[lc.content_layer - 1], t_content[lc.content_layer - 1])
+        l_c = content_loss(t_out[lc.content_layer - 1], t_target)
         l_s = style_loss(t_out, t_style, lc.style_layers)
         if lc.distill > 0:
             l_d = self.heads(c_enc, t_content) + self.heads(s_enc, t_style)
@@ -77,7 +84,14 @@ class Trainer:
         total = lc.content * l_c + lc.style * l_s + lc.distill * l_d
         l_col = color_loss(out, style, self.aug_gen) if lc.color > 0 else l_c.new_zeros(())
         total = total + lc.color * l_col
-        return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item())
+        if lc.identity > 0:
+            # AdaIN with the content's own statistics is the identity: decode its features as they are
+            recon = self.model.decoder({l: c_enc[l - 1] for l in self.model.cfg.stylized})
+            l_id = identity_loss(recon, content)
+            total = total + lc.identity * l_id
+        else:
+            l_id = l_c.new_zeros(())
+        return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item(), l_id.item())
 
     def train_step(self, content: Tensor | None = None, style: Tensor | None = None) -> StepLosses:
         self.model.train()
@@ -130,8 +144,12 @@ class Trainer:
             "aug_rng": self.aug_gen.get_state(),
         }
         tmp = self.ckpt_path.with_suffix(".pt.part")
-        torch.save(state, tmp)
-        tmp.replace(self.ckpt_path)
+        try:
+            torch.save(state, tmp)
+            tmp.replace(self.ckpt_path)
+        except BaseException:  # a second Ctrl-C mid-save: last.pt stays the previous checkpoint
+            tmp.unlink(missing_ok=True)
+            raise
 
     def load(self) -> bool:
         if not self.ckpt_path.is_file():
@@ -175,18 +193,19 @@ class Trainer:
                 if stop.requested:
                     self.save()
                     log.info("stopped at step %d (%s); checkpoint %s saved, --resume continues",
-                             self.step, stop.requested, self.ckpt_path)
-                    raise KeyboardInterrupt
+                             self.step, signal_name(stop.requested), self.ckpt_path)
+                    raise Interrupted(stop.requested)
                 t0 = time.perf_counter()
                 parts = self.train_step()
                 self.elapsed += time.perf_counter() - t0
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     writer.writerow([self.step, f"{parts.loss:.5f}", f"{parts.content:.5f}", f"{parts.style:.5f}",
-                                     f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{self.elapsed:.1f}"])
+                                     f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{parts.identity:.5f}",
+                                     f"{self.elapsed:.1f}"])
                     logf.flush()
                     if bar is None:
                         log.info(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
-                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} "
+                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} identity {parts.identity:.3f} "
                                  f"({self.elapsed / max(self.step, 1):.2f} s/step)")
                 if bar is not None:
                     bar.update(1)
@@ -209,20 +228,21 @@ class Trainer:
 
 
 class _StopRequest:
-    """SIGTERM / a first Ctrl-C ask the loop to stop after the current step and save a checkpoint
-    (so ``kill`` or Ctrl-C never loses more than one step); a second Ctrl-C interrupts at once."""
+    """SIGTERM, SIGHUP or a first Ctrl-C ask the loop to stop after the current step and save a
+    checkpoint (so ``kill``, a closed terminal or Ctrl-C never loses more than one step); a second
+    Ctrl-C interrupts at once. The loop then raises :class:`Interrupted` with the signal's number."""
 
     def __init__(self) -> None:
-        self.requested = ""
+        self.requested = 0  # the signal number, 0 while none came
         self._old: dict[int, object] = {}
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in STOP_SIGNALS:
                 self._old[sig] = signal.signal(sig, self._handle)
 
     def _handle(self, signum, frame) -> None:
         if self.requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.requested = signal.Signals(signum).name
+            raise Interrupted(signum)
+        self.requested = self.requested or signum
 
     def restore(self) -> None:
         for sig, old in self._old.items():
@@ -237,7 +257,11 @@ def _truncate_log(path: Path, step: int) -> None:
     rows = list(csv.reader(path.open()))
     if not rows:
         return
-    keep = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= step]
+    header = rows[0]
+    body = [r for r in rows[1:] if r and int(r[0]) <= step]
+    if header != LOG_FIELDS:  # a log from before a column was added: fill it with 0
+        body = [[dict(zip(header, r)).get(f, "0") for f in LOG_FIELDS] for r in body]
+    keep = [LOG_FIELDS] + body
     with path.open("w", newline="") as f:
         csv.writer(f).writerows(keep)
 

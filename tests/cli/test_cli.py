@@ -127,3 +127,25 @@ def test_console_script_runs(tmp_path, clip, style_image, random_weights):
                         "--checkpoint", str(random_weights)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "wrote" in r.stderr and len(read_frames(out)[0]) == 4
+
+
+@pytest.mark.parametrize("form, extra", [
+    ("stylize", ["--strength", "nan"]),
+    ("stylize", ["--pixel-smoothing", "inf"]),
+    ("stylize", ["--smoothing=-inf"]),
+    ("stylize", ["--set", "temporal.smoothing=nan"]),
+    ("webcam", ["--fps", "nan"]),                     # ran, and dropped almost every frame
+    ("webcam", ["--set", "live.fps=.nan"]),
+    ("lut", ["--strength", "NaN"]),
+])
+def test_non_finite_numbers_are_refused_on_every_flag(tmp_path, capsys, clip, style_image, random_weights, form, extra):
+    if form == "stylize":
+        args = [clip, style_image, tmp_path / "out.mp4"]
+    elif form == "webcam":
+        args = ["--webcam", "--camera", clip, "--no-preview", "--frames", "2", "--style", style_image]
+    else:
+        args = ["lut", style_image, "--content", clip, "-o", tmp_path / "look.cube"]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    rc, err = _run([*args, "--checkpoint", random_weights, *extra], capsys)
+    assert rc == 2 and len(err) == 1 and "finite" in err[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

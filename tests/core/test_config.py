@@ -1,3 +1,5 @@
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,86 @@ def test_cli_reports_yaml_errors_in_one_line(tmp_path, capsys, style_image):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "output.crff" in err[0]
     assert not (tmp_path / "o.png").exists()
+
+
+def _alias_bomb(levels: int) -> str:
+    """The 'billion laughs' YAML: each level is nine aliases of the one before (9**(levels+1) strings)."""
+    names = "abcdefghij"[: levels + 1]
+    lines = ["a: &a [" + ",".join(["lol"] * 9) + "]"]
+    for prev, name in zip(names, names[1:]):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("levels", [8, 9])
+def test_an_alias_bomb_is_refused_at_once(tmp_path, levels):
+    f = tmp_path / "bomb.yaml"
+    f.write_text(_alias_bomb(levels))
+    assert f.stat().st_size < 400                       # a few hundred bytes; expanded, 9**9 strings or more
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match="anchors .* not allowed"):
+        load_pipeline(f)
+    assert time.perf_counter() - t0 < 1.0
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (bytes(range(256)) * 4, "not a UTF-8 text file"),
+        (b"output:\n  crf: 3\x00\x00\x00", "binary file"),
+        (b"[" * 100, "nested deeper"),
+        (b"base: &b {crf: 3}\noutput:\n  <<: *b\n", "anchors"),
+        (b"# padding\n" * 120_000, "larger than"),
+    ],
+)
+def test_odd_config_files_are_one_line(tmp_path, capsys, style_image, content, fragment):
+    f = tmp_path / "odd.yaml"
+    f.write_bytes(content)
+    with pytest.raises(ConfigError, match=fragment):
+        load_pipeline(f)
+    rc = main([str(style_image), str(style_image), str(tmp_path / "o.png"), "--pipeline", str(f)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith("rest-video: error:") and fragment in err[0]
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("runtime.threads=99999", "runtime.threads must be in 0..256"),
+        ("runtime.threads=-1", "runtime.threads"),
+        ("runtime.queue_size=100000", "runtime.queue_size must be in 1..64"),
+        ("style.max_side=1000000", "style.max_side"),
+        ("live.fit_side=0", "live.fit_side"),
+        ("live.size=20000x10", "live.size"),
+        ("live.fps=nan", "live.fps: expected a finite number"),
+        ("live.fps=.inf", "live.fps: expected a finite number"),
+        ("style.strength=nan", "style.strength: expected a finite number"),
+        ("temporal.smoothing=-.inf", "temporal.smoothing"),
+        ("style.strength=[&a [1, 1], *a]", "style.strength: expected a number"),
+    ],
+)
+def test_numeric_keys_are_bounded_and_finite(override, fragment):
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        load_pipeline(None, [override])
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("arch.width=20000", "arch.width must be in 1..256"),
+        ("arch.layers=1000", "arch.layers must be in 2..16"),
+        ("lr=nan", "lr"),
+        ("threads=99999", "threads must be in 0..256"),
+        ("log_every=0", "log_every"),
+    ],
+)
+def test_training_keys_are_bounded(override, fragment):
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        load_train_config(ROOT / "pipelines" / "train.yaml", [override])
+
+
+def test_threads_out_of_range_is_one_line_about_the_key_before_the_model_loads(tmp_path, capsys, style_image):
+    rc = main([str(style_image), str(style_image), str(tmp_path / "o.png"), "--checkpoint", str(tmp_path / "none"),
+               "--set", "runtime.threads=99999"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "runtime.threads" in err[0] and "weights" not in err[0]

@@ -58,3 +58,23 @@ def test_sliced_wasserstein_is_small_for_equal_colours_and_has_gradients():
     loss = sliced_wasserstein_lab(x, a, generator=g)
     loss.backward()
     assert loss.item() > 5 and x.grad.abs().sum() > 0
+
+
+def test_lab_mean_std_matching_takes_the_styles_statistics_and_keeps_the_structure():
+    import torch
+
+    from rest_video.ops.palette import match_lab_mean_std, rgb_to_lab
+
+    g = torch.Generator().manual_seed(0)
+    content = 0.3 + 0.4 * torch.rand(2, 3, 24, 32, generator=g)
+    style = torch.stack([torch.tensor([0.8, 0.4, 0.1]), torch.tensor([0.1, 0.2, 0.6])])[..., None, None] \
+        + 0.1 * torch.rand(2, 3, 20, 20, generator=g)
+    out = match_lab_mean_std(content, style)
+    assert out.shape == content.shape and 0 <= out.min() and out.max() <= 1
+    lo, ls = rgb_to_lab(out), rgb_to_lab(style)
+    assert torch.allclose(lo.mean((2, 3)), ls.mean((2, 3)), atol=1.0)   # Lab units
+    assert torch.allclose(lo.std((2, 3)), ls.std((2, 3)), rtol=0.1, atol=0.3)
+    # the structure is the content's: L of the output is an increasing map of the content's L
+    lc = rgb_to_lab(content)[:, 0].flatten(1)
+    corr = torch.corrcoef(torch.stack([lc[0], lo[0, 0].flatten()]))[0, 1]
+    assert corr > 0.95

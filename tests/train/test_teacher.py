@@ -79,3 +79,87 @@ def test_vgg19_torchvision_state_dict(tmp_path):
     torch.save({"features.0.weight": torch.zeros(1)}, bad)
     with pytest.raises(WeightsError):
         load_teacher("vgg19", bad)
+    torch.save([1, 2], bad)
+    with pytest.raises(WeightsError, match="not a state dict"):
+        load_teacher("vgg19", bad)
+    sd["features.0.bias"][0] = float("nan")
+    torch.save(sd, bad)
+    with pytest.raises(WeightsError, match="features.0.bias holds non-finite values"):
+        load_teacher("vgg19", bad)
+
+
+class _Reduce:
+    """Pickles as ``fn(*args)`` (and ``__setstate__(state)``), to build hostile files by hand."""
+
+    def __init__(self, fn, args, state=None):
+        self.fn, self.args, self.state = fn, args, state
+
+    def __reduce__(self):
+        return (self.fn, self.args) if self.state is None else (self.fn, self.args, self.state)
+
+
+def _reconstruct():
+    core = getattr(np, "_core", None) or np.core
+    return core.multiarray._reconstruct
+
+
+def _hostile(kind):
+    f32 = np.dtype("float32")
+    if kind == "huge-reconstruct":          # _reconstruct allocates the shape it is given: 6 GB as float32
+        kernel = _Reduce(_reconstruct(), (np.ndarray, (1_500_000_000,), b"b"))
+    elif kind == "huge-state":              # an array state claiming a huge shape with a few bytes of data
+        kernel = _Reduce(_reconstruct(), (np.ndarray, (0,), b"b"), (1, (100_000, 100_000), f32, False, b"\0" * 8))
+    elif kind == "short-data":
+        kernel = _Reduce(_reconstruct(), (np.ndarray, (0,), b"b"), (1, (3, 3, 3, 64), f32, False, b"\0" * 8))
+    elif kind == "ndarray-call":            # numpy.ndarray(shape) would allocate too
+        kernel = _Reduce(np.ndarray, ((100_000, 100_000),))
+    elif kind == "object-dtype":
+        kernel = np.array([1, "a"], dtype=object)
+    elif kind == "structured-dtype":
+        kernel = np.zeros(2, dtype=[("a", "f4"), ("b", "i4")])
+    elif kind == "list-entry":              # was a raw TypeError
+        return {"VGG16_0": {"Conv_0": [1, 2, 3]}}
+    elif kind == "list-kernel":
+        kernel = [[0.0] * 64] * 27
+    elif kind == "nan-kernel":
+        kernel = np.full((3, 3, 3, 64), np.nan, np.float32)
+    return {"VGG16_0": {"Conv_0": {"kernel": kernel, "bias": np.zeros(64, np.float32)}}}
+
+
+@pytest.mark.parametrize("kind", ["huge-reconstruct", "huge-state", "short-data", "ndarray-call", "object-dtype",
+                                  "structured-dtype", "list-entry", "list-kernel", "nan-kernel", "truncated",
+                                  "deep"])
+def test_hostile_teacher_pickles_are_one_weights_error_and_allocate_little(tmp_path, kind):
+    import tracemalloc
+
+    path = tmp_path / "vgg16.ckpt"
+    if kind == "truncated":
+        path.write_bytes(pickle.dumps(_hostile("nan-kernel"), protocol=3)[:300])
+    elif kind == "deep":
+        nested = np.zeros(1, np.float32)
+        for _ in range(40):
+            nested = [nested]
+        path.write_bytes(pickle.dumps({"VGG16_0": nested}, protocol=3))
+    else:
+        path.write_bytes(pickle.dumps(_hostile(kind), protocol=3))
+    assert path.stat().st_size < 3000 or kind in ("nan-kernel",)   # a few hundred bytes
+    tracemalloc.start()
+    try:
+        with pytest.raises(WeightsError) as info:
+            load_teacher("vgg16-lpips", path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(info.value)
+    assert peak < 64 << 20, f"{kind}: {peak / 2**20:.0f} MiB traced"   # the old unpickler took 6-12 GB
+
+
+def test_the_pickled_values_come_back_exactly(tmp_path):
+    from rest_video.train.numpy_pickle import load_numpy_pickle_bytes
+
+    data = {"a": np.arange(12, dtype=">i4").reshape(3, 4), "b": np.asfortranarray(np.eye(3, dtype=np.float64)),
+            "c": [np.float32(1.5), np.int64(7), "x", None, (1, 2)], "d": np.zeros((0, 5), np.uint8)}
+    back = load_numpy_pickle_bytes(pickle.dumps(data, protocol=3))
+    for k in ("a", "b", "d"):
+        assert back[k].dtype == data[k].dtype and np.array_equal(back[k], data[k])
+    assert back["c"] == data["c"] and isinstance(back["c"][0], np.float32)

@@ -94,24 +94,32 @@ def test_export_writes_the_checkpoint_weights_mid_run(tmp_path, photos, teacher)
         export(cfg_file, [f"out_dir={tmp_path / 'none'}"], tmp_path / "x.safetensors")
 
 
-def test_sigterm_stops_after_the_step_with_a_checkpoint(tmp_path, photos, teacher):
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_stops_after_the_step_with_a_checkpoint(tmp_path, photos, teacher, sig):
     import os
     import signal
 
+    from rest_video.core.signals import Interrupted, exit_status
+
+    if not hasattr(signal, sig):
+        pytest.skip(f"no {sig} here")
+    signum = getattr(signal, sig)
     tr = Trainer(_cfg(tmp_path, photos, steps=50, checkpoint_every=100), teacher=teacher)
     real_step = tr.train_step
 
     def step_then_kill():
         parts = real_step()
         if tr.step == 2:
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signum)
         return parts
 
     tr.train_step = step_then_kill
-    with pytest.raises(KeyboardInterrupt):
+    before = signal.getsignal(signum)
+    with pytest.raises(Interrupted) as info:
         tr.fit(progress=False)
+    assert exit_status(info.value) == 128 + signum          # what `rest-video train` exits with
     assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 2
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers given back
+    assert signal.getsignal(signum) is before               # handlers given back
 
 
 def test_colour_term_and_layer_weights_lower_on_a_tiny_batch(tmp_path, photos, teacher):
@@ -174,3 +182,60 @@ def test_bn_mode_is_checked(tmp_path, photos):
 
     with pytest.raises(ConfigError, match="bn"):
         _cfg(tmp_path, photos, bn="instance")
+
+
+def test_identity_term_lowers_on_a_tiny_batch_and_is_the_strength_0_output(tmp_path, photos, teacher):
+    from rest_video.train.losses import identity_loss
+
+    tr = Trainer(_cfg(tmp_path, photos, **{"loss.identity": 1.0, "loss.content": 0.0, "loss.style": 0.0,
+                                          "loss.distill": 0.0}), teacher=teacher)
+    g = np.random.default_rng(3)
+    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+    tr.model.eval()
+    with torch.no_grad():
+        feats = tr.model.encoder(content)
+        recon = tr.model.decoder({l: feats[l - 1] for l in tr.model.cfg.stylized})
+        # decoding the features as they are is what strength 0 gives (AdaIN with the content's own stats)
+        at0 = tr.model(content, tr.model.batch_style_stats(style), strength=0.0)
+    assert torch.allclose(recon, at0, atol=1e-4)
+    tr.model.train()
+    before, parts0 = tr.losses(content, style)
+    assert parts0.identity > 0 and before.item() == pytest.approx(parts0.identity, rel=1e-5)
+    tr.train_step(content, style)
+    after, _ = tr.losses(content, style)
+    assert after.item() < before.item()
+    assert identity_loss(content, content).item() == 0.0
+
+
+def test_old_loss_log_gains_the_new_columns_on_resume(tmp_path, photos, teacher):
+    run = tmp_path / "run"
+    run.mkdir(parents=True)
+    (run / "loss.csv").write_text("step,loss,content,style,distill,seconds\n0,5.0,1.0,2.0,1.0,0.5\n")
+    tr = Trainer(_cfg(tmp_path, photos, steps=1), teacher=teacher)
+    tr.fit(progress=False)
+    rows = (run / "loss.csv").read_text().splitlines()
+    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "seconds"]
+    assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0.5"]
+    assert len(rows) == 3 and len(rows[2].split(",")) == 8
+
+
+def test_colour_matched_content_target_compares_with_the_recoloured_content(tmp_path, photos, teacher):
+    from rest_video.ops.palette import match_lab_mean_std
+    from rest_video.train.losses import content_loss
+
+    tr = Trainer(_cfg(tmp_path, photos, **{"loss.content_target": "color-matched"}), teacher=teacher)
+    g = np.random.default_rng(4)
+    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+    tr.model.eval()
+    _, parts = tr.losses(content, style)
+    with torch.no_grad():
+        out = tr.model.forward_train(content, style)[0]
+        k = tr.cfg.loss.content_layer - 1
+        want = content_loss(teacher(out)[k], teacher(match_lab_mean_std(content, style))[k]).item()
+        paper = content_loss(teacher(out)[k], teacher(content)[k]).item()
+    assert parts.content == pytest.approx(want, rel=1e-4) and want != pytest.approx(paper, rel=1e-3)
+    tr.model.train()
+    before, _ = tr.losses(content, style)
+    tr.train_step(content, style)
+    after, _ = tr.losses(content, style)
+    assert after.item() < before.item()

@@ -1,0 +1,130 @@
+"""Which encoder goes with which output container, decided (and checked) before any work starts.
+
+``output.codec: auto`` (the default) picks the encoder from OUT's extension: VP9 for ``.webm``
+(the only video codecs WebM allows are VP8, VP9 and AV1), H.264 for ``.mp4``, ``.mkv``, ``.mov``
+and the rest. An explicit codec is checked against the container, so a mismatch such as
+``--codec libx264`` with ``.webm`` is one line before the model loads, not an FFmpeg error after it.
+Audio follows in :class:`~rest_video.io.video.VideoWriter` (copied when the container takes it,
+else re-encoded: AAC, or Opus in WebM).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+import av
+
+from rest_video.core.config import OutputCfg
+from rest_video.core.errors import MediaError
+
+MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi",
+          ".ts": "mpegts", ".mts": "mpegts", ".m2ts": "mpegts", ".flv": "flv"}
+"""The FFmpeg muxer of each common video extension (others are looked up among FFmpeg's muxers)."""
+
+CHECKED_MUXERS = frozenset({"mp4", "mov", "matroska", "webm", "avi", "flv"})
+"""Muxers that tell FFmpeg which codecs they hold; for others (MPEG-TS lists only its defaults)
+the combination is left to the writer."""
+
+AUTO_CODECS = {"webm": ("libvpx-vp9", "libaom-av1", "libsvtav1", "libvpx")}
+"""``codec: auto`` per muxer, first available wins; any other muxer: :data:`DEFAULT_CODECS`."""
+
+DEFAULT_CODECS = ("libx264", "h264", "libvpx-vp9", "mpeg4")
+
+# x264's preset names as libvpx-vp9 speeds ("good" deadline: 0 slowest .. 5 fastest)
+_VP9_SPEED = {"ultrafast": 5, "superfast": 5, "veryfast": 5, "faster": 4, "fast": 4, "medium": 3, "slow": 2,
+              "slower": 1, "veryslow": 0, "placebo": 0}
+
+
+def muxer_for(path: str | Path) -> str:
+    """The FFmpeg muxer that writes ``path`` (by extension); :class:`MediaError` if none does."""
+    ext = Path(path).suffix.lower()
+    if ext in MUXERS:
+        return MUXERS[ext]
+    name = _muxers_by_extension().get(ext.lstrip("."))
+    if name is None:
+        raise MediaError(f"no video container is written as {ext or 'a file without extension'} "
+                         f"(use .mp4, .mkv, .mov or .webm)")
+    return name
+
+
+def video_codec(path: str | Path, cfg: OutputCfg, muxer: str | None = None) -> str:
+    """The encoder for ``path`` (written by ``muxer``, default: by its extension) under ``cfg``:
+    ``cfg.codec``, or the container's choice for ``auto``. Raises :class:`MediaError` (one line)
+    when the encoder does not exist here, the container cannot hold it, or it cannot encode
+    ``cfg.pix_fmt``."""
+    muxer = muxer or muxer_for(path)
+    allowed = supported_codecs(muxer)
+    ext = Path(path).suffix.lower()
+    if cfg.codec == "auto":
+        for name in AUTO_CODECS.get(muxer, DEFAULT_CODECS):
+            if name in av.codecs_available and (allowed is None or name in allowed):
+                codec = name
+                break
+        else:
+            raise MediaError(f"no encoder available here can write a {ext} file")
+    else:
+        codec = cfg.codec
+        if codec not in av.codecs_available or not _is_video_encoder(codec):
+            raise MediaError(f"output codec {codec!r} is not a video encoder available here")
+        if allowed is not None and codec not in allowed:
+            fit = next((c for c in AUTO_CODECS.get(muxer, DEFAULT_CODECS) if c in allowed), None)
+            hint = f"--codec {fit}, or " if fit else ""
+            raise MediaError(f"output codec {codec} cannot go in a {ext} file (use {hint}--codec auto, "
+                             f"or another container such as .mkv)")
+    formats = _pixel_formats(codec)
+    if formats and cfg.pix_fmt not in formats:
+        raise MediaError(f"{codec} cannot encode pixel format {cfg.pix_fmt!r} (it takes {', '.join(sorted(formats))})")
+    return codec
+
+
+def encoder_options(codec: str, cfg: OutputCfg) -> dict[str, str]:
+    """Quality and speed options of ``codec`` from ``cfg`` (crf, and preset where it means something)."""
+    if codec in ("libx264", "libx265", "h264", "hevc"):
+        return {"crf": str(cfg.crf), "preset": cfg.preset}
+    if codec == "libvpx-vp9":
+        return {"crf": str(cfg.crf), "b": "0", "row-mt": "1", "cpu-used": str(_VP9_SPEED.get(cfg.preset, 3))}
+    if codec in ("libaom-av1", "libsvtav1", "libvpx"):
+        return {"crf": str(cfg.crf), "b": "0"}
+    return {}
+
+
+@lru_cache(maxsize=None)
+def supported_codecs(muxer: str) -> frozenset[str] | None:
+    """Codec names the muxer can hold (None when FFmpeg cannot tell)."""
+    if muxer not in CHECKED_MUXERS:
+        return None
+    try:
+        with av.open(io.BytesIO(), "w", format=muxer) as c:
+            names = getattr(c, "supported_codecs", None)
+    except (av.FFmpegError, ValueError):
+        return None
+    return frozenset(names) if names else None
+
+
+@lru_cache(maxsize=1)
+def _muxers_by_extension() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in sorted(av.formats_available):
+        try:
+            fmt = av.ContainerFormat(name, "w")
+        except (ValueError, av.FFmpegError):
+            continue
+        for ext in fmt.extensions or ():
+            out.setdefault(ext, name)
+    return out
+
+
+def _is_video_encoder(name: str) -> bool:
+    try:
+        return av.Codec(name, "w").type == "video"
+    except (av.FFmpegError, ValueError):
+        return False
+
+
+def _pixel_formats(codec: str) -> set[str]:
+    try:
+        return {f.name for f in (av.Codec(codec, "w").video_formats or ())}
+    except (av.FFmpegError, ValueError):
+        return set()

@@ -1,0 +1,72 @@
+"""A before/after picture of two sets of weights (README's picture): style | content | before | after.
+
+    git show d15f43e:rest_video/weights/rest_16x5.safetensors > /tmp/before.safetensors
+    python tools/before_after.py --before /tmp/before.safetensors --out docs/before-after.jpg
+
+Each ``--pair CONTENT STYLE`` adds a row (an image, or a video's first frame); the default rows are
+the sample clip with each shipped style. ``--after`` defaults to the shipped weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rest_video import RestVideoError, Stylizer
+from rest_video.core.config import load_pipeline
+from rest_video.evaluation.sheet import ContactSheet
+from rest_video.io.clips import read_clip
+from rest_video.io.image import is_image_path, read_image
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PAIRS = [(ROOT / "samples/street.mp4", ROOT / "samples/styles" / name)
+                 for name in ("evening-glow.jpg", "darkest-hour.jpg", "forest-path.jpg")]
+
+
+def read_content(path: Path, max_side: int) -> np.ndarray:
+    """An image, or the first frame of a video, as RGB uint8 with its long side at most ``max_side``."""
+    if is_image_path(path):
+        return read_image(path, max_side)
+    return read_clip(path, 1, side=max_side)[0]
+
+
+def render(before: str, after: str | None, pairs: list[tuple[Path, Path]], max_side: int) -> np.ndarray:
+    """The before/after sheet as RGB uint8."""
+    stylizers = {name: Stylizer(load_pipeline(None, {"model.checkpoint": ckpt, "style.cache": False}))
+                 for name, ckpt in (("before", before), ("after", after))}
+    sheet = ContactSheet(list(stylizers), tile=(240, 320))
+    for content_path, style_path in pairs:
+        content = read_content(content_path, max_side)
+        style = read_image(style_path, max_side)
+        outputs = {name: st.stylize(content, st.load_style(style)) for name, st in stylizers.items()}
+        sheet.add_row(style, content, outputs)
+    return sheet.render()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python tools/before_after.py", description=__doc__.splitlines()[0])
+    ap.add_argument("--before", required=True, help="weights for the 'before' column (.safetensors or .pt)")
+    ap.add_argument("--after", default=None, help="weights for the 'after' column (default: shipped)")
+    ap.add_argument("--pair", nargs=2, action="append", metavar=("CONTENT", "STYLE"), type=Path,
+                    help="one row (repeatable; default: the sample clip with each shipped style)")
+    ap.add_argument("--max-side", type=int, default=640, help="shrink content and style to this long side")
+    ap.add_argument("--out", required=True, type=Path, help="picture to write (.jpg, .png, .webp)")
+    args = ap.parse_args(argv)
+    try:
+        from rest_video.io.image import write_image
+
+        sheet = render(args.before, args.after, args.pair or DEFAULT_PAIRS, args.max_side)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_image(args.out, sheet, quality=88)
+    except RestVideoError as e:
+        print(f"before_after: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
