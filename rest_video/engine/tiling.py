@@ -26,7 +26,8 @@ few uint8 output pixels in 10^5. Windows of the frame's own width gave the same 
 frame at every height tried, on one thread and two (tests/engine/test_tiling.py checks the
 output). The cost: a window holds at least ``2 * halo + MIN_ROWS`` full rows, so memory is
 bounded by the width (a 12000-pixel-wide frame: about 100 MB for the minimum band). cuDNN chooses
-algorithms per shape, so on CUDA bands equal the whole frame to float rounding.
+algorithms per shape, so on CUDA a band may differ from the whole frame by float rounding (untested:
+no GPU here).
 
 The frames are converted to float a window at a time: no whole-frame float copy exists.
 :func:`bytes_per_pixel` estimates the working memory per pixel of each pass from the model
