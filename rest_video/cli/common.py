@@ -59,3 +59,23 @@ def show_library_log() -> None:
         root.addHandler(_StderrHandler())
         root.setLevel(logging.INFO)
         root.propagate = False
+
+
+MASK_FLAGS = ("--content-mask", "--style-mask", "--protect", "--mask-feather")
+
+
+def add_mask_refusal(p: argparse.ArgumentParser) -> None:
+    """The mask flags of ``rest-video IN STYLE OUT``, accepted (hidden) by commands that cannot use
+    them, so that :func:`refuse_masks` can say why in one line instead of "unrecognized arguments"."""
+    for flag in MASK_FLAGS:
+        p.add_argument(flag, dest=f"refused_{flag[2:].replace('-', '_')}", metavar="X", help=argparse.SUPPRESS)
+
+
+def refuse_masks(args: argparse.Namespace, what: str) -> None:
+    """A :class:`ConfigError` naming the first mask flag given to ``what`` (a command with no regions)."""
+    from rest_video.core.errors import ConfigError
+
+    for flag in MASK_FLAGS:
+        if getattr(args, f"refused_{flag[2:].replace('-', '_')}", None) is not None:
+            raise ConfigError(f"{flag}: {what} has no regions (masks need the full network in "
+                              "'rest-video IN STYLE OUT --content-mask ...')")

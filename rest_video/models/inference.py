@@ -61,11 +61,11 @@ from rest_video.core.errors import ConfigError
 from rest_video.models.backends import conv_generic, conv_mkldnn, default_backend, mkldnn_available
 from rest_video.models.folding import DecBlock, fold_bn, fold_input_affine, projection
 from rest_video.models.moments import OnesCache, frame_moments, moments_to_stats
-from rest_video.models.moments import OnesCache, frame_moments, moments_to_stats
-from rest_video.models.rest import REST, check_image
+from rest_video.models.rest import REST, check_image, check_regions
 from rest_video.models.threads import ThreadTuner, num_threads
 from rest_video.ops.stats import adain_affine
 from rest_video.style import StatsFilter, StyleStats
+from rest_video.style.regions import WHOLE, Regions
 
 __all__ = ["build_inference", "RESTInference", "ModelFallback", "default_backend"]
 
@@ -117,10 +117,11 @@ class ModelFallback(nn.Module):
 
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
-                method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
+                method: str = "adain", stats_filter: StatsFilter | None = None,
+                regions: Regions | None = None) -> Tensor:
         if isinstance(style, Tensor):
             style = style.to(self.device, torch.float32)
-        return self.model(content.to(self.device, torch.float32), style, strength, method, stats_filter)
+        return self.model(content.to(self.device, torch.float32), style, strength, method, stats_filter, regions)
 
 
 class _Pool(threading.local):
@@ -219,9 +220,12 @@ class RESTInference(nn.Module):
 
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
-                method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
+                method: str = "adain", stats_filter: StatsFilter | None = None,
+                regions: Regions | None = None) -> Tensor:
         check_image(content)
         with self.threads(tuple(content.shape), content.shape[-1] * content.shape[-2]):
+            if regions is not None:
+                return self._forward_masked(content, regions, strength, stats_filter)
             return self._forward(content, style, strength, method, stats_filter)
 
     @contextmanager
@@ -272,6 +276,65 @@ class RESTInference(nn.Module):
                      for l in self.cfg.stylized}
         return self._decode(skips, x.shape)
 
+    def _forward_masked(self, content: Tensor, regions: Regions, strength: float,
+                        stats_filter: StatsFilter | None) -> Tensor:
+        """Masked AdaIN: per-region statistics from masked Gram moments, and skips built per pixel
+        from the regions' affine maps (they vary over the frame, so they cannot be folded into the
+        decoder's convs: the skips are computed, and the decoder runs on them unfolded)."""
+        check_regions(content, "adain", regions)
+        x = content.to(device=self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
+        rs = self._encode(x)
+        stats = self.region_stats(rs, regions)
+        if stats_filter is not None:
+            stats = stats_filter(stats)
+        maps = self.region_maps(stats, regions, strength)
+        skips = {l: (self.region_skip(rs[l - 1], maps[l], regions.weights), None, None) for l in self.cfg.stylized}
+        return self._decode(skips, x.shape)
+
+    def region_stats(self, rs: list[Tensor], regions: Regions) -> dict:
+        """Content statistics of masked AdaIN (as :meth:`REST.region_content_stats`) from the
+        encoder outputs ``rs`` of one frame: a region's Gram moments are those of the features with
+        every pixel outside it set to zero, summed block by block as the whole frame's are."""
+        counts = regions.masks.flatten(1).sum(1).tolist()
+        stats: dict = {}
+        for l in self.cfg.stylized:
+            r = rs[l - 1]
+            for k, key in enumerate(regions.keys):
+                if key == WHOLE:
+                    stats[l] = self._feat_stats(r, l)
+                    continue
+                G, S = frame_moments(self.region_pixels(r, regions.masks[k]), self._ones)
+                stats[(l, key)] = self.stats_from_moments(l, G[None], S[None], int(counts[k]))
+        return stats
+
+    @staticmethod
+    def region_pixels(r: Tensor, mask: Tensor) -> Tensor:
+        """``(N, C)`` fp32 features of one frame's ``r`` ``(1, C, H, W)`` in raster order, zero
+        outside ``mask`` ``(H, W)``."""
+        C = r.shape[1]
+        R = r.permute(0, 2, 3, 1).reshape(-1, C)  # a view for channels_last r
+        return R.float() * mask.reshape(-1, 1).to(torch.float32)
+
+    def region_maps(self, stats: dict, regions: Regions, strength: float) -> dict[int, list[tuple[Tensor, Tensor]]]:
+        """Per stylized layer, each slot's skip map ``(m (1, C, C), c (1, C))`` (:meth:`adain_maps`
+        of the slot's content and style statistics)."""
+        out: dict[int, list[tuple[Tensor, Tensor]]] = {l: [] for l in self.cfg.stylized}
+        for key, style in zip(regions.keys, regions.styles):
+            sub = {l: stats[l if key == WHOLE else (l, key)] for l in self.cfg.stylized}
+            for l, mc in self.adain_maps(sub, style, strength).items():
+                out[l].append(mc)
+        return out
+
+    def region_skip(self, r: Tensor, maps: list[tuple[Tensor, Tensor]], weights: Tensor) -> Tensor:
+        """The stylized skip of one frame (or band) ``r`` ``(1, C, H, W)``: at each pixel the slots'
+        maps ``m r + c`` weighted by ``weights`` ``(K, H, W)``; ``(1, C, H, W)`` channels_last."""
+        _, C, H, W = r.shape
+        R = r.permute(0, 2, 3, 1).reshape(H * W, C).float()
+        out = torch.zeros(H * W, C, device=r.device, dtype=torch.float32)
+        for (m, c), w in zip(maps, weights.reshape(len(maps), H * W, 1).float()):
+            out.addcmul_(torch.addmm(c[0], R, m[0].T), w)
+        return out.view(1, H, W, C).permute(0, 3, 1, 2).to(self.dtype)
+
     def adain_maps(self, stats: dict[int, tuple[Tensor, Tensor]], style: StyleStats,
                    strength: float) -> dict[int, tuple[Tensor, Tensor]]:
         """Per stylized layer, the stylized skip as a per-pixel affine map of the encoder output
@@ -311,12 +374,16 @@ class RESTInference(nn.Module):
             x = self._conv([(x, w)], b, True, self._buf(f"enc{i % 2}", (B, w.shape[0], H, W)), area)
             yield i + 1, x
 
-    def stylize_tile(self, x: Tensor, maps: dict[int, tuple[Tensor, Tensor]], area: int) -> Tensor:
+    def stylize_tile(self, x: Tensor, maps: dict, area: int, regions: Regions | None = None) -> Tensor:
         """Encoder and decoder on ``x`` ``(1, 3, h, w)``, a window of a frame of ``area`` pixels
         (its convs run as on the whole frame), with the skips' affine maps fixed (:meth:`adain_maps`
-        of the whole frame's statistics, one sample)."""
+        of the whole frame's statistics, one sample; with ``regions``, the window's rows of the
+        frame's regions, :meth:`region_maps`)."""
         x = x.to(device=self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
         rs = self._encode(x, area)
+        if regions is not None:
+            skips = {l: (self.region_skip(rs[l - 1], mc, regions.weights), None, None) for l, mc in maps.items()}
+            return self._decode(skips, x.shape, area)
         return self._decode({l: (rs[l - 1], m, c) for l, (m, c) in maps.items()}, x.shape, area)
 
     # -- style / content statistics ----------------------------------------------------
