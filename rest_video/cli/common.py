@@ -61,6 +61,11 @@ def show_library_log() -> None:
         root.propagate = False
 
 
+def verbose_log(on: bool) -> None:
+    """``-v``: the library's debug lines too (precision auto's choice, tiling plans)."""
+    logging.getLogger("rest_video").setLevel(logging.DEBUG if on else logging.INFO)
+
+
 MASK_FLAGS = ("--content-mask", "--style-mask", "--protect", "--mask-feather")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rest_video.cli.common import add_set_argument, finite_float, load_config
+from rest_video.cli.common import add_set_argument, finite_float, load_config, verbose_log
 from rest_video.core.errors import ConfigError
 from rest_video.pipeline.file import check_masks, check_paths, stylize_file
 
@@ -48,6 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_set_argument(p)
     p.add_argument("-y", "--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also the run's setup: the precision 'auto' chose and why, tiling plans")
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict:
@@ -71,6 +73,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    verbose_log(args.verbose)
     cfg = load_config(args, overrides_from_args(args))
     if args.protect is not None and args.content_mask is None:
         raise ConfigError("--protect needs --content-mask (the mask that paints the region to keep)")
