@@ -95,12 +95,13 @@ def bytes_per_pixel(net, stage: str) -> int:
 def region_bytes_per_pixel(net, regions: int) -> int:
     """Working memory per pixel that a masked frame with ``regions`` slots adds to every stage:
     each slot's mask (bool) and weight (fp32), the stylized skips built in fp32 (they are not
-    folded into the decoder), a region's zeroed copy of a layer's features and one slot's map
-    product. 0 without regions. (Estimated, not measured against peak RSS.)"""
+    folded into the decoder), a region's zeroed copy of a layer's features, and the per-pixel
+    scale and shift with their temporaries (:func:`~rest_video.ops.masked_adain.blend_affine`).
+    0 without regions. (Estimated, not measured against peak RSS.)"""
     if not regions:
         return 0
     C = net.cfg.width
-    return regions * 5 + (len(net.cfg.stylized) + 3) * C * 4
+    return regions * 5 + (len(net.cfg.stylized) + 6) * C * 4
 
 
 def balanced(n: int, size: int) -> list[tuple[int, int]]:

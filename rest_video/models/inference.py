@@ -37,6 +37,12 @@ Tiled inference (:mod:`rest_video.engine.tiling`) runs the same convs on bands o
 :meth:`RESTInference.encode_layers`, :meth:`~RESTInference.stats_from_moments`,
 :meth:`~RESTInference.adain_maps` and :meth:`~RESTInference.stylize_tile`.
 
+**Masks** (``regions=``, :mod:`rest_video.style.regions`): a region's statistics come from the Gram
+moments of the features zeroed outside it (the same blocks as the whole frame's, so bands give the
+same bits); the AdaIN map then varies per pixel, so it cannot be folded into a conv: the stylized
+skips are built (``P r + p``, then each pixel's map, :func:`~rest_video.ops.masked_adain.blend_affine`)
+and the decoder runs on them unfolded, as for WCT.
+
 ``method="wct"`` computes the projected features, calls the model's own ``stylize_features`` and
 decodes them with the same decoder. The ``aest`` ablation (max-pool between blocks: the
 projection cannot be folded across a pool) falls back to the model itself (fp32).
@@ -65,6 +71,7 @@ from rest_video.models.folding import DecBlock, fold_bn, fold_input_affine, proj
 from rest_video.models.moments import OnesCache, frame_moments, moments_to_stats
 from rest_video.models.rest import REST, check_image, check_regions
 from rest_video.models.threads import ThreadTuner, num_threads
+from rest_video.ops.masked_adain import blend_affine
 from rest_video.ops.stats import adain_affine
 from rest_video.style import StatsFilter, StyleStats
 from rest_video.style.regions import WHOLE, Regions
@@ -297,7 +304,7 @@ class RESTInference(nn.Module):
         if stats_filter is not None:
             stats = stats_filter(stats)
         maps = self.region_maps(stats, regions, strength)
-        skips = {l: (self.region_skip(rs[l - 1], maps[l], regions.weights), None, None) for l in self.cfg.stylized}
+        skips = {l: (self.region_skip(rs[l - 1], l, maps[l], regions.weights), None, None) for l in self.cfg.stylized}
         return self._decode(skips, x.shape)
 
     def region_stats(self, rs: list[Tensor], regions: Regions) -> dict:
@@ -324,25 +331,29 @@ class RESTInference(nn.Module):
         R = r.permute(0, 2, 3, 1).reshape(-1, C)  # a view for channels_last r
         return R.float() * mask.reshape(-1, 1).to(torch.float32)
 
-    def region_maps(self, stats: dict, regions: Regions, strength: float) -> dict[int, list[tuple[Tensor, Tensor]]]:
-        """Per stylized layer, each slot's skip map ``(m (1, C, C), c (1, C))`` (:meth:`adain_maps`
-        of the slot's content and style statistics)."""
-        out: dict[int, list[tuple[Tensor, Tensor]]] = {l: [] for l in self.cfg.stylized}
-        for key, style in zip(regions.keys, regions.styles):
-            sub = {l: stats[l if key == WHOLE else (l, key)] for l in self.cfg.stylized}
-            for l, mc in self.adain_maps(sub, style, strength).items():
-                out[l].append(mc)
+    def region_maps(self, stats: dict, regions: Regions, strength: float) -> dict[int, tuple]:
+        """Per stylized layer, what :meth:`region_skip` needs: the slots' content and style means
+        and stds stacked ``(K, C)`` fp32 on the device, and ``strength``."""
+        out = {}
+        for l in self.cfg.stylized:
+            cs = [stats[l if key == WHOLE else (l, key)] for key in regions.keys]
+            ss = [(st.mean[l], st.std[l]) for st in regions.styles]
+            rows = lambda pairs, i: torch.stack([p[i].to(self.device, torch.float32).flatten() for p in pairs])  # noqa: E731
+            out[l] = (rows(cs, 0), rows(cs, 1), rows(ss, 0), rows(ss, 1), float(strength))
         return out
 
-    def region_skip(self, r: Tensor, maps: list[tuple[Tensor, Tensor]], weights: Tensor) -> Tensor:
-        """The stylized skip of one frame (or band) ``r`` ``(1, C, H, W)``: at each pixel the slots'
-        maps ``m r + c`` weighted by ``weights`` ``(K, H, W)``; ``(1, C, H, W)`` channels_last."""
+    def region_skip(self, r: Tensor, layer: int, maps: tuple, weights: Tensor) -> Tensor:
+        """The stylized skip of one frame (or band) ``r`` ``(1, C, H, W)`` at ``layer``: the
+        projected features ``P r + p``, each pixel mapped by AdaIN of its regions' statistics
+        blended by ``weights`` ``(K, H, W)`` (:func:`~rest_video.ops.masked_adain.blend_affine`);
+        ``(1, C, H, W)`` channels_last."""
         _, C, H, W = r.shape
+        P, p = self._proj[layer]
         R = r.permute(0, 2, 3, 1).reshape(H * W, C).float()
-        out = torch.zeros(H * W, C, device=r.device, dtype=torch.float32)
-        for (m, c), w in zip(maps, weights.reshape(len(maps), H * W, 1).float()):
-            out.addcmul_(torch.addmm(c[0], R, m[0].T), w)
-        return out.view(1, H, W, C).permute(0, 3, 1, 2).to(self.dtype)
+        f = torch.addmm(p.float(), R, P.float().T)
+        scale, shift = blend_affine(weights.reshape(weights.shape[0], H * W).T, *maps)
+        f.mul_(scale).add_(shift)
+        return f.view(1, H, W, C).permute(0, 3, 1, 2).to(self.dtype)
 
     def adain_maps(self, stats: dict[int, tuple[Tensor, Tensor]], style: StyleStats,
                    strength: float) -> dict[int, tuple[Tensor, Tensor]]:
@@ -391,7 +402,7 @@ class RESTInference(nn.Module):
         x = x.to(device=self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
         rs = self._encode(x, area)
         if regions is not None:
-            skips = {l: (self.region_skip(rs[l - 1], mc, regions.weights), None, None) for l, mc in maps.items()}
+            skips = {l: (self.region_skip(rs[l - 1], l, mc, regions.weights), None, None) for l, mc in maps.items()}
             return self._decode(skips, x.shape, area)
         return self._decode({l: (rs[l - 1], m, c) for l, (m, c) in maps.items()}, x.shape, area)
 

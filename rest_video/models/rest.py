@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from rest_video.core.config import MAX_LAYERS, MAX_WIDTH
 from rest_video.core.errors import ConfigError, ShapeError
-from rest_video.ops.masked_adain import masked_affine, region_mean_std
+from rest_video.ops.masked_adain import masked_adain, region_mean_std
 from rest_video.ops.stats import adain_affine, covariance, mean_std, wct
 from rest_video.style.regions import WHOLE, Regions, RegionStyle
 from rest_video.style.stats import StatsFilter, StyleStats
@@ -217,13 +217,9 @@ class REST(nn.Module):
         """Masked AdaIN at the stylized layers (:meth:`region_content_stats` gives ``content_stats``)."""
         out = {}
         for l in self.cfg.stylized:
-            scales, shifts = [], []
-            for key, st in zip(regions.keys, regions.styles):
-                cm, cs = content_stats[l if key == WHOLE else (l, key)]
-                scale, shift = adain_affine(cm, cs, st.mean[l], st.std[l], strength)
-                scales.append(scale)
-                shifts.append(shift)
-            out[l] = masked_affine(feats[l - 1], regions.weights, scales, shifts)
+            cs = [content_stats[l if key == WHOLE else (l, key)] for key in regions.keys]
+            ss = [(st.mean[l], st.std[l]) for st in regions.styles]
+            out[l] = masked_adain(feats[l - 1], regions.weights, cs, ss, strength)
         return out
 
     def stylize_features(self, feats: list[Tensor], style: StyleStats, strength: float = 1.0,

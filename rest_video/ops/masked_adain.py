@@ -2,10 +2,10 @@
 
 Each content pixel belongs to a region (a *slot*); each slot has its own AdaIN affine map
 ``x * scale_k + shift_k`` (from the content statistics inside the slot's content region and the style
-statistics inside the matching style region). :func:`masked_affine` applies, at every pixel, the
-maps blended by per-slot weights: one-hot weights give hard region borders, weights blurred by
-:func:`feather_weights` soft ones. REST never changes the resolution, so the same full-resolution
-weights serve every layer.
+statistics inside the matching style region). :func:`masked_adain` gives every pixel the map of its
+region's statistics, blended by per-slot weights (:func:`blend_affine`): one-hot weights give hard
+region borders, weights blurred by :func:`feather_weights` soft ones. REST never changes the
+resolution, so the same full-resolution weights serve every layer.
 
 Pure tensor functions on ``(1, C, H, W)`` features and ``(K, H, W)`` masks / weights.
 """
@@ -71,23 +71,54 @@ def feather_weights(weights: Tensor, px: float) -> Tensor:
     return t / t.sum(0, keepdim=True).clamp_min(1e-12)
 
 
-def masked_affine(feat: Tensor, weights: Tensor, scales: list[Tensor], shifts: list[Tensor]) -> Tensor:
-    """``sum_k weights[k] * (feat * scales[k] + shifts[k])`` per pixel.
+def blend_affine(weights: Tensor, c_mean: Tensor, c_std: Tensor, s_mean: Tensor, s_std: Tensor,
+                 strength: float = 1.0) -> tuple[Tensor, Tensor]:
+    """Per-pixel AdaIN maps from region statistics blended by the pixel's region weights.
+
+    At each pixel the content and style statistics of the regions are averaged with the pixel's
+    weights, and AdaIN's map is formed from the averages (``scale = s_std / c_std``, ...; blended
+    with ``strength`` as :func:`~rest_video.ops.stats.adain_affine`). Inside a region (one-hot
+    weight) that is exactly the region's own map. On a feathered border, blending the statistics
+    rather than the maps keeps the map of a region with a small content spread (a smooth sky: a
+    large ``scale``) from being applied to the features of its textured neighbour, which left a
+    bright rim along the border.
 
     Args:
-        feat: ``(1, C, H, W)`` features.
-        weights: ``(K, H, W)`` slot weights, summing to 1 at each pixel (one-hot: hard regions).
-        scales, shifts: K ``(1, C, 1, 1)`` affine maps (:func:`~rest_video.ops.stats.adain_affine`).
+        weights: ``(N, K)`` weights of the K regions at N pixels (rows sum to 1).
+        c_mean, c_std, s_mean, s_std: ``(K, C)`` content and style statistics of each region.
+        strength: 0 = content, 1 = full AdaIN.
+
+    Returns:
+        ``(scale, shift)``, each ``(N, C)`` float32: the pixel's features ``x`` map to ``x * scale + shift``.
+    """
+    if weights.dim() != 2 or any(t.shape != (weights.shape[1], c_mean.shape[1]) for t in (c_mean, c_std, s_mean, s_std)):
+        raise ShapeError(f"weights must be (N, K) and statistics (K, C), got {tuple(weights.shape)} and "
+                         f"{[tuple(t.shape) for t in (c_mean, c_std, s_mean, s_std)]}")
+    w = weights.float()
+    a = (w @ s_std.float()).div_(w @ c_std.float())
+    b = (w @ s_mean.float()).sub_(a * (w @ c_mean.float()))
+    return a.mul_(strength).add_(1.0 - strength), b.mul_(strength)
+
+
+def masked_adain(feat: Tensor, weights: Tensor, content_stats: list[tuple[Tensor, Tensor]],
+                 style_stats: list[tuple[Tensor, Tensor]], strength: float = 1.0) -> Tensor:
+    """AdaIN with a map per region (:func:`blend_affine`) on ``feat`` ``(1, C, H, W)``.
+
+    Args:
+        weights: ``(K, H, W)`` region weights (one-hot: hard regions; :func:`feather_weights`: soft).
+        content_stats, style_stats: K ``(mean, std)`` pairs, each ``(1, C, 1, 1)``.
 
     Returns:
         ``(1, C, H, W)`` in ``feat``'s dtype.
     """
     _check_masks(feat, weights, "weights")
-    if len(scales) != weights.shape[0] or len(shifts) != weights.shape[0]:
-        raise ShapeError(f"{weights.shape[0]} weight maps but {len(scales)} scales and {len(shifts)} shifts")
-    w = weights.float()
-    S = torch.stack([s.float().flatten() for s in scales])  # (K, C)
-    B = torch.stack([b.float().flatten() for b in shifts])
-    scale = torch.einsum("khw,kc->chw", w, S)[None]
-    shift = torch.einsum("khw,kc->chw", w, B)[None]
+    K, H, W = weights.shape
+    if len(content_stats) != K or len(style_stats) != K:
+        raise ShapeError(f"{K} weight maps but {len(content_stats)} content and {len(style_stats)} style statistics")
+    rows = lambda stats, i: torch.stack([st[i].float().flatten() for st in stats])  # noqa: E731 - (K, C)
+    scale, shift = blend_affine(weights.reshape(K, H * W).T, rows(content_stats, 0), rows(content_stats, 1),
+                                rows(style_stats, 0), rows(style_stats, 1), strength)
+    C = feat.shape[1]
+    scale = scale.T.reshape(1, C, H, W)
+    shift = shift.T.reshape(1, C, H, W)
     return (feat.float() * scale + shift).to(feat.dtype)

@@ -309,7 +309,7 @@ class _Stages:
         except BaseException:
             stop.set()
             for t in threads:
-                if t.ident is not None:  # started
+                if t.is_alive():  # started (join() raises on a thread an interrupt caught mid-start)
                     t.join(timeout=5)
             self._abort()
             raise
