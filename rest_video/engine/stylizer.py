@@ -12,7 +12,8 @@
 A frame (or batch) whose working memory would pass ``runtime.max_memory_mb`` is stylized in bands
 of rows with the same output (:mod:`rest_video.engine.tiling`); smaller ones run whole, as always.
 
-The Stylizer keeps no per-frame state: temporal smoothing state lives in a
+The Stylizer keeps no per-frame state (only a memo of the last masked frame's region plan, reused for
+the same mask): temporal smoothing state lives in a
 :class:`~rest_video.stream.smoothing.StatsSmoother` that the caller owns and passes in (a
 :class:`~rest_video.stream.processor.StreamStylizer` composes them for a stream of frames). It sets
 no process-wide state either: :func:`~rest_video.core.devices.apply_runtime` does, once.
@@ -70,6 +71,7 @@ class Stylizer:
         self.method = self.cfg.model.method
         self.plan, self.tiled = self._build_tiling()
         self._warned_whole = False
+        self._last_plan = None  # (key, style, plan) of the last masked frame (_plan)
 
     @property
     def precision(self) -> str:
@@ -218,7 +220,7 @@ class Stylizer:
         m = self.cfg.masks
         out = np.empty_like(batch)
         for i in range(n):
-            stats, regions = plan_regions(labels[i], style, m.feather, m.min_region, self.device)
+            stats, regions = self._plan(labels[i], style)
             frame = batch[i:i + 1]
             if regions is None:
                 out[i] = self._stylize_plain(frame, stats, strength, stats_filter)[0]
@@ -235,6 +237,18 @@ class Stylizer:
                     blend += keep[..., None] * (batch[i].astype(np.float32) - blend)
                     out[i] = np.rint(blend).astype(np.uint8)
         return out[0] if single else out
+
+    def _plan(self, labels: np.ndarray, style: StyleStats | RegionStyle):
+        """:func:`plan_regions` for one frame, reused while the labels (by content hash) and the
+        style object stay the same: a static mask costs its blur once, not on every frame."""
+        m = self.cfg.masks
+        key = (hashlib.blake2b(np.ascontiguousarray(labels).data, digest_size=16).digest(), labels.shape, id(style))
+        hit = self._last_plan
+        if hit is not None and hit[0] == key and hit[1] is style:
+            return hit[2]
+        plan = plan_regions(labels, style, m.feather, m.min_region, self.device)
+        self._last_plan = (key, style, plan)  # holds the style, so its id is not reused meanwhile
+        return plan
 
     @staticmethod
     def _frame_labels(mask: np.ndarray, n: int, h: int, w: int) -> np.ndarray:

@@ -346,13 +346,24 @@ class RESTInference(nn.Module):
         """The stylized skip of one frame (or band) ``r`` ``(1, C, H, W)`` at ``layer``: the
         projected features ``P r + p``, each pixel mapped by AdaIN of its regions' statistics
         blended by ``weights`` ``(K, H, W)`` (:func:`~rest_video.ops.masked_adain.blend_affine`);
-        ``(1, C, H, W)`` channels_last."""
+        ``(1, C, H, W)`` channels_last.
+
+        Inside a region (weight 1) that map is the region's own, looked up per pixel from a
+        ``(K, C)`` table; only the pixels of feathered borders get the blend computed (few)."""
         _, C, H, W = r.shape
+        K = weights.shape[0]
         P, p = self._proj[layer]
         R = r.permute(0, 2, 3, 1).reshape(H * W, C).float()
         f = torch.addmm(p.float(), R, P.float().T)
-        scale, shift = blend_affine(weights.reshape(weights.shape[0], H * W).T, *maps)
-        f.mul_(scale).add_(shift)
+        wk = weights.reshape(K, H * W)
+        top, slot = wk.max(0)
+        border = (top < 1.0).nonzero().flatten()
+        fb = f.index_select(0, border) if border.numel() else None
+        scale, shift = blend_affine(torch.eye(K, device=f.device), *maps)  # each region's own map, (K, C)
+        f.mul_(scale.index_select(0, slot)).add_(shift.index_select(0, slot))
+        if fb is not None:
+            bs, bh = blend_affine(wk[:, border].T, *maps)
+            f.index_copy_(0, border, fb.mul_(bs).add_(bh))
         return f.view(1, H, W, C).permute(0, 3, 1, 2).to(self.dtype)
 
     def adain_maps(self, stats: dict[int, tuple[Tensor, Tensor]], style: StyleStats,
