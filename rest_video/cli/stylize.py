@@ -14,6 +14,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="IN", help="input video or image")
     p.add_argument("style", metavar="STYLE", help="reference photo whose look to take")
     p.add_argument("output", metavar="OUT", help="output video (.mp4, .mkv, .webm, .mov) or image (.png, .jpg)")
+    add_file_options(p)
+
+
+def add_file_options(p: argparse.ArgumentParser) -> None:
+    """The per-file options, shared with ``rest-video batch``."""
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (default, fast-preview); default: built-in defaults = pipelines/default.yaml")
     p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")

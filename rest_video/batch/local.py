@@ -1,0 +1,167 @@
+"""The local backend: a pool of worker processes (spawned), each holding one Stylizer.
+
+The driver hands each idle worker one task at a time through its own inbox, so it always knows which
+task a worker holds: a worker that dies (killed, out of memory) has its task retried on a fresh worker
+(up to ``retries`` times), then reported as failed. Progress (frames) and results come back on one
+shared queue. :meth:`LocalPool.interrupt` sends each worker SIGINT: the task stops as the main
+command does on Ctrl-C (its temporary output removed) and the worker exits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import signal
+from collections import deque
+
+from rest_video.batch.tasks import Task, TaskResult, WorkerState, execute
+from rest_video.core.config import PipelineConfig
+from rest_video.core.errors import MediaError
+
+
+def _worker_main(wid: int, inbox, events, cfg: PipelineConfig, styles: dict, threads: int) -> None:
+    from rest_video.core.signals import stop_signals_raise
+
+    try:
+        with stop_signals_raise():
+            from rest_video.cli.common import show_library_log
+
+            show_library_log()
+            import torch
+
+            torch.set_num_threads(max(1, threads))
+            state = WorkerState(cfg)
+            for key, arrays in styles.items():
+                state.style(key, arrays)
+            events.put(("ready", wid, None))
+            while True:
+                task = inbox.get()
+                if task is None:
+                    return
+                result = execute(task, state, lambda tid, n: events.put(("frames", tid, n)), worker=f"local-{wid}")
+                events.put(("done", wid, result))
+    except KeyboardInterrupt:
+        return
+
+
+class LocalPool:
+    """``workers`` processes with ``threads`` torch threads each."""
+
+    name = "local"
+
+    def __init__(self, workers: int, cfg: PipelineConfig, styles: dict, threads: int = 1, retries: int = 2) -> None:
+        self.workers, self.cfg, self.styles, self.threads, self.retries = workers, cfg, styles, threads, retries
+        self.ctx = mp.get_context("spawn")
+        self.events = self.ctx.Queue()
+        self.procs: dict[int, mp.Process] = {}
+        self.inboxes: dict[int, object] = {}
+        self.holding: dict[int, Task | None] = {}   # worker -> task it runs (None: idle, not ready: absent)
+        self.backlog: deque[Task] = deque()
+        self.attempts: dict[int, int] = {}
+        self._next = 0
+        self.failed_starts = 0
+
+    def start(self) -> None:
+        for _ in range(self.workers):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        wid = self._next
+        self._next += 1
+        inbox = self.ctx.Queue()
+        p = self.ctx.Process(target=_worker_main, name=f"rest-video-worker-{wid}",
+                             args=(wid, inbox, self.events, self.cfg, self.styles, self.threads), daemon=True)
+        p.start()
+        self.procs[wid], self.inboxes[wid] = p, inbox
+
+    def submit(self, task: Task) -> None:
+        self.backlog.append(task)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        for wid, held in list(self.holding.items()):
+            if held is None and self.backlog:
+                task = self.backlog.popleft()
+                self.holding[wid] = task
+                self.attempts[task.id] = self.attempts.get(task.id, 0) + 1
+                self.inboxes[wid].put(task)
+
+    def poll(self, timeout: float = 0.2) -> list[tuple]:
+        """Events since the last call: ``("frames", task_id, n)`` and ``("done", task_id, TaskResult)``."""
+        out: list[tuple] = []
+        try:
+            item = self.events.get(timeout=timeout)
+            while True:
+                out.extend(self._handle(item))
+                item = self.events.get_nowait()
+        except queue.Empty:
+            pass
+        out.extend(self._check_dead())
+        self._dispatch()
+        return out
+
+    def _handle(self, item) -> list[tuple]:
+        kind, a, b = item
+        if kind == "ready":
+            self.holding[a] = None
+            return []
+        if kind == "frames":
+            return [("frames", a, b)]
+        self.holding[a] = None
+        return [("done", b.id, b)]
+
+    def _check_dead(self) -> list[tuple]:
+        out = []
+        for wid, p in list(self.procs.items()):
+            if p.is_alive():
+                continue
+            started = wid in self.holding
+            task = self.holding.pop(wid, None)
+            del self.procs[wid], self.inboxes[wid]
+            if not started:
+                self.failed_starts += 1
+                if self.failed_starts > self.workers + self.retries:
+                    raise MediaError(f"batch worker processes keep dying on start ({_exit_reason(p.exitcode)})")
+            self._spawn()
+            if task is None:
+                continue
+            why = f"worker process died ({_exit_reason(p.exitcode)})"
+            if self.attempts.get(task.id, 0) <= self.retries:
+                self.backlog.appendleft(task)
+                out.append(("retry", task.id, why))
+            else:
+                out.append(("done", task.id, TaskResult(task.id, False, error=f"{why}, {self.retries} retries")))
+        return out
+
+    def close(self) -> None:
+        for inbox in self.inboxes.values():
+            inbox.put(None)
+        for p in self.procs.values():
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=5)
+
+    def interrupt(self) -> None:
+        """Stop every worker now, as Ctrl-C stops the main command (temporary outputs removed)."""
+        for p in self.procs.values():
+            if p.is_alive() and p.pid is not None:
+                try:
+                    os.kill(p.pid, signal.SIGINT)
+                except ProcessLookupError:
+                    pass
+        for p in self.procs.values():
+            p.join(timeout=15)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=5)
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
