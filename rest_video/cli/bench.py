@@ -12,8 +12,10 @@ from rest_video.evaluation.speed_report import format_report, write_json
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = ("Reports per size the eager fp32 reference and the optimized network (ms/frame, speedup, max\n"
-                "uint8 difference), each pipeline stage alone, and the end-to-end file rate of stylize_file\n"
-                "on a video with its overlap efficiency (end-to-end fps / fps of the slowest stage).")
+                "uint8 difference), each pipeline stage alone, per precision ms/frame and the share of the\n"
+                "machine's matrix throughput (a GEMM in that precision, same run) REST reaches, with PSNR and\n"
+                "largest difference against fp32, the precision 'auto' picks, and the end-to-end file rate of\n"
+                "stylize_file on a video with its overlap efficiency (end-to-end fps / fps of the slowest stage).")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--sizes", default="640x360,1280x720,1920x1080,3840x2160", metavar="WxH,...",
                    help="frame sizes (default: %(default)s)")
@@ -28,6 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", metavar="FILE", help="weights instead of the shipped ones (e.g. runs/rest/last.pt)")
     p.add_argument("--threads", type=int, default=0, metavar="N", help="torch CPU threads (0 = torch's default)")
     p.add_argument("--no-reference", action="store_true", help="do not time the eager fp32 reference")
+    p.add_argument("--precisions", default="auto", metavar="LIST",
+                   help="the per-precision table: auto (this CPU's candidates: fp32, and bf16 where the CPU has "
+                        "AMX / AVX512-bf16), a comma list of fp32,fp16,bf16 (bf16 without them is very slow), "
+                        "or none (default: %(default)s)")
     p.add_argument("--variants", action="store_true",
                    help="moved to the lab: python tools/bench_variants.py (in a source checkout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -50,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     log = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     report = run_bench(device=args.device, sizes=sizes, frames=args.frames, video=args.video, style=args.style,
                        checkpoint=args.checkpoint, threads=args.threads, video_frames=args.video_frames,
-                       reference=not args.no_reference, use_video=not args.no_video, log=log)
+                       reference=not args.no_reference, use_video=not args.no_video, log=log,
+                       precisions=None if args.precisions == "none" else args.precisions)
     report["command"] = _command(args)
     print(format_report(report))
     if args.json:
@@ -62,7 +69,8 @@ def _command(args: argparse.Namespace) -> str:
     """The command line that reproduces this run."""
     parts = ["rest-video bench", f"--device {args.device}", f"--sizes {args.sizes}"]
     for flag, value in (("--frames", args.frames), ("--video", args.video), ("--video-frames", args.video_frames),
-                        ("--style", args.style), ("--checkpoint", args.checkpoint), ("--threads", args.threads or None)):
+                        ("--style", args.style), ("--checkpoint", args.checkpoint), ("--threads", args.threads or None),
+                        ("--precisions", None if args.precisions == "auto" else args.precisions)):
         if value is not None:
             parts.append(f"{flag} {value}")
     for flag, on in (("--no-video", args.no_video), ("--no-reference", args.no_reference),

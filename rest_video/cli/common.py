@@ -59,3 +59,8 @@ def show_library_log() -> None:
         root.addHandler(_StderrHandler())
         root.setLevel(logging.INFO)
         root.propagate = False
+
+
+def verbose_log(on: bool) -> None:
+    """``-v``: the library's debug lines too (precision auto's choice, tiling plans)."""
+    logging.getLogger("rest_video").setLevel(logging.DEBUG if on else logging.INFO)

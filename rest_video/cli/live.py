@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rest_video.cli.common import add_set_argument, finite_float, load_config
+from rest_video.cli.common import add_set_argument, finite_float, load_config, verbose_log
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
 
 
@@ -47,6 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (fast-preview); live: section")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     p.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where s writes PNG snapshots (default .)")
+    p.add_argument("-v", "--verbose", action="store_true", help="also the setup: the precision 'auto' chose and why")
     add_set_argument(p, "live.refit_every=10")
 
 
@@ -74,6 +75,7 @@ def default_styles() -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from rest_video.live.preview import gui_problem
 
+    verbose_log(args.verbose)
     cfg = load_config(args, {
         "model.checkpoint": args.checkpoint,
         "style.strength": args.strength,

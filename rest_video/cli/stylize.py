@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rest_video.cli.common import add_set_argument, finite_float, load_config
+from rest_video.cli.common import add_set_argument, finite_float, load_config, verbose_log
 from rest_video.pipeline.file import check_paths, stylize_file
 
 
@@ -40,6 +40,8 @@ def add_file_options(p: argparse.ArgumentParser) -> None:
     add_set_argument(p)
     p.add_argument("-y", "--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also the run's setup: the precision 'auto' chose and why, tiling plans")
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict:
@@ -61,6 +63,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    verbose_log(args.verbose)
     cfg = load_config(args, overrides_from_args(args))
     check_paths(args.input, args.style, args.output, args.overwrite)  # fail fast, before loading the model
     result = stylize_file(args.input, args.style, args.output, cfg, overwrite=args.overwrite,

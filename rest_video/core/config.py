@@ -63,7 +63,7 @@ class StyleCfg:
 @dataclass(frozen=True)
 class RuntimeCfg:
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"   # auto: fp16 on CUDA, fp32 on CPU
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"   # auto: fp16 on CUDA; CPU: rest_video.engine.precision
     optimized: bool = True            # use the folded inference form of the network
     threads: int = 0                  # CPU threads for torch (0 = torch's default)
     queue_size: int = 8               # frames buffered between pipeline stages
@@ -191,6 +191,8 @@ class LossCfg:
     #                   mean/std first, so the content term keeps the structure but not the colours
     identity: float = 0.0             # weight of the identity term: content stylized with itself
     #                                   decodes back to the content (mean abs error, 8-bit levels)
+    tone: float = 0.0                 # weight of the tone term: the output, 8x8-averaged in Lab, follows the
+    #                                   content moved to the style's Lab mean/std (mean abs error, Lab units)
 
     def __post_init__(self) -> None:
         if len(self.style_layers) != 5 or any(w < 0 for w in self.style_layers):
@@ -199,6 +201,8 @@ class LossCfg:
             raise ConfigError(f"loss.color must be >= 0, got {self.color}")
         if self.identity < 0:
             raise ConfigError(f"loss.identity must be >= 0, got {self.identity}")
+        if self.tone < 0:
+            raise ConfigError(f"loss.tone must be >= 0, got {self.tone}")
 
 
 @dataclass(frozen=True)

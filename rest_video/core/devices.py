@@ -19,7 +19,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
-    """'auto' -> fp16 on CUDA, fp32 on CPU (this project's CPUs gain nothing from bf16; see BENCHMARKS.md)."""
+    """'auto' -> fp16 on CUDA, fp32 on CPU. The Stylizer refines the CPU's 'auto' for the folded
+    network from the CPU's features and a cached probe (:mod:`rest_video.engine.precision`)."""
     if precision == "auto":
         return torch.float16 if device.type == "cuda" else torch.float32
     return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]

@@ -49,12 +49,24 @@ class Stylizer:
         else:
             self.weights_id = state_hash(model)
         self.model = model.eval().requires_grad_(False).to(self.device)
+        self.precision_choice = None  # what runtime.precision auto chose on the CPU, and why
+        if rt.precision == "auto" and self.device.type == "cpu" and rt.optimized:
+            from rest_video.engine.precision import choose_cpu_precision
+
+            self.precision_choice = choose_cpu_precision(self.model, self.weights_id)
+            self.dtype = self.precision_choice.dtype
+            log.debug("precision auto: %s", self.precision_choice.describe())  # -v; a probe logs INFO itself
         self.net = self._build_net()
         self.input_dtype = input_dtype(self.dtype, self.net is not self.model)
         self.cache = cache if cache is not None else StyleCache()
         self.method = self.cfg.model.method
         self.plan, self.tiled = self._build_tiling()
         self._warned_whole = False
+
+    @property
+    def precision(self) -> str:
+        """The compute precision in effect: ``fp32``, ``fp16`` or ``bf16``."""
+        return {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
 
     def _build_net(self):
         if self.cfg.runtime.optimized:

@@ -166,13 +166,16 @@ class DeviceTimer:
         return time.perf_counter() - t0, out
 
 
-def _bench_network(dev: DeviceTimer, frames: list[np.ndarray], style, reference: bool) -> dict:
-    """Optimized vs eager reference, alternating per frame (order swapped every frame)."""
+def _bench_network(dev: DeviceTimer, frames: list[np.ndarray], style, reference: bool,
+                   keep_outputs: bool = False) -> dict:
+    """Optimized vs eager reference, alternating per frame (order swapped every frame);
+    ``keep_outputs``: also the optimized uint8 outputs (``"outputs"``)."""
     st = dev.st
     model, net = st.model, st.net
     opt_t: list[float] = []
     ref_t: list[float] = []
     max_diff = 0
+    kept: list[np.ndarray] = []
     strength = st.cfg.style.strength
     method = st.method
 
@@ -201,8 +204,12 @@ def _bench_network(dev: DeviceTimer, frames: list[np.ndarray], style, reference:
                 a = tensor_to_uint8(outs["opt"]).astype(np.int16)
                 b = tensor_to_uint8(outs["ref"]).astype(np.int16)
                 max_diff = max(max_diff, int(np.abs(a - b).max()))
+            if keep_outputs:
+                kept.append(tensor_to_uint8(outs["opt"])[0])
             del outs
     res = {"optimized_ms": _median_ms(opt_t), "optimized_min_ms": 1e3 * min(opt_t)}
+    if keep_outputs:
+        res["outputs"] = kept
     if reference:
         res.update(eager_ms=_median_ms(ref_t), eager_min_ms=1e3 * min(ref_t), max_u8_diff=max_diff,
                    speedup=statistics.median(ref_t) / statistics.median(opt_t))
@@ -254,7 +261,8 @@ def _codec_frames(frames: list[np.ndarray], n: int) -> list[np.ndarray]:
 def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, frames: int | None = None,
               video: str | Path | None = None, style: str | Path | None = None, checkpoint: str | None = None,
               threads: int = 0, video_frames: int | None = None, reference: bool = True,
-              use_video: bool = True, log: Callable[[str], None] | None = None) -> dict:
+              use_video: bool = True, log: Callable[[str], None] | None = None,
+              precisions: str | list[str] | None = "auto") -> dict:
     """Run the benchmark; returns a JSON-able report (see :func:`format_report`).
 
     Args:
@@ -270,13 +278,20 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
         reference: also time the eager fp32 reference.
         use_video: run the end-to-end part (needs a video).
         log: progress lines (e.g. ``print``).
+        precisions: the per-precision table (:mod:`rest_video.evaluation.speed_precision`):
+            ``"auto"`` (this CPU's candidates), a list / comma list of fp32, fp16, bf16, or None
+            for none.
     """
+    from rest_video.evaluation.speed_precision import bench_precisions, parse_precisions
+
     log = log or (lambda s: None)
     dev_t = resolve_device(device)
     sizes = list(sizes or DEFAULT_SIZES)
     frames = int(frames or (30 if dev_t.type == "cuda" else 3))
     if frames < 1:
         raise ConfigError("--frames must be >= 1")
+    if isinstance(precisions, str):
+        precisions = parse_precisions(precisions, dev_t)
     video_path = _resolve_video(video) if use_video else None
     style_path = Path(style) if style is not None else default_style()
     if not style_path.is_file():
@@ -290,6 +305,8 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
     cfg = load_pipeline(None, overrides)
     apply_runtime(cfg.runtime)
     stylizer = Stylizer(cfg, model=bm.model)
+    choice = stylizer.precision_choice
+    log(f"precision auto: {choice.describe() if choice else stylizer.precision}")
     style_stats = stylizer.load_style(style_path, use_cache=False)
     dev = DeviceTimer(stylizer)
     report: dict = {
@@ -300,17 +317,22 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
         "video": str(video_path) if video_path else None,
         "frames_per_size": frames,
         "dtype": str(stylizer.dtype).replace("torch.", ""),
+        "precision": stylizer.precision,
+        "precision_auto": asdict(choice) if choice else None,
+        "cpu_features": _cpu_features(),
+        "precisions": [],
         "inference": type(stylizer.net).__name__ + (f" ({stylizer.net.extra_repr()})" if hasattr(stylizer.net, "extra_repr") else ""),
         "sizes": [],
         "end_to_end": None,
     }
     if bm.note:
         log(f"note: {bm.note}")
+    frames_by_size: dict[tuple[int, int], list[np.ndarray]] = {}
     with tempfile.TemporaryDirectory(prefix="rest-video-bench-") as td:
         tmp = Path(td)
         for (w, h) in sizes:
             log(f"{w}x{h}: {frames} frames ...")
-            fr = content_frames(w, h, frames, video_path)
+            fr = frames_by_size[(w, h)] = content_frames(w, h, frames, video_path)
             net = _bench_network(dev, fr, style_stats, reference)
             stages = _bench_transfers(dev, fr, style_stats)
             stages["infer"] = net["optimized_ms"]
@@ -325,11 +347,33 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
                              eager_min_ms=net.get("eager_min_ms"), optimized_min_ms=net.get("optimized_min_ms"))
             report["sizes"].append(asdict(res))
             log(format_size(res))
+        if precisions:
+            stylizers = {p: (stylizer if p == stylizer.precision else _stylizer_in(cfg, bm.model, p))
+                         for p in precisions}
+            report["precisions"] = bench_precisions(stylizers, frames_by_size, style_stats, log)
+            for p, st in stylizers.items():
+                if st is not stylizer and hasattr(st.net, "release"):
+                    st.net.release()
         if video_path is not None:
             report["end_to_end"] = asdict(_bench_video(stylizer, dev, cfg, video_path, style_path, style_stats,
                                                        video_frames or (300 if dev_t.type == "cuda" else 20),
                                                        frames, tmp, log))
     return report
+
+
+def _stylizer_in(cfg: PipelineConfig, model, precision: str) -> Stylizer:
+    """A Stylizer like the bench's, with the same model, in ``precision``."""
+    from dataclasses import replace
+
+    return Stylizer(replace(cfg, runtime=replace(cfg.runtime, precision=precision)), model=model)
+
+
+def _cpu_features() -> dict:
+    from rest_video.core.cpu import cpu_features
+
+    f = cpu_features()
+    return {"model": f.model, "matrix_units": f.matrix_units(), "native_bf16": f.native_bf16,
+            "vnni": f.vnni, "flags": " ".join(sorted(f.flags))}
 
 
 def _resolve_video(video: str | Path | None) -> Path | None:

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rest_video.evaluation.speed_precision import format_precisions
 from rest_video.io.atomic import atomic_output, check_writable
 
 STAGES = ("decode", "upload", "infer", "download", "encode")
@@ -60,6 +61,12 @@ def format_report(report: dict) -> str:
         + f" | CPU: {m['cpu']}, {m['cpu_count']} cores, {m['cpu_capability']}, torch {m['torch']}, {m['threads']} threads",
         f"weights: {report['weights']} | compute dtype: {report['dtype']} | {report['inference']}",
     ]
+    cf = report.get("cpu_features")
+    if cf:
+        lines.append(f"CPU matrix units: {cf['matrix_units']}")
+    auto = report.get("precision_auto")
+    if auto:
+        lines.append(f"precision auto: {auto['precision']} ({auto['reason']}; {auto['source']})")
     if report.get("note"):
         lines.append(f"NOTE: {report['note']}")
     lines.append(f"ms/frame, median of {report['frames_per_size']} frames; stages measured alone")
@@ -70,6 +77,7 @@ def format_report(report: dict) -> str:
         lines.append(f"{r['width']}x{r['height']:<5}".rjust(10) + f" {_f(r['eager_ms']):>9} {_f(r['optimized_ms']):>9}"
                      f" {_f(r['speedup'], '{:.2f}x'):>7} {_f(r['max_u8_diff'], '{}'):>5}  "
                      + " ".join(f"{s[k]:8.1f}" for k in STAGES))
+    lines.extend(format_precisions(report.get("precisions") or []))
     e = report.get("end_to_end")
     if e:
         s = e["stages_ms"]

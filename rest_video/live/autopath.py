@@ -67,10 +67,13 @@ def choose_path(requested: str, stylizer: Stylizer, style: StyleStats, size: tup
     budget = 1000.0 / fps
     ms, exact = measure_full_ms(stylizer, style, size, budget, probe_side)
     about = "" if exact else "~"
+    # timed in the precision the stylizer runs (runtime.precision; auto: bf16 where the CPU's matrix
+    # units make it faster and keep the picture, rest_video.engine.precision)
+    net = f"full network ({getattr(stylizer, 'precision', '?')})"
     if ms <= budget:
-        return PathChoice("full", ms, f"full network {about}{ms:.0f} ms/frame at {size[0]}x{size[1]} "
+        return PathChoice("full", ms, f"{net} {about}{ms:.0f} ms/frame at {size[0]}x{size[1]} "
                                       f"keeps {fps:g} fps")
-    return PathChoice("lut", ms, f"full network {about}{ms:.0f} ms/frame at {size[0]}x{size[1]} is over "
+    return PathChoice("lut", ms, f"{net} {about}{ms:.0f} ms/frame at {size[0]}x{size[1]} is over "
                                  f"{budget:.0f} ms ({fps:g} fps): using the LUT fast path")
 
 

@@ -1,7 +1,8 @@
 """The two ways the inference form runs a 3x3 replication-padded conv (+ ReLU).
 
 - :func:`conv_generic`: ``F.pad(replicate)`` + ``F.conv2d`` on any device / dtype.
-- :func:`conv_mkldnn` (CPU fp32): oneDNN convs with implicit zero padding, accumulated in place
+- :func:`conv_mkldnn` (CPU fp32, and bf16 where oneDNN has native bf16 kernels: AMX or
+  AVX512-bf16, see :func:`mkldnn_bf16_available`): oneDNN convs with implicit zero padding, accumulated in place
   into a reused buffer (``add`` post-op, ReLU fused), then only the 1-pixel border recomputed from
   replication-padded strips (:func:`fix_border`). It calls oneDNN through torch's
   ``torch.ops.mkldnn._convolution_pointwise_`` op (the only in-place fused conv torch offers;
@@ -27,10 +28,29 @@ def mkldnn_available() -> bool:
         return False
 
 
+def mkldnn_bf16_available() -> bool:
+    """True when oneDNN runs bf16 convs natively on this CPU (AMX, AVX512-bf16 / AVX512-BW-VL-DQ or
+    AVX-NE-CONVERT, torch's own check): without them torch refuses the fused bf16 conv."""
+    try:
+        return mkldnn_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def mkldnn_supports(dtype: torch.dtype) -> bool:
+    """True when the in-place oneDNN backend runs ``dtype`` on this CPU (fp32; bf16 natively)."""
+    if dtype == torch.float32:
+        return mkldnn_available()
+    if dtype == torch.bfloat16:
+        return mkldnn_bf16_available()
+    return False
+
+
 def default_backend(device: torch.device | str, dtype: torch.dtype) -> str:
-    """``"mkldnn"`` for fp32 on a CPU with oneDNN, else ``"generic"``."""
+    """``"mkldnn"`` for fp32 on a CPU with oneDNN, and for bf16 where oneDNN runs it natively;
+    else ``"generic"``."""
     device = torch.device(device)
-    if device.type == "cpu" and dtype == torch.float32 and mkldnn_available():
+    if device.type == "cpu" and mkldnn_supports(dtype):
         return "mkldnn"
     return "generic"
 
@@ -64,10 +84,14 @@ def conv_mkldnn(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, d
     with num_threads(threads):
         for j, (x, w) in enumerate(inputs):
             unary = "relu" if (relu and j == n - 1) else None
-            torch.ops.mkldnn._convolution_pointwise_.binary(
-                dst, x, w, bias if j == 0 else None, _ONE, _ONE, _ONE, 1, "add", None, unary, [], None)
+            fused_conv_add_(dst, x, w, bias if j == 0 else None, unary)
     fix_border(inputs, bias, relu, dst)
     return dst
+
+
+def fused_conv_add_(dst: Tensor, x: Tensor, w: Tensor, bias: Tensor | None, unary: str | None) -> None:
+    """``dst = unary(conv3x3(x, w, bias, zero padding 1) + dst)`` in place: one oneDNN call."""
+    torch.ops.mkldnn._convolution_pointwise_.binary(dst, x, w, bias, _ONE, _ONE, _ONE, 1, "add", None, unary, [], None)
 
 
 def fix_border(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor) -> None:

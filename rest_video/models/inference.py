@@ -41,7 +41,9 @@ Tiled inference (:mod:`rest_video.engine.tiling`) runs the same convs on bands o
 decodes them with the same decoder. The ``aest`` ablation (max-pool between blocks: the
 projection cannot be folded across a pool) falls back to the model itself (fp32).
 
-Backends (:mod:`rest_video.models.backends`): ``"mkldnn"`` (CPU fp32: in-place fused oneDNN convs and buffer reuse) and ``"generic"``
+Backends (:mod:`rest_video.models.backends`): ``"mkldnn"`` (CPU fp32, and bf16 on CPUs with native
+bf16 (AMX / AVX512-bf16): in-place fused oneDNN convs and buffer reuse, the same code in both
+precisions) and ``"generic"``
 (any device / dtype: ``F.pad(replicate)`` + ``F.conv2d``; used on CUDA, where padding is cheap and
 cuDNN picks the algorithms). Statistics are always computed in fp32 (finalised in fp64).
 """
@@ -58,9 +60,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rest_video.core.errors import ConfigError
-from rest_video.models.backends import conv_generic, conv_mkldnn, default_backend, mkldnn_available
+from rest_video.models.backends import conv_generic, conv_mkldnn, default_backend, mkldnn_supports
 from rest_video.models.folding import DecBlock, fold_bn, fold_input_affine, projection
-from rest_video.models.moments import OnesCache, frame_moments, moments_to_stats
 from rest_video.models.moments import OnesCache, frame_moments, moments_to_stats
 from rest_video.models.rest import REST, check_image
 from rest_video.models.threads import ThreadTuner, num_threads
@@ -83,7 +84,7 @@ def build_inference(model: REST, device: torch.device | str | None = None, dtype
         model: a REST network (its BatchNorm running statistics are used, i.e. eval semantics).
         device: where to run (default: the model's device).
         dtype: compute dtype of the convolutions (fp32, fp16, bf16); statistics stay fp32.
-        backend: ``"auto"``, ``"mkldnn"`` (CPU fp32 only) or ``"generic"``.
+        backend: ``"auto"``, ``"mkldnn"`` (CPU fp32; bf16 where oneDNN runs it natively) or ``"generic"``.
         channels_last: NHWC activations (the mkldnn backend needs them; ``False`` exists to
             measure the generic backend in NCHW).
 
@@ -98,8 +99,9 @@ def build_inference(model: REST, device: torch.device | str | None = None, dtype
         return ModelFallback(model, device)
     if backend == "auto":
         backend = default_backend(device, dtype)
-    if backend == "mkldnn" and (device.type != "cpu" or dtype != torch.float32 or not mkldnn_available()):
-        raise ConfigError("the mkldnn inference backend needs fp32 on a CPU with oneDNN")
+    if backend == "mkldnn" and (device.type != "cpu" or not mkldnn_supports(dtype)):
+        raise ConfigError("the mkldnn inference backend needs fp32 on a CPU with oneDNN "
+                          "(bf16: a CPU with native bf16, AMX or AVX512-bf16)")
     if backend not in ("mkldnn", "generic"):
         raise ConfigError(f"unknown inference backend {backend!r} (auto, mkldnn or generic)")
     if backend == "mkldnn" and not channels_last:
@@ -207,6 +209,12 @@ class RESTInference(nn.Module):
     def tuning(self) -> bool:
         """True while the conv thread count is still being timed for some frame size."""
         return any(st["best"] is None for st in self._tuner.state.values())
+
+    def macs_per_pixel(self) -> int:
+        """Multiply-accumulates per output pixel of the network as it runs: the ten folded 3x3 convs
+        (the 1x1 projections and BatchNorm are folded away; statistics are not counted)."""
+        dec = [t for blk in self._dec for t in (blk.wx, blk.ws) if t is not None]
+        return int(sum(w.numel() for w, _ in self._enc) + sum(w.numel() for w in dec))
 
     def tuned_conv_threads(self) -> list[int | None]:
         """The conv thread count chosen per frame size so far (None: still being timed)."""

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rest_video.ops.palette import sliced_wasserstein_lab
+from rest_video.ops.palette import rgb_to_lab, sliced_wasserstein_lab
 from rest_video.ops.stats import mean_std
 
 
@@ -40,6 +40,16 @@ def style_loss(out_feats: list[Tensor], style_feats: list[Tensor],
 def color_loss(output: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """Sliced Wasserstein distance between the output's and the style's colours in CIE Lab (Lab units)."""
     return sliced_wasserstein_lab(output, style, generator=generator)
+
+
+def tone_loss(output: Tensor, target: Tensor, block: int = 8) -> Tensor:
+    """Mean absolute Lab difference between ``block``-averaged copies of the output and of a target
+    look (the content moved to the style's Lab mean/std): it pins the broad colour and tone
+    (brightness, white balance, contrast between regions) and leaves finer structure to the other terms."""
+    k = max(1, min(block, output.shape[-2], output.shape[-1]))
+    a = F.avg_pool2d(rgb_to_lab(output.float()), k)
+    b = F.avg_pool2d(rgb_to_lab(target.float()), k)
+    return (a - b).abs().mean()
 
 
 def identity_loss(reconstruction: Tensor, content: Tensor) -> Tensor:

@@ -24,12 +24,12 @@ from rest_video.models.rest import REST, RESTConfig
 from rest_video.ops.palette import match_lab_mean_std
 from rest_video.train.data import PhotoCrops
 from rest_video.train.augment import augment_styles
-from rest_video.train.losses import DistillHeads, color_loss, content_loss, identity_loss, style_loss
+from rest_video.train.losses import DistillHeads, color_loss, content_loss, identity_loss, style_loss, tone_loss
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
 log = logging.getLogger(__name__)
 
-LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "identity", "seconds"]
+LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "seconds"]
 
 
 @dataclass
@@ -40,6 +40,7 @@ class StepLosses:
     distill: float
     color: float = 0.0
     identity: float = 0.0
+    tone: float = 0.0
 
 
 class Trainer:
@@ -70,8 +71,9 @@ class Trainer:
         with torch.no_grad():
             t_content = self.teacher(content)
             t_style = self.teacher(style)
+            matched = match_lab_mean_std(content, style) if lc.content_target == "color-matched" or lc.tone > 0 else None
             if lc.content_target == "color-matched":
-                t_target = self.teacher(match_lab_mean_std(content, style))[lc.content_layer - 1]
+                t_target = self.teacher(matched)[lc.content_layer - 1]
             else:
                 t_target = t_content[lc.content_layer - 1]
         t_out = self.teacher(out)
@@ -91,7 +93,10 @@ class Trainer:
             total = total + lc.identity * l_id
         else:
             l_id = l_c.new_zeros(())
-        return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item(), l_id.item())
+        l_tone = tone_loss(out, matched) if lc.tone > 0 else l_c.new_zeros(())
+        total = total + lc.tone * l_tone
+        return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item(), l_id.item(),
+                                 l_tone.item())
 
     def train_step(self, content: Tensor | None = None, style: Tensor | None = None) -> StepLosses:
         self.model.train()
@@ -200,12 +205,12 @@ class Trainer:
                 self.elapsed += time.perf_counter() - t0
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     writer.writerow([self.step, f"{parts.loss:.5f}", f"{parts.content:.5f}", f"{parts.style:.5f}",
-                                     f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{parts.identity:.5f}",
+                                     f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{parts.identity:.5f}", f"{parts.tone:.5f}",
                                      f"{self.elapsed:.1f}"])
                     logf.flush()
                     if bar is None:
                         log.info(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
-                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} identity {parts.identity:.3f} "
+                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} identity {parts.identity:.3f} tone {parts.tone:.3f} "
                                  f"({self.elapsed / max(self.step, 1):.2f} s/step)")
                 if bar is not None:
                     bar.update(1)

@@ -46,3 +46,35 @@ def test_bench_variants_moved_to_the_lab(capsys):
     assert main(["bench", "--variants", "--device", "cpu", "--no-video"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "tools/bench_variants.py" in err
+
+
+def test_bench_per_precision(tmp_path, random_weights, style_image, capsys):
+    from rest_video.cli.main import main
+
+    out = tmp_path / "bench.json"
+    rc = main(["bench", "--device", "cpu", "--sizes", "24x16", "--frames", "1", "--json", str(out), "--no-video",
+               "--no-reference", "--style", str(style_image), "--checkpoint", str(random_weights), "-q",
+               "--precisions", "bf16,fp32", "--threads", "1"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    rep = json.loads(out.read_text())
+    rows = {r["precision"]: r for r in rep["precisions"]}
+    assert list(rows) == ["fp32", "bf16"]  # fp32 first: the reference of the others
+    for r in rows.values():
+        assert r["macs_per_pixel"] == 23904  # the ten folded 3x3 convs of the 16x5 model
+        assert r["gemm_gmacs"] > 0 and r["gemm_n"] >= 256
+        (s,) = r["sizes"]
+        assert s["ms"] > 0 and s["fraction_of_gemm"] > 0
+        assert abs(s["gmacs"] - 23904 * 24 * 16 / s["ms"] / 1e6) < 1e-6 * s["gmacs"]
+    bf = rows["bf16"]["sizes"][0]
+    assert bf["psnr_db"] >= 45 and bf["max_diff"] <= 8  # the bf16 contract, on random weights
+    auto = rep["precision_auto"]
+    assert auto["precision"] == rep["precision"] and auto["reason"]
+    assert f"precision auto: {auto['precision']}" in text and "of GEMM" in text and "23,904 MAC/pixel" in text
+
+
+def test_bench_precisions_option(capsys):
+    from rest_video.cli.main import main
+
+    assert main(["bench", "--device", "cpu", "--sizes", "16x16", "--no-video", "--precisions", "fp8"]) == 2
+    assert "--precisions" in capsys.readouterr().err

@@ -214,9 +214,9 @@ def test_old_loss_log_gains_the_new_columns_on_resume(tmp_path, photos, teacher)
     tr = Trainer(_cfg(tmp_path, photos, steps=1), teacher=teacher)
     tr.fit(progress=False)
     rows = (run / "loss.csv").read_text().splitlines()
-    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "seconds"]
-    assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0.5"]
-    assert len(rows) == 3 and len(rows[2].split(",")) == 8
+    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "seconds"]
+    assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0", "0.5"]
+    assert len(rows) == 3 and len(rows[2].split(",")) == 9
 
 
 def test_colour_matched_content_target_compares_with_the_recoloured_content(tmp_path, photos, teacher):
@@ -239,3 +239,25 @@ def test_colour_matched_content_target_compares_with_the_recoloured_content(tmp_
     tr.train_step(content, style)
     after, _ = tr.losses(content, style)
     assert after.item() < before.item()
+
+
+def test_tone_term_lowers_on_a_tiny_batch_and_charges_broad_colour_not_fine_detail(tmp_path, photos, teacher):
+    from rest_video.ops.palette import match_lab_mean_std
+    from rest_video.train.losses import tone_loss
+
+    tr = Trainer(_cfg(tmp_path, photos, **{"loss.tone": 1.0, "loss.content": 0.0, "loss.style": 0.0,
+                                          "loss.distill": 0.0}), teacher=teacher)
+    g = np.random.default_rng(5)
+    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+    before, parts0 = tr.losses(content, style)
+    assert parts0.tone > 0 and before.item() == pytest.approx(parts0.tone, rel=1e-5)
+    tr.train_step(content, style)
+    after, _ = tr.losses(content, style)
+    assert after.item() < before.item()
+    target = match_lab_mean_std(content, style)
+    assert tone_loss(target, target).item() == 0.0
+    # a pixel-level checkerboard (+-4 levels) averages out in 8x8 blocks; a global shift does not
+    checker = (torch.arange(target.shape[-1]) % 2 * 2 - 1).float() * (4 / 255)
+    fine = (target + checker).clamp(0, 1)
+    shifted = (target + 4 / 255).clamp(0, 1)
+    assert tone_loss(fine, target).item() < 0.2 * tone_loss(shifted, target).item()
