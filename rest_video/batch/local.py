@@ -72,7 +72,15 @@ class LocalPool:
         inbox = self.ctx.Queue()
         p = self.ctx.Process(target=_worker_main, name=f"rest-video-worker-{wid}",
                              args=(wid, inbox, self.events, self.cfg, self.styles, self.threads), daemon=True)
-        p.start()
+        # the worker starts with SIGINT ignored (inherited) until its own handlers are in place: a
+        # Ctrl-C while it is still importing would otherwise print a traceback; interrupt() ends
+        # such a worker with SIGTERM instead
+        old = _ignore_sigint()
+        try:
+            p.start()
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
         self.procs[wid], self.inboxes[wid] = p, inbox
 
     def submit(self, task: Task) -> None:
@@ -145,10 +153,10 @@ class LocalPool:
 
     def interrupt(self) -> None:
         """Stop every worker now, as Ctrl-C stops the main command (temporary outputs removed)."""
-        for p in self.procs.values():
+        for wid, p in self.procs.items():
             if p.is_alive() and p.pid is not None:
                 try:
-                    os.kill(p.pid, signal.SIGINT)
+                    os.kill(p.pid, signal.SIGINT if wid in self.holding else signal.SIGTERM)
                 except ProcessLookupError:
                     pass
         for p in self.procs.values():
@@ -156,6 +164,14 @@ class LocalPool:
             if p.is_alive():
                 p.terminate()
                 p.join(timeout=5)
+
+
+def _ignore_sigint():
+    """Ignore SIGINT (returns the previous handler), where this thread may; else None."""
+    try:
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        return None
 
 
 def _exit_reason(code: int | None) -> str:

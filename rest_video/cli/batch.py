@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from rest_video.cli.common import finite_float, load_config
+from rest_video.cli.common import finite_float, load_config, verbose_log
 from rest_video.cli.stylize import add_file_options, overrides_from_args
 from rest_video.core.errors import ConfigError, MediaError
 
@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from rest_video.batch.report import summary_table, write_report
     from rest_video.batch.runner import BatchOptions, run_batch
 
+    verbose_log(args.verbose)
     inputs = list(args.inputs)
     if args.ray is not None and not _ADDRESS.match(args.ray):
         if Path(args.ray).exists() or any(c in args.ray for c in "*?["):
