@@ -199,6 +199,7 @@ def _drive(pool, tasks: list[Task], states: list[_FileState], total: int, opts: 
         bar = tqdm(total=total, desc="batch", unit="frame", dynamic_ncols=True, smoothing=0.1)
     files_total = sum(s.result.status == "pending" for s in states)
     files_done = 0
+    started = False
     try:
         pool.start()
         for t in tasks:
@@ -214,6 +215,9 @@ def _drive(pool, tasks: list[Task], states: list[_FileState], total: int, opts: 
                     if task.kind != "join":
                         st.done_frames += value
                         if bar is not None:
+                            if not started:  # the clock starts with the first frame, not the workers' start-up
+                                bar.reset(total=bar.total)
+                                started = True
                             bar.update(value)
                 elif kind == "retry":
                     log.warning("%s: %s; retrying", Path(task.input).name, value)

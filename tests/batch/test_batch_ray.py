@@ -4,6 +4,7 @@ import builtins
 import json
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from media import make_clip, read_frames
@@ -13,16 +14,32 @@ from rest_video.cli.main import main
 from rest_video.pipeline.file import stylize_file
 
 
+def _cut_off(clip: Path) -> bytes:
+    """The first half of ``clip`` remuxed with its index first: it opens, states 30 frames, holds 14."""
+    fast = clip.with_name("fast.mp4")
+    with av.open(str(clip)) as i, av.open(str(fast), "w", options={"movflags": "+faststart"}) as o:
+        s = o.add_stream_from_template(i.streams.video[0])
+        for p in i.demux(i.streams.video[0]):
+            if p.size:
+                p.stream = s
+                o.mux(p)
+    data = fast.read_bytes()
+    return data[: len(data) // 2]
+
+
 def test_ray_batch_with_a_corrupt_file(tmp_path, ray_local, style_image, batch_cfg):
     (tmp_path / "in").mkdir()
     make_clip(tmp_path / "in" / "a.mp4", n=6, audio=True)
     make_clip(tmp_path / "in" / "b.mkv", n=8)
     (tmp_path / "in" / "bad.mp4").write_bytes(b"\x00" * 100)
+    (tmp_path / "in" / "cut.mp4").write_bytes(_cut_off(make_clip(tmp_path / "long.mp4", n=30)))
     jobs = jobs_from_inputs([str(tmp_path / "in")], style_image, tmp_path / "out")
-    results, meta = run_batch(jobs, batch_cfg, BatchOptions(ray="local", progress=False))
+    results, meta = run_batch(jobs, batch_cfg, BatchOptions(ray="local", progress=False, strict=True))
     assert meta["backend"] == "ray" and meta["ray_cpus"] == 2
     by_name = {Path(r.input).name: r for r in results}
     assert by_name["bad.mp4"].status == "failed" and "bad.mp4" in by_name["bad.mp4"].error
+    # a failure in the task (not a lost worker) is reported once, not retried
+    assert by_name["cut.mp4"].status == "failed" and "--strict" in by_name["cut.mp4"].error
     assert by_name["a.mp4"].status == by_name["b.mkv"].status == "done"
     ref = tmp_path / "ref.mkv"
     stylize_file(tmp_path / "in" / "b.mkv", style_image, ref, batch_cfg, progress=False)
