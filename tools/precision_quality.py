@@ -22,7 +22,6 @@ difference, in uint8 levels, against the fp32 inference form's output on the sam
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -35,13 +34,14 @@ from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.evaluation.pairs import read_pairs
 from rest_video.evaluation.report import machine_info
 from rest_video.evaluation.speed import default_style, load_bench_model
+from rest_video.evaluation.speed_report import write_json
 from rest_video.io.clips import read_clip
 from rest_video.io.image import read_image
 from rest_video.io.video import VideoReader
 from rest_video.metrics import psnr
-from rest_video.resources import styles_dir
 from rest_video.models.backends import conv_generic
 from rest_video.models.inference import RESTInference, build_inference
+from rest_video.resources import styles_dir
 
 CPU = torch.device("cpu")
 
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bf16 backend: {nets['bf16'].backend}; {machine_info(CPU)['cpu']}, torch {torch.__version__}, "
               f"{torch.get_num_threads()} threads")
         if args.json:
-            Path(args.json).write_text(json.dumps({"sources": rows, "machine": machine_info(CPU)}, indent=1) + "\n")
+            write_json({"sources": rows, "machine": machine_info(CPU)}, args.json)
     except RestVideoError as e:
         print(f"precision_quality: error: {e}", file=sys.stderr)
         return 2

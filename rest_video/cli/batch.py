@@ -36,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default="{stem}-{style}.{ext}", metavar="PATTERN",
                    help="output file name: {stem} {style} {ext} {name} {parent} (default: %(default)s; "
                         "{ext} keeps the input's container where it can, else mp4)")
-    add_file_options(p)  # the main job's: --pipeline, --strength, --set, -y, -q ...
+    add_file_options(p, masks=False)  # the main job's: --pipeline, --strength, --set, -y, -q ...
     p.add_argument("--resume", action="store_true", help="skip outputs that exist and are complete (frame count checked); redo the others")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core); with --ray and no address, the CPUs of the local Ray instance")
     p.add_argument("--threads", type=int, metavar="N", help="torch threads per worker (default: cores // workers; Ray: 1 CPU per task)")

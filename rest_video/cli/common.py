@@ -64,3 +64,23 @@ def show_library_log() -> None:
 def verbose_log(on: bool) -> None:
     """``-v``: the library's debug lines too (precision auto's choice, tiling plans)."""
     logging.getLogger("rest_video").setLevel(logging.DEBUG if on else logging.INFO)
+
+
+MASK_FLAGS = ("--content-mask", "--style-mask", "--protect", "--mask-feather")
+
+
+def add_mask_refusal(p: argparse.ArgumentParser) -> None:
+    """The mask flags of ``rest-video IN STYLE OUT``, accepted (hidden) by commands that cannot use
+    them, so that :func:`refuse_masks` can say why in one line instead of "unrecognized arguments"."""
+    for flag in MASK_FLAGS:
+        p.add_argument(flag, dest=f"refused_{flag[2:].replace('-', '_')}", metavar="X", help=argparse.SUPPRESS)
+
+
+def refuse_masks(args: argparse.Namespace, what: str) -> None:
+    """A :class:`ConfigError` naming the first mask flag given to ``what`` (a command with no regions)."""
+    from rest_video.core.errors import ConfigError
+
+    for flag in MASK_FLAGS:
+        if getattr(args, f"refused_{flag[2:].replace('-', '_')}", None) is not None:
+            raise ConfigError(f"{flag}: {what} has no regions (masks need the full network in "
+                              "'rest-video IN STYLE OUT --content-mask ...')")

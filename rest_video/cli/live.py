@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rest_video.cli.common import add_set_argument, finite_float, load_config, verbose_log
+from rest_video.cli.common import add_mask_refusal, add_set_argument, finite_float, load_config, refuse_masks, verbose_log
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
 
 
@@ -49,6 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where s writes PNG snapshots (default .)")
     p.add_argument("-v", "--verbose", action="store_true", help="also the setup: the precision 'auto' chose and why")
     add_set_argument(p, "live.refit_every=10")
+    add_mask_refusal(p)
+    p.epilog += "\nmasks (--content-mask ...) are file mode's only: live mode and its LUT fast path stay global"
 
 
 def _parse_size(text: str | None) -> list[int] | None:
@@ -76,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     from rest_video.live.preview import gui_problem
 
     verbose_log(args.verbose)
+    refuse_masks(args, "live mode (full network or LUT fast path)")
+
     cfg = load_config(args, {
         "model.checkpoint": args.checkpoint,
         "style.strength": args.strength,

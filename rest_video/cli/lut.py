@@ -4,7 +4,8 @@ The network renders the content (an image, or frames spread over a video) in the
 is fitted to those (input, output) colour pairs and written as a standard ``.cube`` file that
 ffmpeg (``lut3d``), DaVinci Resolve, Premiere, OBS and others load. A LUT maps colours only, so it
 reproduces the look, not the network's local (spatial) changes; the fit's PSNR against the
-network's rendering is printed.
+network's rendering is printed. A LUT has no regions: the look is global, and the mask flags
+(``--content-mask`` ...) are refused with one line.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rest_video.cli.common import add_set_argument, finite_float, load_config
+from rest_video.cli.common import add_mask_refusal, add_set_argument, finite_float, load_config, refuse_masks
 from rest_video.core.errors import ConfigError, MediaError
 
 
@@ -34,12 +35,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_set_argument(p, "style.max_side=512")
     p.add_argument("-y", "--overwrite", action="store_true", help="replace the output if it exists")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    p.epilog = "The look is global: a LUT maps colours and has no regions, so masks (--content-mask) are not supported."
+    add_mask_refusal(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from rest_video.io.atomic import check_writable
     from rest_video.io.clips import spread_frames
 
+    refuse_masks(args, "a .cube LUT")
     if not 2 <= args.size <= 129:
         raise ConfigError(f"--size must be in 2..129, got {args.size}")
     if args.frames < 1:

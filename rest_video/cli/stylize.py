@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from rest_video.cli.common import add_set_argument, finite_float, load_config, verbose_log
-from rest_video.pipeline.file import check_paths, stylize_file
+from rest_video.core.errors import ConfigError
+from rest_video.pipeline.file import check_masks, check_paths, stylize_file
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,8 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_file_options(p)
 
 
-def add_file_options(p: argparse.ArgumentParser) -> None:
-    """The per-file options, shared with ``rest-video batch``."""
+def add_file_options(p: argparse.ArgumentParser, masks: bool = True) -> None:
+    """The per-file options, shared with ``rest-video batch`` (``masks=False``: a mask belongs to one
+    file, so batch leaves the mask options out)."""
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (default, fast-preview); default: built-in defaults = pipelines/default.yaml")
     p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
@@ -37,6 +39,19 @@ def add_file_options(p: argparse.ArgumentParser) -> None:
                    help="an input that ends before its stated frame count (truncated, damaged) is an error "
                         "and nothing is written (default: a warning)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached style statistics")
+    if masks:
+        m = p.add_argument_group(
+            "masks", "mask-guided stylization: label masks painted in flat colours (black, white, red, green, blue, "
+            "yellow, grey, light-blue, purple); each content region takes its look from the style region of the same "
+            "colour. AdaIN only: --method wct, the live LUT fast path and 'rest-video lut' (.cube) stay global, "
+            "a LUT has no regions")
+        m.add_argument("--content-mask", metavar="CMASK",
+                       help="label mask of IN: an image (for a video: used on every frame), or a mask video with IN's frame count")
+        m.add_argument("--style-mask", metavar="SMASK", help="label mask of STYLE")
+        m.add_argument("--mask-feather", type=finite_float, metavar="PX",
+                       help="blend region borders over about PX pixels (0 = hard borders; default masks.feather = 8)")
+        m.add_argument("--protect", metavar="COLOUR",
+                       help="keep the original look (strength 0) in this mask colour's region, e.g. --protect white")
     add_set_argument(p)
     p.add_argument("-y", "--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
@@ -59,16 +74,21 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
         "output.codec": args.codec,
         "output.pix_fmt": args.pix_fmt,
         "style.cache": False if args.no_cache else None,
+        "masks.feather": getattr(args, "mask_feather", None),
+        "masks.protect": getattr(args, "protect", None),
     }
 
 
 def run(args: argparse.Namespace) -> int:
     verbose_log(args.verbose)
     cfg = load_config(args, overrides_from_args(args))
+    if args.protect is not None and args.content_mask is None:
+        raise ConfigError("--protect needs --content-mask (the mask that paints the region to keep)")
     check_paths(args.input, args.style, args.output, args.overwrite)  # fail fast, before loading the model
+    check_masks(args.content_mask, args.style_mask, cfg)
     result = stylize_file(args.input, args.style, args.output, cfg, overwrite=args.overwrite,
                           max_frames=args.max_frames, progress=None if not args.quiet else False,
-                          strict=args.strict)
+                          strict=args.strict, content_mask=args.content_mask, style_mask=args.style_mask)
     if not args.quiet:
         print(f"wrote {args.output}: {result.frames} frame{'s' if result.frames != 1 else ''} "
               f"in {result.seconds:.1f} s ({result.fps:.2f} fps)", file=sys.stderr)

@@ -27,6 +27,7 @@ MAX_MEMORY_MB = 1 << 20    # runtime.max_memory_mb: 1 TiB, more than any machine
 MAX_SIDE = 8192            # style.max_side, live.size, live.fit_side, data.crop: pixels per side
 MAX_WIDTH = 256            # model width (channels per layer); the shipped model has 16
 MAX_LAYERS = 16            # model layers; the shipped model has 5
+MAX_FEATHER = 256.0        # masks.feather: pixels
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -145,6 +146,26 @@ class LiveCfg:
 
 
 @dataclass(frozen=True)
+class MasksCfg:
+    feather: float = 8.0              # px over which region borders blend (Gaussian, sigma = feather / 2; 0 = hard)
+    min_region: int = 1024            # style (and content) regions with fewer pixels use the whole image's statistics
+    protect: str | None = None        # a mask colour whose region keeps its original look (strength 0 there)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.feather <= MAX_FEATHER:
+            raise ConfigError(f"masks.feather must be in [0, {MAX_FEATHER:g}] pixels, got {self.feather}")
+        if not 1 <= self.min_region <= 1 << 30:
+            raise ConfigError(f"masks.min_region must be in 1..{1 << 30} pixels, got {self.min_region}")
+        if self.protect is not None:
+            from rest_video.io.mask_colours import colour_label
+
+            try:
+                colour_label(self.protect)
+            except ValueError as e:
+                raise ConfigError(f"masks.protect: {e}") from None
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     model: ModelCfg = field(default_factory=ModelCfg)
     style: StyleCfg = field(default_factory=StyleCfg)
@@ -152,6 +173,7 @@ class PipelineConfig:
     temporal: TemporalCfg = field(default_factory=TemporalCfg)
     output: OutputCfg = field(default_factory=OutputCfg)
     live: LiveCfg = field(default_factory=LiveCfg)
+    masks: MasksCfg = field(default_factory=MasksCfg)
 
 
 # --------------------------------------------------------------------------- training

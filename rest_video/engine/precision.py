@@ -251,7 +251,12 @@ def choose_cpu_precision(model, weights_id: str, features: CpuFeatures | None = 
         if hit is not None:
             return hit
     t0 = time.perf_counter()
-    results = probe_fn(model, cands)
+    try:
+        results = probe_fn(model, cands)
+    except RuntimeError as e:  # a kernel this CPU / torch refuses: the run goes on in fp32
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        log.warning("precision auto: the probe failed (%s): running fp32", first)
+        return PrecisionChoice("fp32", f"the probe failed ({first}): fp32", "probe", cands)
     precision, reason = pick(results)
     choice = PrecisionChoice(precision, reason, "probe", cands,
                              ms={c: round(r.ms, 2) for c, r in results.items()},

@@ -25,8 +25,11 @@ class FrameRunner:
         self.strength = strength
         self.stats_filter = stats_filter
 
-    def submit(self, frame: np.ndarray, meta: Any = None) -> list[tuple[np.ndarray, Any]]:
-        out = self.stylizer.stylize(frame, self.style, self.strength, self.stats_filter)
+    def submit(self, frame: np.ndarray, meta: Any = None, content_mask: np.ndarray | None = None
+               ) -> list[tuple[np.ndarray, Any]]:
+        """Stylize ``frame`` (with its ``content_mask`` labels: mask-guided, see :meth:`Stylizer.stylize`)."""
+        masks = {} if content_mask is None else {"content_mask": content_mask}
+        out = self.stylizer.stylize(frame, self.style, self.strength, self.stats_filter, **masks)
         return [(out, meta)]
 
     def flush(self) -> list[tuple[np.ndarray, Any]]:
@@ -34,9 +37,10 @@ class FrameRunner:
 
 
 def make_runner(stylizer: Stylizer, style: StyleStats, strength: float,
-                stats_filter: StatsFilter | None = None) -> FrameRunner:
-    """The best runner for the Stylizer's device (CUDA: overlapped transfers when available)."""
-    if stylizer.device.type == "cuda":
+                stats_filter: StatsFilter | None = None, masked: bool = False) -> FrameRunner:
+    """The best runner for the Stylizer's device (CUDA: overlapped transfers when available;
+    ``masked`` frames, which take a content mask each, run on the synchronous runner)."""
+    if stylizer.device.type == "cuda" and not masked:
         try:
             from rest_video.engine.cuda_runner import CudaFrameRunner
         except ImportError:

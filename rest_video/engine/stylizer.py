@@ -5,6 +5,10 @@
     style = st.load_style("style.jpg")    # statistics computed once (and cached on disk)
     out = st.stylize(frame, style)        # (H, W, 3) or (N, H, W, 3) uint8 -> same shape
 
+    # mask-guided: each content region takes its look from the style's region of the same colour
+    style = st.load_style("style.jpg", mask="style-mask.png")
+    out = st.stylize(frame, style, content_mask=read_mask("mask.png", (w, h)))
+
 A frame (or batch) whose working memory would pass ``runtime.max_memory_mb`` is stylized in bands
 of rows with the same output (:mod:`rest_video.engine.tiling`); smaller ones run whole, as always.
 
@@ -25,11 +29,15 @@ import torch
 from torch import Tensor
 
 from rest_video.core.config import PipelineConfig, check_strength
+from rest_video.core.errors import ConfigError, ShapeError
 from rest_video.core.devices import resolve_device, resolve_dtype
 from rest_video.engine.tensors import check_frames, frames_to_tensor, input_dtype, tensor_to_uint8
 from rest_video.io.image import read_image
+from rest_video.io.mask_colours import colour_label
+from rest_video.io.masks import as_labels, read_mask
 from rest_video.models import REST, create_model, weights_identity
 from rest_video.style import StatsFilter, StyleCache, StyleStats, cache_key, check_not_flat, file_hash
+from rest_video.style.regions import RegionStyle, plan_regions, protect_weight
 
 log = logging.getLogger(__name__)
 
@@ -88,20 +96,28 @@ class Stylizer:
         plan = TilePlan(self.net, self.cfg.runtime.max_memory_mb << 20)
         return plan, TiledStylizer(self.net, plan, self.input_dtype)
 
-    def fits(self, frames: int, h: int, w: int) -> bool:
+    def fits(self, frames: int, h: int, w: int, regions: int = 0) -> bool:
         """True when ``frames`` frames of ``h`` x ``w`` run whole within ``runtime.max_memory_mb``
-        (larger ones run in bands); always True where there is no estimate (the plain model)."""
-        return self.plan is None or self.plan.fits(frames, h, w)
+        (larger ones run in bands); always True where there is no estimate (the plain model).
+        ``regions``: the slots of a masked frame (their masks, weights and skips cost memory too)."""
+        return self.plan is None or self.plan.fits(frames, h, w, regions)
 
     def resolve_strength(self, strength: float | None) -> float:
         """``strength`` range-checked, or the configured ``style.strength`` when None."""
         return self.cfg.style.strength if strength is None else check_strength(strength)
 
     # -- styles -------------------------------------------------------------------------
-    def load_style(self, style: str | Path | np.ndarray, use_cache: bool | None = None) -> StyleStats:
+    def load_style(self, style: str | Path | np.ndarray, use_cache: bool | None = None, *,
+                   mask: str | Path | np.ndarray | None = None) -> StyleStats | RegionStyle:
         """Statistics of a style image (path or RGB uint8 array), from the disk cache when possible
-        (a cache hit reads the file's bytes for the key, and decodes nothing)."""
+        (a cache hit reads the file's bytes for the key, and decodes nothing).
+
+        With ``mask`` (a mask image path, or an array for :func:`~rest_video.io.masks.as_labels`),
+        a :class:`RegionStyle`: the statistics of the whole style and of each of its mask's regions
+        (cached too, keyed also by the mask file's hash)."""
         use_cache = self.cfg.style.cache if use_cache is None else use_cache
+        if mask is not None:
+            return self._load_region_style(style, mask, use_cache)
         with_cov = self.method == "wct"
         key = None
         if isinstance(style, (str, Path)):
@@ -119,28 +135,116 @@ class Stylizer:
             self.cache.save(key, stats)
         return stats.to(self.device)
 
+    def _load_region_style(self, style: str | Path | np.ndarray, mask: str | Path | np.ndarray,
+                           use_cache: bool) -> RegionStyle:
+        key = None
+        layers, width = self.model.cfg.stylized, self.model.cfg.width
+        if isinstance(style, (str, Path)) and isinstance(mask, (str, Path)) and use_cache \
+                and Path(style).is_file() and Path(mask).is_file():
+            key = cache_key(f"{file_hash(style)}|mask:{file_hash(mask)}", self.weights_id, self.cfg.style.max_side, False)
+            hit = self.cache.load_regions(key, layers, width)
+            if hit is not None:
+                return hit.to(self.device)
+        if isinstance(style, (str, Path)):
+            img = read_image(style, self.cfg.style.max_side)
+        else:
+            img = check_frames(style)[0] if style.ndim == 4 else check_frames(style[None])[0]
+        check_not_flat(img, str(style) if isinstance(style, (str, Path)) else "style image")
+        size = (img.shape[1], img.shape[0])
+        labels = read_mask(mask, size) if isinstance(mask, (str, Path)) else as_labels(mask, size)
+        if self.cfg.model.method != "adain":
+            raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
+        stats = self.model.region_style_stats(self.to_tensor(img[None]).float(),
+                                              torch.from_numpy(labels).to(self.device))
+        if key is not None:
+            self.cache.save_regions(key, stats)
+        return stats.to(self.device)
+
     # -- frames -------------------------------------------------------------------------
     @torch.inference_mode()
-    def stylize(self, frames: np.ndarray, style: StyleStats, strength: float | None = None,
-                stats_filter: StatsFilter | None = None) -> np.ndarray:
+    def stylize(self, frames: np.ndarray, style: StyleStats | RegionStyle, strength: float | None = None,
+                stats_filter: StatsFilter | None = None, *, content_mask: np.ndarray | None = None,
+                protect: str | None = None) -> np.ndarray:
         """Stylize RGB uint8 frames ``(H, W, 3)`` or ``(N, H, W, 3)``; returns the same shape.
 
         ``strength``: 0 = content, 1 = full style (None: the configured ``style.strength``).
-        Frames over the memory budget (:meth:`fits`) run in bands, with the same output."""
+        Frames over the memory budget (:meth:`fits`) run in bands, with the same output.
+
+        ``content_mask``: labels (``(H, W)``, or ``(N, H, W)`` one per frame; an ``(H, W, 3)``
+        colour mask is snapped, see :func:`~rest_video.io.masks.as_labels`) for mask-guided
+        stylization with a :class:`RegionStyle` from ``load_style(..., mask=...)``: each region
+        takes its look from the style's region of the same label (``masks`` settings of the
+        config). ``protect``: a mask colour whose region keeps the input's pixels (default
+        ``masks.protect``)."""
+        if content_mask is not None:
+            protect = self.cfg.masks.protect if protect is None else protect
+            return self._stylize_masked(frames, style, strength, stats_filter, content_mask, protect)
+        if protect is not None:
+            raise ConfigError("protecting a region needs a content mask")
+        if isinstance(style, RegionStyle):
+            style = style.whole
         single = frames.ndim == 3
         batch = check_frames(frames[None] if single else frames)
-        strength = self.resolve_strength(strength)
+        out = self._stylize_plain(batch, style, self.resolve_strength(strength), stats_filter)
+        return out[0] if single else out
+
+    def _stylize_plain(self, batch: np.ndarray, style: StyleStats, strength: float,
+                       stats_filter: StatsFilter | None) -> np.ndarray:
         if not self.fits(*batch.shape[:3]):
             if self.method == "adain":
-                out = self.tiled(batch, style, strength, stats_filter)
-                return out[0] if single else out
+                return self.tiled(batch, style, strength, stats_filter)
             if not self._warned_whole:
                 self._warned_whole = True
                 log.warning("frames of %dx%d are over runtime.max_memory_mb=%d, but only AdaIN runs in bands: "
                             "running them whole", batch.shape[2], batch.shape[1], self.cfg.runtime.max_memory_mb)
         y = self.stylize_tensor(self.to_tensor(batch), style, strength, stats_filter)
-        out = tensor_to_uint8(y)
+        return tensor_to_uint8(y)
+
+    def _stylize_masked(self, frames: np.ndarray, style: StyleStats | RegionStyle, strength: float | None,
+                        stats_filter: StatsFilter | None, content_mask: np.ndarray | None,
+                        protect: str | None) -> np.ndarray:
+        """Mask-guided stylization, one frame at a time (each frame has its own regions)."""
+        if self.method != "adain":
+            raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
+        single = frames.ndim == 3
+        batch = check_frames(frames[None] if single else frames)
+        strength = self.resolve_strength(strength)
+        n, h, w = batch.shape[:3]
+        labels = self._frame_labels(content_mask, n, h, w)
+        try:
+            p_label = None if protect is None else colour_label(protect)
+        except ValueError as e:
+            raise ConfigError(f"--protect: {e}") from None
+        m = self.cfg.masks
+        out = np.empty_like(batch)
+        for i in range(n):
+            stats, regions = plan_regions(labels[i], style, m.feather, m.min_region, self.device)
+            frame = batch[i:i + 1]
+            if regions is None:
+                out[i] = self._stylize_plain(frame, stats, strength, stats_filter)[0]
+            elif not self.fits(1, h, w, len(regions.keys)):
+                out[i] = self.tiled(frame, stats, strength, stats_filter, regions)[0]
+            else:
+                y = self.net(self.to_tensor(frame), stats, strength=strength, method=self.method,
+                             stats_filter=stats_filter, regions=regions)
+                out[i] = tensor_to_uint8(y.clamp_(0.0, 1.0))[0]
+            if p_label is not None:
+                keep = protect_weight(labels[i], p_label, m.feather)
+                if keep is not None:
+                    blend = out[i].astype(np.float32)
+                    blend += keep[..., None] * (batch[i].astype(np.float32) - blend)
+                    out[i] = np.rint(blend).astype(np.uint8)
         return out[0] if single else out
+
+    @staticmethod
+    def _frame_labels(mask: np.ndarray, n: int, h: int, w: int) -> np.ndarray:
+        """``(n, h, w)`` uint8 labels from a content mask given for one frame or for each."""
+        mask = np.asarray(mask)
+        if mask.ndim == 4 or (mask.ndim == 3 and mask.shape[-1] != 3):  # one per frame
+            if mask.shape[0] != n:
+                raise ShapeError(f"{mask.shape[0]} content masks for {n} frames")
+            return np.stack([as_labels(mk, (w, h)) for mk in mask])
+        return np.broadcast_to(as_labels(mask, (w, h)), (n, h, w))
 
     @torch.inference_mode()
     def stylize_tensor(self, x: Tensor, style: StyleStats, strength: float,

@@ -47,6 +47,7 @@ from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.models import moments
 from rest_video.models.moments import FrameMoments, OnesCache
 from rest_video.style import StatsFilter, StyleStats
+from rest_video.style.regions import WHOLE, Regions
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,18 @@ def bytes_per_pixel(net, stage: str) -> int:
     dec = 6 * C if generic else max(0, 2 - plain) * C
     act = (3 + L * C + dec + 3 + (18 * C if native else 0)) * s + (4 * C if native else 0)
     return 3 + act + to_u8 + (4 if stage == "frame" else 0)
+
+
+def region_bytes_per_pixel(net, regions: int) -> int:
+    """Working memory per pixel that a masked frame with ``regions`` slots adds to every stage:
+    each slot's mask (bool) and weight (fp32), the stylized skips built in fp32 (they are not
+    folded into the decoder), a region's zeroed copy of a layer's features, and the per-pixel
+    scale and shift with their temporaries (:func:`~rest_video.ops.masked_adain.blend_affine`).
+    0 without regions. (Estimated, not measured against peak RSS.)"""
+    if not regions:
+        return 0
+    C = net.cfg.width
+    return regions * 5 + (len(net.cfg.stylized) + 6) * C * 4
 
 
 def balanced(n: int, size: int) -> list[tuple[int, int]]:
@@ -138,35 +151,36 @@ class TilePlan:
         self.halo, self.stats_halo = int(net.halo), int(net.stats_halo)
         self.bpp = {stage: bytes_per_pixel(net, stage) for stage in ("frame", "tile", "stats")}
 
-    def fits(self, frames: int, h: int, w: int) -> bool:
-        """True when ``frames`` frames of ``h`` x ``w`` fit the budget whole (the untiled path)."""
-        return frames * h * w * self.bpp["frame"] <= self.budget
+    def fits(self, frames: int, h: int, w: int, regions: int = 0) -> bool:
+        """True when ``frames`` frames of ``h`` x ``w`` fit the budget whole (the untiled path);
+        ``regions``: slots of a masked frame (:func:`region_bytes_per_pixel`)."""
+        return frames * h * w * (self.bpp["frame"] + region_bytes_per_pixel(self.net, regions)) <= self.budget
 
-    def rows(self, stage: str, w: int) -> int:
+    def rows(self, stage: str, w: int, regions: int = 0) -> int:
         """Rows of a ``w``-pixel-wide window of ``stage`` (``"tile"``, ``"stats"``): as many as fit
         the budget, at most ``BAND_ROWS`` and at least ``MIN_ROWS`` output rows plus the halo."""
         hal = self.halo if stage == "tile" else self.stats_halo
-        fit = self.budget // (self.bpp[stage] * w)
+        fit = self.budget // ((self.bpp[stage] + region_bytes_per_pixel(self.net, regions)) * w)
         return max(min(fit, BAND_ROWS + 2 * hal), MIN_ROWS + 2 * hal)
 
-    def bands(self, h: int, w: int) -> list[Band]:
+    def bands(self, h: int, w: int, regions: int = 0) -> list[Band]:
         """Bands of rows covering an ``h``-row frame, each with ``halo`` rows of margin in its
         window (but at the frame's border); every window has the same height, within the budget
         unless even ``MIN_ROWS`` output rows do not fit."""
         hal = self.halo
-        wh = self.rows("tile", w)
+        wh = self.rows("tile", w, regions)
         if wh >= h:
             return [Band((0, h), (0, h))]
         runs = balanced(h, wh - 2 * hal)
         wh = min(h, max(b - a for a, b in runs) + 2 * hal)  # as small as the largest band needs
         return [Band((a, b), window(a, b, h, wh, hal)) for a, b in runs]
 
-    def strips(self, h: int, w: int) -> list[Strip]:
+    def strips(self, h: int, w: int, regions: int = 0) -> list[Strip]:
         """Strips for the statistics pass: each owns whole Gram blocks (the last one also the
         tail), and its rows hold them with ``stats_halo`` rows of margin."""
         n, blk, hal = h * w, moments.GRAM_BLOCK, self.stats_halo
         # blocks per strip: their pixels span at most (owned rows + 1) rows (a block may start mid-row)
-        per = max(1, ((self.rows("stats", w) - 2 * hal - 1) * w) // blk)
+        per = max(1, ((self.rows("stats", w, regions) - 2 * hal - 1) * w) // blk)
         nblocks = n // blk
         runs = [(k * blk, min(k + per, nblocks) * blk) for k in range(0, nblocks, per)] or [(0, 0)]
         runs[-1] = (runs[-1][0], n)  # the last strip also holds the tail
@@ -186,11 +200,17 @@ class TiledStylizer:
         self._warned: set[int] = set()  # frame widths warned about (once each)
 
     def __call__(self, frames: np.ndarray, style: StyleStats, strength: float,
-                 stats_filter: StatsFilter | None = None) -> np.ndarray:
-        """Stylize uint8 ``(N, H, W, 3)`` frames; returns the same shape, as the untiled call would."""
+                 stats_filter: StatsFilter | None = None, regions: Regions | None = None) -> np.ndarray:
+        """Stylize uint8 ``(N, H, W, 3)`` frames; returns the same shape, as the untiled call would.
+
+        ``regions`` (one frame): masked AdaIN, the regions' masks and weights cut per band as the
+        frame is (``style`` is then unused)."""
         n, h, w, _ = frames.shape
         net, plan = self.net, self.plan
-        bands, strips = plan.bands(h, w), plan.strips(h, w)
+        k = 0 if regions is None else len(regions.keys)
+        if regions is not None and n != 1:
+            raise ValueError("masked frames run in bands one at a time")
+        bands, strips = plan.bands(h, w, k), plan.strips(h, w, k)
         wh = bands[0].win[1] - bands[0].win[0]
         if wh * w * plan.bpp["tile"] > plan.budget and w not in self._warned:
             self._warned.add(w)
@@ -202,42 +222,70 @@ class TiledStylizer:
         try:
             with torch.inference_mode(), net.threads(("tiled", n, h, w), wh * w):
                 net.release()  # buffers of other shapes (a whole frame, the other pass) go first
-                stats = self.statistics(frames, strips)
+                stats = self.statistics(frames, strips, regions)
                 if stats_filter is not None:
                     stats = stats_filter(stats)
-                maps = net.adain_maps(stats, style, strength)
+                if regions is None:
+                    maps = net.adain_maps(stats, style, strength)
+                else:
+                    maps = net.region_maps(stats, regions, strength)
                 net.release()
                 for i in range(n):
-                    mi = {l: (m[i:i + 1], c[i:i + 1]) for l, (m, c) in maps.items()}
+                    if regions is None:
+                        mi = {l: (m[i:i + 1], c[i:i + 1]) for l, (m, c) in maps.items()}
                     for band in bands:
                         (y0, y1), (wy0, wy1) = band.out, band.win
                         x = frames_to_tensor(frames[i:i + 1, wy0:wy1], net.device, self.input_dtype)
-                        y = net.stylize_tile(x, mi, h * w)[..., y0 - wy0:y1 - wy0, :]
+                        if regions is None:
+                            y = net.stylize_tile(x, mi, h * w)
+                        else:
+                            y = net.stylize_tile(x, maps, h * w, regions.band(wy0, wy1))
+                        y = y[..., y0 - wy0:y1 - wy0, :]
                         out[i, y0:y1] = tensor_to_uint8(y.clamp_(0.0, 1.0))[0]
         finally:  # the bands' buffers are the budget's size: not kept between calls
             net.release()
             self._ones.clear()
         return out
 
-    def statistics(self, frames: np.ndarray, strips: list[Strip]) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
-        """Content statistics ``{layer: (mean, std)}`` ``(N, C, 1, 1)`` of the frames, strip by strip."""
+    def statistics(self, frames: np.ndarray, strips: list[Strip],
+                   regions: Regions | None = None) -> dict:
+        """Content statistics ``{layer: (mean, std)}`` ``(N, C, 1, 1)`` of the frames, strip by strip.
+
+        With ``regions`` (one frame): what :meth:`RESTInference.region_stats` gives on the whole
+        frame, bit for bit (a region's features, zero outside it, go through the same Gram blocks)."""
         net = self.net
         n, h, w, _ = frames.shape
-        stylized = net.cfg.stylized
-        G: dict[int, list[torch.Tensor]] = {l: [] for l in stylized}
-        S: dict[int, list[torch.Tensor]] = {l: [] for l in stylized}
+        stylized, C = net.cfg.stylized, net.cfg.width
+        keys: list = list(stylized)
+        flat = None
+        if regions is not None:
+            keys = [l if key == WHOLE else (l, key) for l in stylized for key in regions.keys]
+            flat = {key: regions.masks[k].reshape(-1, 1).to(torch.float32)
+                    for k, key in enumerate(regions.keys) if key != WHOLE}
+            counts = dict(zip(regions.keys, regions.masks.flatten(1).sum(1).tolist()))
+        G: dict = {key: [] for key in keys}
+        S: dict = {key: [] for key in keys}
         for i in range(n):
-            acc = {l: FrameMoments(h * w, net.cfg.width, net.dtype, net.device) for l in stylized}
+            acc = {key: FrameMoments(h * w, C, net.dtype if isinstance(key, int) else torch.float32, net.device)
+                   for key in keys}
             for st in strips:
                 r0, r1 = st.rows
                 x = frames_to_tensor(frames[i:i + 1, r0:r1], net.device, self.input_dtype)
                 lo, hi = st.first - r0 * w, st.last - r0 * w
                 for layer, r in net.encode_layers(x, max(stylized), h * w):
+                    if layer not in stylized:
+                        continue
+                    R = r.permute(0, 2, 3, 1).reshape((r1 - r0) * w, r.shape[1])  # a view (NHWC)
                     if layer in acc:
-                        R = r.permute(0, 2, 3, 1).reshape((r1 - r0) * w, r.shape[1])  # a view (NHWC)
                         acc[layer].add(st.first, R[lo:hi], self._ones)
-            for l in stylized:
-                g, s = acc[l].total()
-                G[l].append(g)
-                S[l].append(s)
-        return {l: net.stats_from_moments(l, torch.stack(G[l]), torch.stack(S[l]), h * w) for l in stylized}
+                    for key, m in (flat or {}).items():
+                        acc[(layer, key)].add(st.first, R[lo:hi].float() * m[st.first:st.last], self._ones)
+            for key in keys:
+                g, s = acc[key].total()
+                G[key].append(g)
+                S[key].append(s)
+        out = {}
+        for key in keys:
+            l, px = (key, h * w) if isinstance(key, int) else (key[0], int(counts[key[1]]))
+            out[key] = net.stats_from_moments(l, torch.stack(G[key]), torch.stack(S[key]), px)
+        return out

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from rest_video.engine.precision import DTYPES, auto_candidates
-from rest_video.engine.tensors import tensor_to_uint8
 from rest_video.metrics import psnr
 
 PRECISION_NAMES = tuple(DTYPES)

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -28,11 +30,25 @@ def mkldnn_available() -> bool:
         return False
 
 
+@lru_cache(maxsize=1)
 def mkldnn_bf16_available() -> bool:
     """True when oneDNN runs bf16 convs natively on this CPU (AMX, AVX512-bf16 / AVX512-BW-VL-DQ or
-    AVX-NE-CONVERT, torch's own check): without them torch refuses the fused bf16 conv."""
+    AVX-NE-CONVERT, torch's own check: without them torch refuses the fused bf16 conv) and the fused
+    in-place call computes what the backend expects on a tiny bf16 input (checked once)."""
     try:
-        return mkldnn_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        if not (mkldnn_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+            return False
+        x = torch.ones(1, 4, 3, 3, dtype=torch.bfloat16).contiguous(memory_format=torch.channels_last)
+        w = torch.ones(4, 4, 3, 3, dtype=torch.bfloat16)
+        dst = torch.full_like(x, -100.0)  # the add post-op adds it: 36 - 100 < 0 -> relu -> 0
+        torch.ops.mkldnn._convolution_pointwise_.binary(dst, x, w, torch.ones(4, dtype=torch.bfloat16),
+                                                        _ONE, _ONE, _ONE, 1, "add", None, "relu", [], None)
+        dst2 = torch.zeros_like(x)
+        torch.ops.mkldnn._convolution_pointwise_.binary(dst2, x, w, None, _ONE, _ONE, _ONE, 1, "add", None,
+                                                        None, [], None)
+        # zero padding: the centre sees 9 pixels x 4 channels, a corner 4 x 4
+        return (float(dst.abs().max()) == 0.0 and float(dst2[0, 0, 1, 1]) == 36.0
+                and float(dst2[0, 3, 0, 0]) == 16.0)
     except (AttributeError, RuntimeError):
         return False
 

@@ -37,6 +37,12 @@ Tiled inference (:mod:`rest_video.engine.tiling`) runs the same convs on bands o
 :meth:`RESTInference.encode_layers`, :meth:`~RESTInference.stats_from_moments`,
 :meth:`~RESTInference.adain_maps` and :meth:`~RESTInference.stylize_tile`.
 
+**Masks** (``regions=``, :mod:`rest_video.style.regions`): a region's statistics come from the Gram
+moments of the features zeroed outside it (the same blocks as the whole frame's, so bands give the
+same bits); the AdaIN map then varies per pixel, so it cannot be folded into a conv: the stylized
+skips are built (``P r + p``, then each pixel's map, :func:`~rest_video.ops.masked_adain.blend_affine`)
+and the decoder runs on them unfolded, as for WCT.
+
 ``method="wct"`` computes the projected features, calls the model's own ``stylize_features`` and
 decodes them with the same decoder. The ``aest`` ablation (max-pool between blocks: the
 projection cannot be folded across a pool) falls back to the model itself (fp32).
@@ -63,10 +69,12 @@ from rest_video.core.errors import ConfigError
 from rest_video.models.backends import conv_generic, conv_mkldnn, default_backend, mkldnn_supports
 from rest_video.models.folding import DecBlock, fold_bn, fold_input_affine, projection
 from rest_video.models.moments import OnesCache, frame_moments, moments_to_stats
-from rest_video.models.rest import REST, check_image
+from rest_video.models.rest import REST, check_image, check_regions
 from rest_video.models.threads import ThreadTuner, num_threads
+from rest_video.ops.masked_adain import blend_affine
 from rest_video.ops.stats import adain_affine
 from rest_video.style import StatsFilter, StyleStats
+from rest_video.style.regions import WHOLE, Regions
 
 __all__ = ["build_inference", "RESTInference", "ModelFallback", "default_backend"]
 
@@ -119,10 +127,11 @@ class ModelFallback(nn.Module):
 
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
-                method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
+                method: str = "adain", stats_filter: StatsFilter | None = None,
+                regions: Regions | None = None) -> Tensor:
         if isinstance(style, Tensor):
             style = style.to(self.device, torch.float32)
-        return self.model(content.to(self.device, torch.float32), style, strength, method, stats_filter)
+        return self.model(content.to(self.device, torch.float32), style, strength, method, stats_filter, regions)
 
 
 class _Pool(threading.local):
@@ -227,9 +236,12 @@ class RESTInference(nn.Module):
 
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
-                method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
+                method: str = "adain", stats_filter: StatsFilter | None = None,
+                regions: Regions | None = None) -> Tensor:
         check_image(content)
         with self.threads(tuple(content.shape), content.shape[-1] * content.shape[-2]):
+            if regions is not None:
+                return self._forward_masked(content, regions, strength, stats_filter)
             return self._forward(content, style, strength, method, stats_filter)
 
     @contextmanager
@@ -280,6 +292,69 @@ class RESTInference(nn.Module):
                      for l in self.cfg.stylized}
         return self._decode(skips, x.shape)
 
+    def _forward_masked(self, content: Tensor, regions: Regions, strength: float,
+                        stats_filter: StatsFilter | None) -> Tensor:
+        """Masked AdaIN: per-region statistics from masked Gram moments, and skips built per pixel
+        from the regions' affine maps (they vary over the frame, so they cannot be folded into the
+        decoder's convs: the skips are computed, and the decoder runs on them unfolded)."""
+        check_regions(content, "adain", regions)
+        x = content.to(device=self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
+        rs = self._encode(x)
+        stats = self.region_stats(rs, regions)
+        if stats_filter is not None:
+            stats = stats_filter(stats)
+        maps = self.region_maps(stats, regions, strength)
+        skips = {l: (self.region_skip(rs[l - 1], l, maps[l], regions.weights), None, None) for l in self.cfg.stylized}
+        return self._decode(skips, x.shape)
+
+    def region_stats(self, rs: list[Tensor], regions: Regions) -> dict:
+        """Content statistics of masked AdaIN (as :meth:`REST.region_content_stats`) from the
+        encoder outputs ``rs`` of one frame: a region's Gram moments are those of the features with
+        every pixel outside it set to zero, summed block by block as the whole frame's are."""
+        counts = regions.masks.flatten(1).sum(1).tolist()
+        stats: dict = {}
+        for l in self.cfg.stylized:
+            r = rs[l - 1]
+            for k, key in enumerate(regions.keys):
+                if key == WHOLE:
+                    stats[l] = self._feat_stats(r, l)
+                    continue
+                G, S = frame_moments(self.region_pixels(r, regions.masks[k]), self._ones)
+                stats[(l, key)] = self.stats_from_moments(l, G[None], S[None], int(counts[k]))
+        return stats
+
+    @staticmethod
+    def region_pixels(r: Tensor, mask: Tensor) -> Tensor:
+        """``(N, C)`` fp32 features of one frame's ``r`` ``(1, C, H, W)`` in raster order, zero
+        outside ``mask`` ``(H, W)``."""
+        C = r.shape[1]
+        R = r.permute(0, 2, 3, 1).reshape(-1, C)  # a view for channels_last r
+        return R.float() * mask.reshape(-1, 1).to(torch.float32)
+
+    def region_maps(self, stats: dict, regions: Regions, strength: float) -> dict[int, tuple]:
+        """Per stylized layer, what :meth:`region_skip` needs: the slots' content and style means
+        and stds stacked ``(K, C)`` fp32 on the device, and ``strength``."""
+        out = {}
+        for l in self.cfg.stylized:
+            cs = [stats[l if key == WHOLE else (l, key)] for key in regions.keys]
+            ss = [(st.mean[l], st.std[l]) for st in regions.styles]
+            rows = lambda pairs, i: torch.stack([p[i].to(self.device, torch.float32).flatten() for p in pairs])  # noqa: E731
+            out[l] = (rows(cs, 0), rows(cs, 1), rows(ss, 0), rows(ss, 1), float(strength))
+        return out
+
+    def region_skip(self, r: Tensor, layer: int, maps: tuple, weights: Tensor) -> Tensor:
+        """The stylized skip of one frame (or band) ``r`` ``(1, C, H, W)`` at ``layer``: the
+        projected features ``P r + p``, each pixel mapped by AdaIN of its regions' statistics
+        blended by ``weights`` ``(K, H, W)`` (:func:`~rest_video.ops.masked_adain.blend_affine`);
+        ``(1, C, H, W)`` channels_last."""
+        _, C, H, W = r.shape
+        P, p = self._proj[layer]
+        R = r.permute(0, 2, 3, 1).reshape(H * W, C).float()
+        f = torch.addmm(p.float(), R, P.float().T)
+        scale, shift = blend_affine(weights.reshape(weights.shape[0], H * W).T, *maps)
+        f.mul_(scale).add_(shift)
+        return f.view(1, H, W, C).permute(0, 3, 1, 2).to(self.dtype)
+
     def adain_maps(self, stats: dict[int, tuple[Tensor, Tensor]], style: StyleStats,
                    strength: float) -> dict[int, tuple[Tensor, Tensor]]:
         """Per stylized layer, the stylized skip as a per-pixel affine map of the encoder output
@@ -319,12 +394,16 @@ class RESTInference(nn.Module):
             x = self._conv([(x, w)], b, True, self._buf(f"enc{i % 2}", (B, w.shape[0], H, W)), area)
             yield i + 1, x
 
-    def stylize_tile(self, x: Tensor, maps: dict[int, tuple[Tensor, Tensor]], area: int) -> Tensor:
+    def stylize_tile(self, x: Tensor, maps: dict, area: int, regions: Regions | None = None) -> Tensor:
         """Encoder and decoder on ``x`` ``(1, 3, h, w)``, a window of a frame of ``area`` pixels
         (its convs run as on the whole frame), with the skips' affine maps fixed (:meth:`adain_maps`
-        of the whole frame's statistics, one sample)."""
+        of the whole frame's statistics, one sample; with ``regions``, the window's rows of the
+        frame's regions, :meth:`region_maps`)."""
         x = x.to(device=self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
         rs = self._encode(x, area)
+        if regions is not None:
+            skips = {l: (self.region_skip(rs[l - 1], l, mc, regions.weights), None, None) for l, mc in maps.items()}
+            return self._decode(skips, x.shape, area)
         return self._decode({l: (rs[l - 1], m, c) for l, (m, c) in maps.items()}, x.shape, area)
 
     # -- style / content statistics ----------------------------------------------------

@@ -22,7 +22,9 @@ from torch import Tensor, nn
 
 from rest_video.core.config import MAX_LAYERS, MAX_WIDTH
 from rest_video.core.errors import ConfigError, ShapeError
+from rest_video.ops.masked_adain import masked_adain, region_mean_std
 from rest_video.ops.stats import adain_affine, covariance, mean_std, wct
+from rest_video.style.regions import WHOLE, Regions, RegionStyle
 from rest_video.style.stats import StatsFilter, StyleStats
 
 
@@ -169,7 +171,57 @@ class REST(nn.Module):
                 st.cov_mean[l], st.cov[l] = cm.float(), cv.float()
         return st
 
+    @torch.no_grad()
+    def region_style_stats(self, style: Tensor, labels: Tensor) -> RegionStyle:
+        """Per-layer mean/std of a style image's features, whole and inside each label of its mask.
+
+        Args:
+            style: ``(1, 3, H, W)`` RGB in ``[0, 1]``.
+            labels: ``(H, W)`` integer labels of the style's mask.
+        """
+        check_image(style)
+        if tuple(labels.shape) != tuple(style.shape[-2:]):
+            raise ShapeError(f"style mask {tuple(labels.shape)} does not fit the style {tuple(style.shape[-2:])}")
+        whole = self.style_stats(style)
+        feats = self.encoder(self._pad(style)[0])
+        h, w = labels.shape
+        regions, pixels = {}, {}
+        for lab in torch.unique(labels).tolist():
+            inside = labels == lab
+            n = int(inside.sum())
+            pixels[int(lab)] = n
+            if n == h * w:  # the whole image: the same statistics, bit for bit
+                regions[int(lab)] = whole
+                continue
+            st = StyleStats({}, {})
+            for l in self.cfg.stylized:
+                st.mean[l], st.std[l] = region_mean_std(feats[l - 1][..., :h, :w], inside)
+            regions[int(lab)] = st
+        return RegionStyle(whole, regions, pixels, h * w)
+
     # -- forward ------------------------------------------------------------------------
+    def region_content_stats(self, feats: list[Tensor], regions: Regions) -> dict:
+        """Content statistics for masked AdaIN: ``layer -> (mean, std)`` of the whole frame (when a
+        slot falls back to it) and ``(layer, label) -> (mean, std)`` inside each region."""
+        stats: dict = {}
+        for l in self.cfg.stylized:
+            for k, key in enumerate(regions.keys):
+                if key == WHOLE:
+                    stats[l] = mean_std(feats[l - 1])
+                else:
+                    stats[(l, key)] = region_mean_std(feats[l - 1], regions.masks[k])
+        return stats
+
+    def masked_features(self, feats: list[Tensor], regions: Regions, strength: float,
+                        content_stats: dict) -> dict[int, Tensor]:
+        """Masked AdaIN at the stylized layers (:meth:`region_content_stats` gives ``content_stats``)."""
+        out = {}
+        for l in self.cfg.stylized:
+            cs = [content_stats[l if key == WHOLE else (l, key)] for key in regions.keys]
+            ss = [(st.mean[l], st.std[l]) for st in regions.styles]
+            out[l] = masked_adain(feats[l - 1], regions.weights, cs, ss, strength)
+        return out
+
     def stylize_features(self, feats: list[Tensor], style: StyleStats, strength: float = 1.0,
                          method: str = "adain",
                          content_stats: dict[int, tuple[Tensor, Tensor]] | None = None) -> dict[int, Tensor]:
@@ -190,13 +242,23 @@ class REST(nn.Module):
         return out
 
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
-                method: str = "adain", stats_filter: StatsFilter | None = None) -> Tensor:
+                method: str = "adain", stats_filter: StatsFilter | None = None,
+                regions: Regions | None = None) -> Tensor:
         """Stylize ``content`` ``(B, 3, H, W)`` with a style image or precomputed :class:`StyleStats`.
 
         ``stats_filter`` (optional) receives the content statistics ``{layer: (mean, std)}`` of this
         call and returns the ones AdaIN should use (temporal smoothing); it is not kept.
+        ``regions`` (one frame, AdaIN; :func:`~rest_video.style.regions.plan_regions`): masked
+        AdaIN, each region with its own statistics (``style`` is then unused).
         """
         check_image(content)
+        if regions is not None:
+            check_regions(content, method, regions, self.cfg.variant)
+            feats = self.encoder(content)
+            stats = self.region_content_stats(feats, regions)
+            if stats_filter is not None:
+                stats = stats_filter(stats)
+            return self.decoder(self.masked_features(feats, regions, strength, stats))
         if isinstance(style, Tensor):
             style = self.batch_style_stats(style)
         x, crop = self._pad(content)
@@ -236,6 +298,18 @@ class REST(nn.Module):
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
         return x, (h, w)
+
+
+def check_regions(content: Tensor, method: str, regions: Regions, variant: str = "rest") -> None:
+    """What masked AdaIN needs: one frame, AdaIN, masks of the frame's size, the REST variant."""
+    if method != "adain":
+        raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
+    if variant != "rest":
+        raise ConfigError("masks need the resolution-preserving 'rest' variant")
+    if content.shape[0] != 1:
+        raise ShapeError(f"masked stylization takes one frame at a time, got a batch of {content.shape[0]}")
+    if tuple(regions.masks.shape[1:]) != tuple(content.shape[-2:]):
+        raise ShapeError(f"mask {tuple(regions.masks.shape[1:])} does not fit the frame {tuple(content.shape[-2:])}")
 
 
 def check_image(x: Tensor) -> None:

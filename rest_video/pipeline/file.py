@@ -16,19 +16,22 @@ import queue
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 from rest_video.core.config import PipelineConfig
 from rest_video.engine.stylizer import Stylizer
-from rest_video.core.errors import MediaError, RestVideoError
+from rest_video.core.errors import ConfigError, MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output, check_writable
 from rest_video.io.containers import video_codec
 from rest_video.io.image import is_image_path, read_image, write_image
+from rest_video.io.masks import ContentMaskSource, read_mask
 from rest_video.io.video import Frame, VideoReader, VideoWriter
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
+from rest_video.style.regions import RegionStyle
 
 _END = object()
 log = logging.getLogger(__name__)
@@ -67,11 +70,24 @@ def check_paths(in_path: str | Path, style_path: str | Path | None, out_path: st
     return src, dst
 
 
-def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: str | Path,
+def check_masks(content_mask: str | Path | None, style_mask: str | Path | None, cfg: PipelineConfig) -> None:
+    """The checks a masked run makes before any work: the masks exist, and the run can use them."""
+    if content_mask is None:
+        if style_mask is not None:
+            raise ConfigError("--style-mask needs --content-mask (which region of the content takes which look)")
+        return
+    if cfg.model.method != "adain":
+        raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
+    for path, what in ((content_mask, "content mask"), (style_mask, "style mask")):
+        if path is not None and not Path(path).is_file():
+            raise MediaError(f"{what} not found: {path}" if not Path(path).exists() else f"{what} is not a file: {path}")
+
+
+def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionStyle, out_path: str | Path,
                  cfg: PipelineConfig | None = None, *, overwrite: bool = False, max_frames: int | None = None,
                  progress: bool | None = None, overlap: bool = True, stylizer: Stylizer | None = None,
-                 strength: float | None = None, strict: bool = False,
-                 on_frame: Callable[[int], None] | None = None) -> PipelineResult:
+                 strength: float | None = None, strict: bool = False, content_mask: str | Path | None = None,
+                 style_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None) -> PipelineResult:
     """Stylize a video or image file into ``out_path`` (video or image, decided by its extension).
 
     Args:
@@ -86,55 +102,77 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats, out_path: 
         strict: an input that ends before the frame count its container states (truncated, or
             a decode error) is a :class:`MediaError` and nothing is written; otherwise the output
             holds the frames there were and a warning says "input ended after N of M frames".
+        content_mask: a label mask (image; for a video also a mask video with the same frame
+            count) for mask-guided stylization: each region takes its look from the ``style_mask``
+            region of the same colour (README, "Masks"); ``masks.protect`` keeps one region's pixels.
+        style_mask: the style's label mask (without it every region takes the whole style's look).
         on_frame: called with 1 for each frame written (overall progress of a batch).
     """
     cfg = cfg or PipelineConfig()
-    src, dst = check_paths(in_path, style if not isinstance(style, StyleStats) else None, out_path, overwrite)
+    named = style if not isinstance(style, (StyleStats, RegionStyle)) else None
+    src, dst = check_paths(in_path, named, out_path, overwrite)
+    check_masks(content_mask, style_mask, cfg)
     if max_frames is not None and max_frames < 1:
         raise MediaError("--max-frames must be >= 1")
     if not is_image_path(dst):
         video_codec(dst, cfg.output)  # the encoder fits the container: checked before the model loads
     stylizer = stylizer or Stylizer(cfg)
     strength = stylizer.resolve_strength(strength)
-    stats = style if isinstance(style, StyleStats) else stylizer.load_style(style)
+    stats = style if named is None else stylizer.load_style(style, mask=style_mask)
     if progress is None:
         progress = sys.stderr.isatty()
     t0 = time.perf_counter()
     img = _read_image_or_none(src) if is_image_path(src) and is_image_path(dst) else None
     if img is not None:  # decoded once; frames over runtime.max_memory_mb are stylized in bands
-        out = stylizer.stylize(img, stats, strength)
+        labels = None if content_mask is None else read_mask(content_mask, (img.shape[1], img.shape[0]))
+        out = stylizer.stylize(img, stats, strength, content_mask=labels)
         del img  # the input's memory goes before the encoder's copy and buffer are made
         write_image(dst, out, cfg.output.image_quality)
         if on_frame is not None:
             on_frame(1)
         return PipelineResult(1, time.perf_counter() - t0, "image")
     if is_image_path(dst):
-        result = _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0)
+        result = _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask)
         if on_frame is not None:
             on_frame(1)
         return result
-    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength, strict, on_frame)
+    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength, strict, content_mask,
+                   on_frame)
     return PipelineResult(n, time.perf_counter() - t0, "video")
 
 
-def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0) -> PipelineResult:
+def _mask_source(content_mask: str | Path | None, src: Path, info) -> ContentMaskSource | None:
+    """The content masks of video ``src`` (one image, or a mask video of the same frame count)."""
+    if content_mask is None:
+        return None
+    from rest_video.io.clips import frame_count
+
+    frames = None if is_image_path(content_mask) else (info.frames if info.frames > 0 else frame_count(src))
+    return ContentMaskSource(content_mask, (info.width, info.height), frames)
+
+
+def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask=None) -> PipelineResult:
     with VideoReader(src) as reader:
         first = next(iter(reader.frames(max_frames=1)), None)
+        masks = _mask_source(content_mask, src, reader.info)
     if first is None:
         raise MediaError(f"no decodable video frames in {src}")
-    write_image(dst, stylizer.stylize(first.rgb, stats, strength), cfg.output.image_quality)
+    with masks or nullcontext():
+        labels = masks.next() if masks is not None else None
+    write_image(dst, stylizer.stylize(first.rgb, stats, strength, content_mask=labels), cfg.output.image_quality)
     return PipelineResult(1, time.perf_counter() - t0, "image")
 
 
-def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats, cfg: PipelineConfig,
+def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | RegionStyle, cfg: PipelineConfig,
                max_frames: int | None, progress: bool, overlap: bool, strength: float, strict: bool,
-               on_frame: Callable[[int], None] | None = None) -> int:
-    stream = StreamStylizer(stylizer, stats, cfg, strength=strength)
-    with VideoReader(src, log_errors=False) as reader, atomic_output(dst) as tmp:
+               content_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None) -> int:
+    stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=content_mask is not None)
+    with VideoReader(src, log_errors=False) as reader, atomic_output(dst) as tmp, \
+            (_mask_source(content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
-        stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame)
+        stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks)
         try:
             n = stages.run_overlapped() if overlap else stages.run_sequential()
         finally:
@@ -160,8 +198,10 @@ class Stages:
 
     def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, stream: StreamStylizer, bar, *,
                  max_frames: int | None = None, on_frame: Callable[[int], None] | None = None,
-                 source: Iterable[Frame] | None = None, audio: bool = True, output_from: int | None = None) -> None:
+                 source: Iterable[Frame] | None = None, audio: bool = True, output_from: int | None = None,
+                 masks: ContentMaskSource | None = None) -> None:
         self.reader, self.tmp, self.cfg, self.max_frames = reader, tmp, cfg, max_frames
+        self.masks = masks
         self.stream, self.runner, self.bar = stream, stream.runner(), bar
         self.on_frame, self.source, self.output_from = on_frame, source, output_from
         self.writer: VideoWriter | None = None
@@ -183,6 +223,8 @@ class Stages:
     def _stylize(self, fr: Frame) -> list:
         self.stream.observe(fr.rgb)
         self.decoded += 1
+        if self.masks is not None:
+            return self.runner.submit(fr.rgb, fr, content_mask=self.masks.next())
         return self.runner.submit(fr.rgb, fr)
 
     # frames arrive here in order (in the encode thread when overlapped): the place for the
@@ -301,7 +343,7 @@ class Stages:
         except BaseException:
             stop.set()
             for t in threads:
-                if t.ident is not None:  # started
+                if t.is_alive():  # started (join() raises on a thread an interrupt caught mid-start)
                     t.join(timeout=5)
             self._abort()
             raise

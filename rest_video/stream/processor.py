@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from rest_video.core.config import PipelineConfig, TemporalCfg, check_strength
+from rest_video.core.errors import ConfigError
 from rest_video.engine.runner import FrameRunner, make_runner
 from rest_video.engine.stylizer import Stylizer
 from rest_video.stream.lut import LutStylizer
@@ -41,15 +42,21 @@ class StreamStylizer:
         temporal: the temporal settings instead of ``cfg.temporal`` (measurements).
         background: with ``path="lut"``, refit in a thread (False: synchronously, reproducible).
         stabilize: False leaves the pixel stabilizer out (the network's per-frame output).
+        masked: frames come with content masks (mask-guided stylization, full path only; ``style``
+            is then a :class:`~rest_video.style.regions.RegionStyle`).
     """
 
     def __init__(self, stylizer: Stylizer, style: StyleStats, cfg: PipelineConfig | None = None, *,
                  strength: float | None = None, path: Literal["full", "lut"] = "full",
-                 temporal: TemporalCfg | None = None, background: bool = True, stabilize: bool = True) -> None:
+                 temporal: TemporalCfg | None = None, background: bool = True, stabilize: bool = True,
+                 masked: bool = False) -> None:
         cfg = cfg or stylizer.cfg
         t = temporal or cfg.temporal
         if path not in ("full", "lut"):
             raise ValueError(f"path must be 'full' or 'lut', got {path!r}")
+        if masked and path == "lut":
+            raise ConfigError("masks need the full network: the LUT fast path maps colours and has no regions")
+        self.masked = masked
         self.stylizer, self.style, self.path = stylizer, style, path
         self.strength = stylizer.resolve_strength(strength)
         self.stabilizer: PixelStabilizer | None = make_stabilizer(t) if stabilize else None
@@ -87,13 +94,15 @@ class StreamStylizer:
             self.lut.set_strength(self.strength)
 
     # -- frames ---------------------------------------------------------------------------
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        """The next frame ``(H, W, 3)`` uint8 of the stream -> its stylized, stabilized output."""
+    def __call__(self, rgb: np.ndarray, content_mask: np.ndarray | None = None) -> np.ndarray:
+        """The next frame ``(H, W, 3)`` uint8 of the stream (and its content mask's labels, for a
+        ``masked`` stream) -> its stylized, stabilized output."""
         if self.lut is not None:
             out = self.lut(rgb)
         else:
             self.observe(rgb)
-            out = self.stylizer.stylize(rgb, self.style, self.strength, self.smoother)
+            masks = {} if content_mask is None else {"content_mask": content_mask}
+            out = self.stylizer.stylize(rgb, self.style, self.strength, self.smoother, **masks)
         return self.stabilize(rgb, out)
 
     def observe(self, rgb: np.ndarray) -> None:
@@ -106,7 +115,7 @@ class StreamStylizer:
         (on CUDA, with upload, compute and download overlapped); frames must be :meth:`observe`\\ d first."""
         if self.lut is not None:
             raise ValueError("runner() is the full network's; the LUT path stylizes in __call__")
-        return make_runner(self.stylizer, self.style, self.strength, self.smoother)
+        return make_runner(self.stylizer, self.style, self.strength, self.smoother, masked=self.masked)
 
     def stabilize(self, rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The pixel stabilizer on ``out``, the stylized ``rgb`` (frames in stream order)."""

@@ -11,9 +11,11 @@ import logging
 from pathlib import Path
 
 from rest_video.core.paths import cache_dir, file_sha256
+from rest_video.style.regions import RegionStyle
 from rest_video.style.stats import StyleStats
 
 FORMAT = "rest-video-style/1"
+REGIONS_FORMAT = "rest-video-style-regions/1"  # a RegionStyle (style + mask)
 MAX_ENTRY_BYTES = 64 << 20  # covariances of 16 layers of 256 channels are 4 MiB; anything far larger is not ours
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,26 @@ class StyleCache:
         return stats
 
     def save(self, key: str, stats: StyleStats) -> None:
+        self._write(key, stats.state_dict(), FORMAT)
+
+    def load_regions(self, key: str, layers: tuple[int, ...] | None = None,
+                     channels: int | None = None) -> RegionStyle | None:
+        """A :class:`RegionStyle` entry (style + mask), checked like :meth:`load`; None if missing or bad."""
+        p = self.path(key)
+        if not p.is_file():
+            return None
+        try:
+            stats = RegionStyle.from_state_dict(_read_tensors(p, REGIONS_FORMAT))
+            stats.check(layers, channels)
+        except Exception as e:  # noqa: BLE001 - whatever is wrong with the entry, it is recomputed
+            log.warning("style cache entry %s is unusable (%s); recomputing it", p, _short(e))
+            return None
+        return stats
+
+    def save_regions(self, key: str, stats: RegionStyle) -> None:
+        self._write(key, stats.state_dict(), REGIONS_FORMAT)
+
+    def _write(self, key: str, tensors: dict, fmt: str) -> None:
         from safetensors.torch import save_file
 
         from rest_video.io.atomic import atomic_output
@@ -65,21 +87,25 @@ class StyleCache:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             with atomic_output(self.path(key)) as tmp:
-                save_file(stats.state_dict(), str(tmp), metadata={"format": FORMAT})
+                save_file(tensors, str(tmp), metadata={"format": fmt})
         except OSError as e:  # an unwritable cache only costs speed
             log.debug("style cache not written: %s", e)
 
 
 def _read(p: Path) -> StyleStats:
+    return StyleStats.from_state_dict(_read_tensors(p, FORMAT))
+
+
+def _read_tensors(p: Path, format: str) -> dict:
     from safetensors import safe_open
 
     if p.stat().st_size > MAX_ENTRY_BYTES:
         raise ValueError(f"{p.stat().st_size} bytes, more than any entry needs")
     with safe_open(str(p), "pt") as f:
         fmt = (f.metadata() or {}).get("format")
-        if fmt != FORMAT:
-            raise ValueError(f"format {fmt!r}, expected {FORMAT!r}")
-        return StyleStats.from_state_dict({k: f.get_tensor(k) for k in f.keys()})
+        if fmt != format:
+            raise ValueError(f"format {fmt!r}, expected {format!r}")
+        return {k: f.get_tensor(k) for k in f.keys()}
 
 
 def _short(e: Exception) -> str:

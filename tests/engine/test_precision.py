@@ -142,3 +142,24 @@ def test_cli_verbose_reports_the_choice(tmp_path, capsys, random_weights, style_
     assert "rest-video: precision auto: " in err
     assert main(base) == 0  # not verbose: no such line (and -v does not stick to the process)
     assert "precision auto" not in capsys.readouterr().err
+
+
+def test_a_failing_probe_keeps_fp32(model, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(prec, "auto_candidates", lambda f=None: ["fp32", "bf16"])
+
+    def broken(model, cands):
+        raise RuntimeError("mkldnn pointwise binary: bf16 path needs the cpu support ...\nmore")
+
+    with caplog.at_level(logging.WARNING, logger="rest_video"):
+        c = choose_cpu_precision(model, "w", features=AMX, cache_root=tmp_path, probe_fn=broken)
+    assert c.precision == "fp32" and "probe failed (mkldnn pointwise binary" in c.reason
+    assert "running fp32" in caplog.text and "more" not in caplog.text
+    assert not list(tmp_path.rglob("*.json"))  # not cached: the next run tries again
+
+
+def test_mkldnn_bf16_check_agrees_with_torch():
+    from rest_video.models.backends import mkldnn_available, mkldnn_bf16_available
+
+    native = mkldnn_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    # where torch says native bf16, the fused call must also compute the expected values
+    assert mkldnn_bf16_available() == native
