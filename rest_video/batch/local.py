@@ -2,8 +2,9 @@
 
 The driver hands each idle worker one task at a time through its own inbox, so it always knows which
 task a worker holds: a worker that dies (killed, out of memory) has its task retried on a fresh worker
-(up to ``retries`` times), then reported as failed. Progress (frames) and results come back on one
-shared queue. :meth:`LocalPool.interrupt` sends each worker SIGINT: the task stops as the main
+(up to ``retries`` times), then reported as failed. Progress (frames) and results come back on a
+pipe of its own per worker (a worker killed in the middle of a write
+damages only its own pipe, which goes with it). :meth:`LocalPool.interrupt` sends each worker SIGINT: the task stops as the main
 command does on Ctrl-C (its temporary output removed) and the worker exits.
 """
 
@@ -11,17 +12,25 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import queue
 import signal
 from collections import deque
+from multiprocessing.connection import wait
 
 from rest_video.batch.tasks import Task, TaskResult, WorkerState, execute
 from rest_video.core.config import PipelineConfig
 from rest_video.core.errors import MediaError
 
 
-def _worker_main(wid: int, inbox, events, cfg: PipelineConfig, styles: dict, threads: int) -> None:
+def _worker_main(wid: int, inbox, conn, cfg: PipelineConfig, styles: dict, threads: int) -> None:
+    import threading
+
     from rest_video.core.signals import stop_signals_raise
+
+    lock = threading.Lock()  # progress comes from the encode thread, results from this one
+
+    def send(item) -> None:
+        with lock:
+            conn.send(item)
 
     try:
         with stop_signals_raise():
@@ -34,13 +43,13 @@ def _worker_main(wid: int, inbox, events, cfg: PipelineConfig, styles: dict, thr
             state = WorkerState(cfg)
             for key, arrays in styles.items():
                 state.style(key, arrays)
-            events.put(("ready", wid, None))
+            send(("ready", wid, None))
             while True:
                 task = inbox.get()
                 if task is None:
                     return
-                result = execute(task, state, lambda tid, n: events.put(("frames", tid, n)), worker=f"local-{wid}")
-                events.put(("done", wid, result))
+                result = execute(task, state, lambda tid, n: send(("frames", tid, n)), worker=f"local-{wid}")
+                send(("done", wid, result))
     except KeyboardInterrupt:
         return
 
@@ -53,7 +62,7 @@ class LocalPool:
     def __init__(self, workers: int, cfg: PipelineConfig, styles: dict, threads: int = 1, retries: int = 2) -> None:
         self.workers, self.cfg, self.styles, self.threads, self.retries = workers, cfg, styles, threads, retries
         self.ctx = mp.get_context("spawn")
-        self.events = self.ctx.Queue()
+        self.conns: dict[int, object] = {}          # worker -> the read end of its event pipe
         self.procs: dict[int, mp.Process] = {}
         self.inboxes: dict[int, object] = {}
         self.holding: dict[int, Task | None] = {}   # worker -> task it runs (None: idle, not ready: absent)
@@ -70,8 +79,9 @@ class LocalPool:
         wid = self._next
         self._next += 1
         inbox = self.ctx.Queue()
+        reader, writer = self.ctx.Pipe(duplex=False)
         p = self.ctx.Process(target=_worker_main, name=f"rest-video-worker-{wid}",
-                             args=(wid, inbox, self.events, self.cfg, self.styles, self.threads), daemon=True)
+                             args=(wid, inbox, writer, self.cfg, self.styles, self.threads), daemon=True)
         # the worker starts with SIGINT ignored (inherited) until its own handlers are in place: a
         # Ctrl-C while it is still importing would otherwise print a traceback; interrupt() ends
         # such a worker with SIGTERM instead
@@ -81,7 +91,8 @@ class LocalPool:
         finally:
             if old is not None:
                 signal.signal(signal.SIGINT, old)
-        self.procs[wid], self.inboxes[wid] = p, inbox
+        writer.close()  # the worker holds the write end: its death ends the pipe
+        self.procs[wid], self.inboxes[wid], self.conns[wid] = p, inbox, reader
 
     def submit(self, task: Task) -> None:
         self.backlog.append(task)
@@ -98,13 +109,12 @@ class LocalPool:
     def poll(self, timeout: float = 0.2) -> list[tuple]:
         """Events since the last call: ``("frames", task_id, n)`` and ``("done", task_id, TaskResult)``."""
         out: list[tuple] = []
-        try:
-            item = self.events.get(timeout=timeout)
-            while True:
-                out.extend(self._handle(item))
-                item = self.events.get_nowait()
-        except queue.Empty:
-            pass
+        for conn in wait(list(self.conns.values()), timeout):
+            try:
+                while conn.poll():
+                    out.extend(self._handle(conn.recv()))
+            except (EOFError, OSError):
+                pass  # its worker is gone: _check_dead handles it
         out.extend(self._check_dead())
         self._dispatch()
         return out
@@ -127,6 +137,7 @@ class LocalPool:
             started = wid in self.holding
             task = self.holding.pop(wid, None)
             del self.procs[wid], self.inboxes[wid]
+            self.conns.pop(wid).close()
             if not started:
                 self.failed_starts += 1
                 if self.failed_starts > self.workers + self.retries:
