@@ -25,13 +25,15 @@ def make_frame(w: int, h: int, i: int) -> np.ndarray:
 
 def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, audio: bool = False,
               pts: list[int] | None = None, time_base: Fraction | None = None, rotation: int = 0,
-              codec: str = "libx264", pix_fmt: str = "yuv420p", audio_codec: str = "aac") -> Path:
-    """Write a clip of ``n`` frames; ``pts`` (in ``time_base``) makes variable frame rate."""
+              codec: str = "libx264", pix_fmt: str = "yuv420p", audio_codec: str = "aac",
+              gop: int | None = None, frames: list[np.ndarray] | None = None) -> Path:
+    """Write a clip of ``n`` frames; ``pts`` (in ``time_base``) makes variable frame rate; ``gop``:
+    a keyframe every ``gop`` frames (x264); ``frames``: these pictures instead of :func:`make_frame`'s."""
     with av.open(str(path), "w") as c:
         s = c.add_stream(codec, rate=fps)
         s.width, s.height, s.pix_fmt = w, h, pix_fmt
         if codec == "libx264":
-            s.options = {"crf": "10", "preset": "ultrafast"}
+            s.options = {"crf": "10", "preset": "ultrafast", **({"g": str(gop)} if gop else {})}
         tb = time_base or Fraction(1, fps)
         s.codec_context.time_base = tb
         if rotation:
@@ -41,7 +43,7 @@ def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, 
             a = c.add_stream(audio_codec, rate=44100)
             a.layout = "mono"
         for i in range(n):
-            f = av.VideoFrame.from_ndarray(make_frame(w, h, i), format="rgb24")
+            f = av.VideoFrame.from_ndarray(frames[i] if frames is not None else make_frame(w, h, i), format="rgb24")
             f.pts = pts[i] if pts else i
             f.time_base = tb
             for p in s.encode(f):

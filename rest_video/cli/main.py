@@ -4,7 +4,7 @@ Forms::
 
     rest-video IN STYLE OUT [options]          stylize a video or image (rest_video.cli.stylize)
     rest-video --webcam [options]              live camera (rest_video.cli.live)
-    rest-video train|eval|bench|lut|fetch-teacher ...
+    rest-video batch|train|eval|bench|lut|fetch-teacher ...
 
 Every :class:`RestVideoError` becomes one line on stderr and exit status 2. Ctrl-C, SIGTERM and
 SIGHUP stop any command the same way (temporary outputs removed) and exit 128 + the signal number
@@ -25,6 +25,7 @@ from rest_video.core.signals import exit_status, signal_name, stop_signals_raise
 
 # subcommand -> module in rest_video.cli with add_arguments(parser) and run(args) -> int
 SUBCOMMANDS = {
+    "batch": ("batch", "stylize many files with local worker processes or on Ray"),
     "train": ("train", "train REST (semantic distillation from a VGG teacher)"),
     "eval": ("eval", "evaluate quality and speed on content/style pairs"),
     "bench": ("bench", "measure inference and pipeline speed"),

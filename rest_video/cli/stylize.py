@@ -15,6 +15,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="IN", help="input video or image")
     p.add_argument("style", metavar="STYLE", help="reference photo whose look to take")
     p.add_argument("output", metavar="OUT", help="output video (.mp4, .mkv, .webm, .mov) or image (.png, .jpg)")
+    add_file_options(p)
+
+
+def add_file_options(p: argparse.ArgumentParser, masks: bool = True) -> None:
+    """The per-file options, shared with ``rest-video batch`` (``masks=False``: a mask belongs to one
+    file, so batch leaves the mask options out)."""
     p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (default, fast-preview); default: built-in defaults = pipelines/default.yaml")
     p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
@@ -33,18 +39,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="an input that ends before its stated frame count (truncated, damaged) is an error "
                         "and nothing is written (default: a warning)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached style statistics")
-    m = p.add_argument_group(
-        "masks", "mask-guided stylization: label masks painted in flat colours (black, white, red, green, blue, "
-        "yellow, grey, light-blue, purple); each content region takes its look from the style region of the same "
-        "colour. AdaIN only: --method wct, the live LUT fast path and 'rest-video lut' (.cube) stay global, "
-        "a LUT has no regions")
-    m.add_argument("--content-mask", metavar="CMASK",
-                   help="label mask of IN: an image (for a video: used on every frame), or a mask video with IN's frame count")
-    m.add_argument("--style-mask", metavar="SMASK", help="label mask of STYLE")
-    m.add_argument("--mask-feather", type=finite_float, metavar="PX",
-                   help="blend region borders over about PX pixels (0 = hard borders; default masks.feather = 8)")
-    m.add_argument("--protect", metavar="COLOUR",
-                   help="keep the original look (strength 0) in this mask colour's region, e.g. --protect white")
+    if masks:
+        m = p.add_argument_group(
+            "masks", "mask-guided stylization: label masks painted in flat colours (black, white, red, green, blue, "
+            "yellow, grey, light-blue, purple); each content region takes its look from the style region of the same "
+            "colour. AdaIN only: --method wct, the live LUT fast path and 'rest-video lut' (.cube) stay global, "
+            "a LUT has no regions")
+        m.add_argument("--content-mask", metavar="CMASK",
+                       help="label mask of IN: an image (for a video: used on every frame), or a mask video with IN's frame count")
+        m.add_argument("--style-mask", metavar="SMASK", help="label mask of STYLE")
+        m.add_argument("--mask-feather", type=finite_float, metavar="PX",
+                       help="blend region borders over about PX pixels (0 = hard borders; default masks.feather = 8)")
+        m.add_argument("--protect", metavar="COLOUR",
+                       help="keep the original look (strength 0) in this mask colour's region, e.g. --protect white")
     add_set_argument(p)
     p.add_argument("-y", "--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
@@ -67,8 +74,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
         "output.codec": args.codec,
         "output.pix_fmt": args.pix_fmt,
         "style.cache": False if args.no_cache else None,
-        "masks.feather": args.mask_feather,
-        "masks.protect": args.protect,
+        "masks.feather": getattr(args, "mask_feather", None),
+        "masks.protect": getattr(args, "protect", None),
     }
 
 

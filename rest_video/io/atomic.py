@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 from contextlib import contextmanager
@@ -55,6 +56,17 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def stale_temporaries(path: str | Path) -> list[Path]:
+    """The temporary files :func:`atomic_output` made for ``path`` that are still there: left by a
+    process that was killed outright (SIGKILL, out of memory), which had no chance to remove them."""
+    p = Path(path)
+    pattern = re.compile(rf"^\.{re.escape(p.stem)}\.[0-9a-f]{{12}}\.part{re.escape(p.suffix)}$")
+    try:
+        return sorted(f for f in p.parent.iterdir() if pattern.match(f.name) and f.is_file())
+    except OSError:
+        return []
 
 
 def output_mode(path: str | Path) -> int:

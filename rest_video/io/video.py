@@ -108,6 +108,13 @@ class VideoReader:
             self.close()
             raise MediaError(f"video stream of {self.path} has no picture size")
 
+    def seek(self, pts: int) -> None:
+        """Go to the keyframe at or before ``pts`` (video time base): :meth:`frames` decodes from there."""
+        try:
+            self.container.seek(int(pts), stream=self.stream, backward=True, any_frame=False)
+        except av.FFmpegError as e:
+            raise MediaError(f"cannot seek in {self.path} ({_short(e)})") from None
+
     def frames(self, on_audio=None, max_frames: int | None = None) -> Iterator[Frame]:
         """Yield frames in presentation order; audio packets go to ``on_audio(packet)`` as demuxed."""
         for fr in self._decode(on_audio):
@@ -185,10 +192,15 @@ def _frame_rotation(frame) -> int:
 
 
 class VideoWriter:
-    """Encode RGB frames with explicit pts in the input's time base; copy (or re-encode) audio."""
+    """Encode RGB frames with explicit pts in the input's time base; copy (or re-encode) audio.
+
+    With ``video_template`` (a video stream of another file) nothing is encoded: the video stream is
+    a copy of that one's codec parameters and takes its packets through :meth:`mux_video` (joining
+    separately encoded segments, :mod:`rest_video.pipeline.segment`)."""
 
     def __init__(self, path: str | Path, info: VideoInfo, cfg: OutputCfg | None = None,
-                 audio_streams: list | None = None, container_format: str | None = None) -> None:
+                 audio_streams: list | None = None, container_format: str | None = None,
+                 video_template=None) -> None:
         self.cfg = cfg or OutputCfg()
         self.path = Path(path)
         self.info = info
@@ -197,8 +209,12 @@ class VideoWriter:
                                      options=_container_options(self.path, self.cfg.container_options))
         except (av.FFmpegError, ValueError) as e:
             raise MediaError(f"cannot write {self.path} ({_short(e)})") from None
+        self.template = video_template
         try:
-            self._setup_video()
+            if video_template is None:
+                self._setup_video()
+            else:
+                self._setup_remux(video_template)
             self.audio: dict[int, _AudioTrack] = {}
             if self.cfg.audio != "drop":
                 for s in audio_streams or []:
@@ -235,6 +251,19 @@ class VideoWriter:
             try:
                 s.set_display_rotation(info.rotation)
             except Exception:  # noqa: BLE001 - rotation is metadata; a container without it still plays
+                log.warning("output container cannot store rotation metadata")
+        self.vstream = s
+
+    def _setup_remux(self, template) -> None:
+        try:
+            s = self.container.add_stream_from_template(template)
+        except (av.FFmpegError, ValueError) as e:
+            raise MediaError(f"cannot copy {template.codec_context.name} video into {self.path} ({_short(e)})") from None
+        s.time_base = template.time_base
+        if self.info.rotation:
+            try:
+                s.set_display_rotation(self.info.rotation)
+            except Exception:  # noqa: BLE001 - as in _setup_video
                 log.warning("output container cannot store rotation metadata")
         self.vstream = s
 
@@ -298,6 +327,15 @@ class VideoWriter:
             raise MediaError(f"encoding failed for {self.path} ({_short(e)})") from None
         self.frames_written += 1
 
+    def mux_video(self, packet) -> None:
+        """Copy one already encoded video packet (``video_template`` writers)."""
+        packet.stream = self.vstream
+        try:
+            self.container.mux(packet)
+        except av.FFmpegError as e:
+            raise MediaError(f"cannot write {self.path} ({_short(e)})") from None
+        self.frames_written += 1
+
     def write_audio(self, packet) -> None:
         """Copy (or re-encode) one audio packet from the input."""
         track = self.audio.get(packet.stream.index)
@@ -315,8 +353,9 @@ class VideoWriter:
     def close(self, flush: bool = True) -> None:
         try:
             if flush:
-                for p in self.vstream.encode():
-                    self.container.mux(p)
+                if self.template is None:
+                    for p in self.vstream.encode():
+                        self.container.mux(p)
                 for track in self.audio.values():
                     if track.reencode and track.out_stream is not None:
                         for f in track.decoder.decode(None):

@@ -19,6 +19,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable
 
 from rest_video.core.config import PipelineConfig
 from rest_video.engine.stylizer import Stylizer
@@ -86,7 +87,7 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
                  cfg: PipelineConfig | None = None, *, overwrite: bool = False, max_frames: int | None = None,
                  progress: bool | None = None, overlap: bool = True, stylizer: Stylizer | None = None,
                  strength: float | None = None, strict: bool = False, content_mask: str | Path | None = None,
-                 style_mask: str | Path | None = None) -> PipelineResult:
+                 style_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None) -> PipelineResult:
     """Stylize a video or image file into ``out_path`` (video or image, decided by its extension).
 
     Args:
@@ -105,6 +106,7 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
             count) for mask-guided stylization: each region takes its look from the ``style_mask``
             region of the same colour (README, "Masks"); ``masks.protect`` keeps one region's pixels.
         style_mask: the style's label mask (without it every region takes the whole style's look).
+        on_frame: called with 1 for each frame written (overall progress of a batch).
     """
     cfg = cfg or PipelineConfig()
     named = style if not isinstance(style, (StyleStats, RegionStyle)) else None
@@ -126,10 +128,16 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
         out = stylizer.stylize(img, stats, strength, content_mask=labels)
         del img  # the input's memory goes before the encoder's copy and buffer are made
         write_image(dst, out, cfg.output.image_quality)
+        if on_frame is not None:
+            on_frame(1)
         return PipelineResult(1, time.perf_counter() - t0, "image")
     if is_image_path(dst):
-        return _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask)
-    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength, strict, content_mask)
+        result = _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask)
+        if on_frame is not None:
+            on_frame(1)
+        return result
+    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength, strict, content_mask,
+                   on_frame)
     return PipelineResult(n, time.perf_counter() - t0, "video")
 
 
@@ -157,14 +165,14 @@ def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_
 
 def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | RegionStyle, cfg: PipelineConfig,
                max_frames: int | None, progress: bool, overlap: bool, strength: float, strict: bool,
-               content_mask: str | Path | None = None) -> int:
+               content_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None) -> int:
     stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=content_mask is not None)
     with VideoReader(src, log_errors=False) as reader, atomic_output(dst) as tmp, \
             (_mask_source(content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
-        stages = _Stages(reader, tmp, cfg, max_frames, stream, bar, masks)
+        stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks)
         try:
             n = stages.run_overlapped() if overlap else stages.run_sequential()
         finally:
@@ -180,18 +188,36 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | Reg
     return n
 
 
-class _Stages:
-    """The three stages; overlapped (threads + bounded queues) or one after another."""
+class Stages:
+    """The three stages; overlapped (threads + bounded queues) or one after another.
 
-    def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, max_frames: int | None,
-                 stream: StreamStylizer, bar, masks: ContentMaskSource | None = None) -> None:
+    By default the frames are the reader's, from where it stands, with its audio. A segment of a
+    long video (:mod:`rest_video.pipeline.segment`) passes ``source`` (an iterable of frames),
+    ``audio=False``, and ``output_from``: frames before that timestamp go through the temporal
+    filters (they warm them up) but are not written."""
+
+    def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, stream: StreamStylizer, bar, *,
+                 max_frames: int | None = None, on_frame: Callable[[int], None] | None = None,
+                 source: Iterable[Frame] | None = None, audio: bool = True, output_from: int | None = None,
+                 masks: ContentMaskSource | None = None) -> None:
         self.reader, self.tmp, self.cfg, self.max_frames = reader, tmp, cfg, max_frames
         self.masks = masks
         self.stream, self.runner, self.bar = stream, stream.runner(), bar
+        self.on_frame, self.source, self.output_from = on_frame, source, output_from
         self.writer: VideoWriter | None = None
         self.audio: "queue.SimpleQueue" = queue.SimpleQueue()
+        self.audio_streams = self.reader.audio_streams if audio else []
         self.written = 0
         self.decoded = 0
+        self.warmed = 0
+        self.rotation = 0
+        self.first_pts: int | None = None  # of the first frame written
+
+    def _frames(self) -> Iterable[Frame]:
+        if self.source is not None:
+            return self.source
+        on_audio = self.audio.put if self.audio_streams else None
+        return self.reader.frames(on_audio=on_audio, max_frames=self.max_frames)
 
     # stylize one decoded frame; returns finished (out, meta) pairs in order
     def _stylize(self, fr: Frame) -> list:
@@ -205,16 +231,24 @@ class _Stages:
     # order-dependent pixel stabilizer, off the inference thread
     def _encode(self, out, fr: Frame) -> None:
         out = self.stream.stabilize(fr.rgb, out)
+        self.rotation = self.rotation or fr.rotation
+        if self.output_from is not None and fr.pts is not None and fr.pts < self.output_from:
+            self.warmed += 1  # a warm-up frame: the filters have seen it, the file does not get it
+            return
         if self.writer is None:
             info = self.reader.info
-            if fr.rotation:
-                info = type(info)(**{**info.__dict__, "rotation": fr.rotation})
-            self.writer = VideoWriter(self.tmp, info, self.cfg.output, self.reader.audio_streams)
+            if self.rotation:
+                info = type(info)(**{**info.__dict__, "rotation": self.rotation})
+            self.writer = VideoWriter(self.tmp, info, self.cfg.output, self.audio_streams)
         self._drain_audio()
+        if self.written == 0:
+            self.first_pts = fr.pts
         self.writer.write(out, fr.pts)
         self.written += 1
         if self.bar is not None:
             self.bar.update(1)
+        if self.on_frame is not None:
+            self.on_frame(1)
 
     def _drain_audio(self) -> None:
         while True:
@@ -228,13 +262,13 @@ class _Stages:
         if self.writer is not None:
             self._drain_audio()
             self.writer.close()
-        if self.written != self.decoded:
+        if self.written + self.warmed != self.decoded:
             raise MediaError(f"internal error: {self.decoded} frames decoded but {self.written} encoded")
         return self.written
 
     def run_sequential(self) -> int:
         try:
-            for fr in self.reader.frames(on_audio=self.audio.put, max_frames=self.max_frames):
+            for fr in self._frames():
                 for out, meta in self._stylize(fr):
                     self._encode(out, meta)
             for out, meta in self.runner.flush():
@@ -270,7 +304,7 @@ class _Stages:
 
         def decode() -> None:
             try:
-                for fr in self.reader.frames(on_audio=self.audio.put, max_frames=self.max_frames):
+                for fr in self._frames():
                     if not put(in_q, fr):
                         return
                 put(in_q, _END)
