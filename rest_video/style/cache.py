@@ -48,16 +48,7 @@ class StyleCache:
              with_cov: bool = False) -> StyleStats | None:
         """The entry ``key`` if it exists and fits a model with these stylized ``layers`` of
         ``channels`` features (and covariances, ``with_cov``); None otherwise."""
-        p = self.path(key)
-        if not p.is_file():
-            return None
-        try:
-            stats = _read(p)
-            stats.check(layers, channels, with_cov)
-        except Exception as e:  # noqa: BLE001 - whatever is wrong with the entry, it is recomputed
-            log.warning("style cache entry %s is unusable (%s); recomputing it", p, _short(e))
-            return None
-        return stats
+        return self._load(key, lambda p: _read(p), lambda st: st.check(layers, channels, with_cov))
 
     def save(self, key: str, stats: StyleStats) -> None:
         self._write(key, stats.state_dict(), FORMAT)
@@ -65,12 +56,17 @@ class StyleCache:
     def load_regions(self, key: str, layers: tuple[int, ...] | None = None,
                      channels: int | None = None) -> RegionStyle | None:
         """A :class:`RegionStyle` entry (style + mask), checked like :meth:`load`; None if missing or bad."""
+        return self._load(key, lambda p: RegionStyle.from_state_dict(_read_tensors(p, REGIONS_FORMAT)),
+                          lambda st: st.check(layers, channels))
+
+    def _load(self, key: str, read, check):
+        """The entry read by ``read(path)`` and passed through ``check``; None if missing or bad."""
         p = self.path(key)
         if not p.is_file():
             return None
         try:
-            stats = RegionStyle.from_state_dict(_read_tensors(p, REGIONS_FORMAT))
-            stats.check(layers, channels)
+            stats = read(p)
+            check(stats)
         except Exception as e:  # noqa: BLE001 - whatever is wrong with the entry, it is recomputed
             log.warning("style cache entry %s is unusable (%s); recomputing it", p, _short(e))
             return None
