@@ -95,9 +95,9 @@ def conv_mkldnn(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, d
 
     Called on one thread; only the convs themselves use ``threads``.
     """
-    dst.zero_()
     n = len(inputs)
     with num_threads(threads):
+        dst.zero_()
         for j, (x, w) in enumerate(inputs):
             unary = "relu" if (relu and j == n - 1) else None
             fused_conv_add_(dst, x, w, bias if j == 0 else None, unary)

@@ -431,7 +431,8 @@ class RESTInference(nn.Module):
         (fp32 blocks summed in fp64, :mod:`rest_video.models.moments`)."""
         B, C, H, W = r.shape
         R = r.permute(0, 2, 3, 1).reshape(B, H * W, C)  # a view for channels_last r
-        parts = [frame_moments(R[b], self._ones) for b in range(B)]
+        with num_threads(self._threads):  # per-block products: the same bits on any thread count
+            parts = [frame_moments(R[b], self._ones) for b in range(B)]
         G = torch.stack([g for g, _ in parts])
         S = torch.stack([s for _, s in parts])
         return self.stats_from_moments(layer, G, S, H * W)

@@ -41,10 +41,12 @@ def chunk_pixels(n: int, dtype: torch.dtype) -> int:
 
 
 class OnesCache:
-    """The ``(k, 1, GRAM_BLOCK)`` fp32 ones the column sums are a GEMM with (kept between calls)."""
+    """The ``(k, 1, GRAM_BLOCK)`` fp32 ones the column sums are a GEMM with, and the fp32 copy of
+    reduced-precision features (:meth:`as_float`), kept between calls."""
 
     def __init__(self) -> None:
         self._ones: Tensor | None = None
+        self._scratch: Tensor | None = None
 
     def get(self, k: int, blk: int, device: torch.device) -> Tensor:
         t = self._ones
@@ -53,8 +55,24 @@ class OnesCache:
             t = self._ones = torch.ones(k, 1, blk, device=device, dtype=torch.float32)
         return t[:k]
 
+    def as_float(self, X: Tensor) -> Tensor:
+        """``X`` ``(n, C)`` as fp32: ``X`` itself when it is fp32, else a copy into a buffer reused
+        between calls (a fresh 60 MB tensor per 720p layer cost 10x the conversion in page faults).
+        The result is overwritten by the next call."""
+        if X.dtype == torch.float32:
+            return X
+        n = X.numel()
+        t = self._scratch
+        if t is None or t.numel() < n or t.device != X.device:
+            self._scratch = None
+            t = self._scratch = torch.empty(n, device=X.device, dtype=torch.float32)
+        out = t[:n].view(X.shape)
+        out.copy_(X)
+        return out
+
     def clear(self) -> None:
         self._ones = None
+        self._scratch = None
 
 
 def block_products(Xb: Tensor, ones: OnesCache) -> tuple[Tensor, Tensor]:
@@ -101,7 +119,7 @@ def frame_moments(R: Tensor, ones: OnesCache) -> tuple[Tensor, Tensor]:
     S = torch.zeros(C, device=R.device, dtype=torch.float64)
     step = chunk_pixels(N, R.dtype)
     for i in range(0, N, step):
-        g, s = chunk_moments(R[i:i + step].float(), ones)
+        g, s = chunk_moments(ones.as_float(R[i:i + step]), ones)
         G += g
         S += s
     return G, S
@@ -137,7 +155,7 @@ class FrameMoments:
         m = X.shape[0]
         b0, k = first_pixel // blk, m // blk
         if k:
-            Xb = X[: k * blk].float().reshape(k, blk, self.C)
+            Xb = ones.as_float(X[: k * blk]).reshape(k, blk, self.C)
             self.G[b0:b0 + k], self.S[b0:b0 + k] = block_products(Xb, ones)
             self._seen[b0:b0 + k] = True
         if k * blk < m:
