@@ -87,9 +87,16 @@ def test_tiled_batch_with_the_statistics_filter(whole, tiny, style):
         np.testing.assert_array_equal(tiny.stylize(batch, style, 0.6, f_tiny), whole.stylize(batch, style, 0.6, f_whole))
 
 
-def test_low_precision_generic_backend_tiles_exactly(style):
+@pytest.mark.parametrize("native", [False, True], ids=["generic", "onednn"])
+def test_low_precision_tiles_exactly(style, native, monkeypatch):
+    from rest_video.models import backends
+
+    if native and not backends.mkldnn_bf16_available():
+        pytest.skip("this CPU has no native bf16 (AMX or AVX512-bf16)")
+    if not native:  # what a CPU without native bf16 runs
+        monkeypatch.setattr(backends, "mkldnn_bf16_available", lambda: False)
     whole, tiny = _stylizer(**{"runtime.precision": "bf16"}), _stylizer(1, **{"runtime.precision": "bf16"})
-    assert tiny.net.backend == "generic"
+    assert tiny.net.backend == whole.net.backend == ("mkldnn" if native else "generic")
     frame = _photo(61, 97, 3)
     np.testing.assert_array_equal(tiny.stylize(frame, style), whole.stylize(frame, style))
 
@@ -106,7 +113,7 @@ def test_another_architecture_tiles_exactly(whole, style):
     model = REST(RESTConfig(layers=3, width=8, stylized=(2, 3))).eval()
     a = Stylizer(load_pipeline(None, {"runtime.device": "cpu"}), model=model)
     b = Stylizer(load_pipeline(None, {"runtime.device": "cpu", "runtime.max_memory_mb": 1}), model=model)
-    st = a.model.style_stats(a.to_tensor(_photo(40, 30, 9)[None]))
+    st = a.model.style_stats(a.to_tensor(_photo(40, 30, 9)[None]).float())
     frame = _photo(97, 83, 4)
     assert not b.fits(1, 97, 83) and len(b.plan.bands(97, 83)) > 1
     np.testing.assert_array_equal(b.stylize(frame, st, 0.8), a.stylize(frame, st, 0.8))
