@@ -12,6 +12,8 @@ cleanly on Ctrl-C (each worker removes its temporary output; the segments' folde
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import os
 import secrets
@@ -75,7 +77,8 @@ def run_batch(jobs: list[Job], cfg: PipelineConfig, opts: BatchOptions = BatchOp
     t0 = time.perf_counter()
     states = [_FileState(j, FileResult(str(j.input), str(j.output), str(j.style))) for j in jobs]
     _check(states, opts)
-    styles = _style_stats(states, cfg)
+    styles, precision = _style_stats(states, cfg)
+    cfg = _pin_precision(cfg, precision)
     tasks = _plan(states, opts)
     total = sum(s.frames for s in states if s.result.status == "pending")
     meta = {"backend": "ray" if opts.ray else "local", "segment_seconds": opts.segment_seconds}
@@ -119,11 +122,21 @@ def _check(states: list[_FileState], opts: BatchOptions) -> None:
         s.result.status = "pending"
 
 
-def _style_stats(states: list[_FileState], cfg: PipelineConfig) -> dict[str, dict]:
-    """Each style's statistics, computed once (a style that cannot be used fails its files)."""
+def _pin_precision(cfg: PipelineConfig, precision: str | None) -> PipelineConfig:
+    """``cfg`` with ``runtime.precision: auto`` replaced by what it resolved to here: every worker
+    then computes in the same precision (a worker on fewer threads would otherwise probe again and
+    might choose differently, and the segments of one file must match the whole file's bits)."""
+    if precision is None or cfg.runtime.precision != "auto":
+        return cfg
+    return dataclasses.replace(cfg, runtime=dataclasses.replace(cfg.runtime, precision=precision))
+
+
+def _style_stats(states: list[_FileState], cfg: PipelineConfig) -> tuple[dict[str, dict], str | None]:
+    """Each style's statistics, computed once (a style that cannot be used fails its files), and the
+    precision the stylizer computing them resolved to."""
     keys = sorted({str(s.job.style) for s in states if s.result.status == "pending"})
     if not keys:
-        return {}
+        return {}, None
     from rest_video.engine.stylizer import Stylizer
 
     stylizer = Stylizer(cfg)
@@ -135,7 +148,7 @@ def _style_stats(states: list[_FileState], cfg: PipelineConfig) -> dict[str, dic
             for s in states:
                 if str(s.job.style) == key and s.result.status == "pending":
                     s.result.status, s.result.error = "failed", f"style {key}: {e}"
-    return out
+    return out, stylizer.precision
 
 
 def _plan(states: list[_FileState], opts: BatchOptions) -> list[Task]:

@@ -212,3 +212,23 @@ def test_a_worker_killed_mid_task_is_retried_on_a_fresh_one(tmp_path, style_imag
     assert "killed" in events and "retry" in events
     assert result is not None and result.ok and result.frames == 120
     assert len(read_frames(out)[0]) == 120
+
+
+def test_auto_precision_is_resolved_once_for_every_worker(tmp_path, style_image, random_weights, monkeypatch):
+    """Workers run on fewer threads than the parent, so each would probe `auto` on its own and might
+    choose differently; the segments of one file must all be computed in the parent's precision."""
+    from rest_video.batch import runner
+    from rest_video.core.config import load_pipeline
+
+    seen = []
+    real_backend = runner._backend
+    monkeypatch.setattr(runner, "_backend", lambda opts, cfg, *a: seen.append(cfg.runtime.precision)
+                        or real_backend(opts, cfg, *a))
+    monkeypatch.setattr(Stylizer, "precision", property(lambda self: "bf16"))  # what auto resolved to
+    cfg = load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.precision": "auto"})
+    assert runner._pin_precision(cfg, "bf16").runtime.precision == "bf16"
+    assert runner._pin_precision(load_pipeline(None, {"runtime.precision": "fp32"}), "bf16").runtime.precision == "fp32"
+    src = make_clip(tmp_path / "a.mp4", n=4)
+    monkeypatch.setattr(runner, "_drive", lambda *a: None)  # the choice is what is tested, not the run
+    run_batch(jobs_from_inputs([str(src)], style_image, tmp_path / "out"), cfg, BatchOptions(workers=1, progress=False))
+    assert seen == ["bf16"]
