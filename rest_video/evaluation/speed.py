@@ -347,6 +347,7 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
                              eager_min_ms=net.get("eager_min_ms"), optimized_min_ms=net.get("optimized_min_ms"))
             report["sizes"].append(asdict(res))
             log(format_size(res))
+        stylizers = {}
         if precisions:
             stylizers = {p: (stylizer if p == stylizer.precision else _stylizer_in(cfg, bm.model, p))
                          for p in precisions}
@@ -355,17 +356,27 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
                 if st is not stylizer and hasattr(st.net, "release"):
                     st.net.release()
         if video_path is not None:
+            n_video = video_frames or (300 if dev_t.type == "cuda" else 20)
             report["end_to_end"] = asdict(_bench_video(stylizer, dev, cfg, video_path, style_path, style_stats,
-                                                       video_frames or (300 if dev_t.type == "cuda" else 20),
-                                                       frames, tmp, log))
+                                                       n_video, frames, tmp, log))
+            fp32 = stylizers.get("fp32")
+            if fp32 is not None and fp32 is not stylizer:  # auto chose another precision: fp32's run beside it
+                log(f"{video_path.name}: the same end-to-end run in fp32 ...")
+                report["end_to_end_fp32"] = asdict(_bench_video(
+                    fp32, DeviceTimer(fp32), _with_precision(cfg, "fp32"), video_path, style_path, style_stats,
+                    n_video, frames, tmp, log))
     return report
+
+
+def _with_precision(cfg: PipelineConfig, precision: str) -> PipelineConfig:
+    from dataclasses import replace
+
+    return replace(cfg, runtime=replace(cfg.runtime, precision=precision))
 
 
 def _stylizer_in(cfg: PipelineConfig, model, precision: str) -> Stylizer:
     """A Stylizer like the bench's, with the same model, in ``precision``."""
-    from dataclasses import replace
-
-    return Stylizer(replace(cfg, runtime=replace(cfg.runtime, precision=precision)), model=model)
+    return Stylizer(_with_precision(cfg, precision), model=model)
 
 
 def _cpu_features() -> dict:

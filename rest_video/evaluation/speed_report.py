@@ -78,17 +78,21 @@ def format_report(report: dict) -> str:
                      f" {_f(r['speedup'], '{:.2f}x'):>7} {_f(r['max_u8_diff'], '{}'):>5}  "
                      + " ".join(f"{s[k]:8.1f}" for k in STAGES))
     lines.extend(format_precisions(report.get("precisions") or []))
-    e = report.get("end_to_end")
-    if e:
+    runs = [(report.get("end_to_end"), report.get("precision")), (report.get("end_to_end_fp32"), "fp32")]
+    for e, precision in runs:
+        if not e:
+            continue
         s = e["stages_ms"]
         lines.append(
-            f"end to end ({Path(e['path']).name}, {e['width']}x{e['height']}, {e['frames']} frames, stylize_file): "
-            f"{e['fps']:.2f} fps ({1e3 / e['fps'] if e['fps'] else 0:.0f} ms/frame)")
+            f"end to end ({Path(e['path']).name}, {e['width']}x{e['height']}, {e['frames']} frames, stylize_file, "
+            f"{precision}): {e['fps']:.2f} fps ({1e3 / e['fps'] if e['fps'] else 0:.0f} ms/frame)")
         lines.append("  stages alone (ms/frame): " + ", ".join(f"{k} {s[k]:.1f}" for k in STAGES))
         lines.append(f"  slowest stage: {e['slowest_stage']} ({e['slowest_stage_fps']:.2f} fps) -> overlap efficiency "
                      f"{e['overlap_efficiency']:.2f}; slowest pipeline thread (upload+infer+download = "
                      f"{e['stylize_thread_ms']:.1f} ms) bound {e['thread_bound_fps']:.2f} fps")
-    elif report.get("video") is None:
+    if runs[0][0] and runs[1][0] and runs[1][0]["fps"]:
+        lines.append(f"end to end, {report.get('precision')} over fp32: {runs[0][0]['fps'] / runs[1][0]['fps']:.2f}x")
+    if not runs[0][0] and report.get("video") is None:
         lines.append("end to end: skipped (no video; pass --video PATH)")
     return "\n".join(lines)
 

@@ -78,3 +78,24 @@ def test_bench_precisions_option(capsys):
 
     assert main(["bench", "--device", "cpu", "--sizes", "16x16", "--no-video", "--precisions", "fp8"]) == 2
     assert "--precisions" in capsys.readouterr().err
+
+
+def test_bench_end_to_end_in_fp32_beside_what_auto_chose(tmp_path, random_weights, style_image, monkeypatch):
+    from media import make_clip
+
+    from rest_video.engine import precision
+    from rest_video.evaluation.speed import run_bench
+    from rest_video.evaluation.speed_report import format_report
+
+    # what auto picks on a CPU with bf16 matrix units (forced: the test runs on any CPU)
+    monkeypatch.setattr(precision, "choose_cpu_precision",
+                        lambda *a, **k: precision.PrecisionChoice("bf16", "forced by the test", "features", ["fp32", "bf16"]))
+    clip = make_clip(tmp_path / "clip.mp4", w=32, h=24, n=4)
+    rep = run_bench(device="cpu", sizes=[(16, 12)], frames=1, video=clip, style=style_image,
+                    checkpoint=str(random_weights), video_frames=3, reference=False, precisions="fp32,bf16")
+    assert rep["precision"] == "bf16"
+    assert rep["end_to_end"]["frames"] == rep["end_to_end_fp32"]["frames"] == 3
+    assert "bf16 over fp32" in format_report(rep)
+    rep = run_bench(device="cpu", sizes=[(16, 12)], frames=1, video=clip, style=style_image,
+                    checkpoint=str(random_weights), video_frames=3, reference=False, precisions=None)
+    assert "end_to_end_fp32" not in rep  # no per-precision table asked for: one end-to-end run
