@@ -236,7 +236,7 @@ def save_cached(key: str, choice: PrecisionChoice, root: Path | None = None) -> 
 # ------------------------------------------------------------------------------ choice
 def choose_cpu_precision(model, weights_id: str, features: CpuFeatures | None = None,
                          use_cache: bool = True, cache_root: Path | None = None,
-                         probe_fn: Callable[..., dict[str, ProbeResult]] = probe) -> PrecisionChoice:
+                         probe_fn: Callable[..., dict[str, ProbeResult]] | None = None) -> PrecisionChoice:
     """``auto`` on the CPU for ``model`` (weights ``weights_id``): see the module docstring."""
     f = features or cpu_features()
     if getattr(getattr(model, "cfg", None), "variant", "rest") != "rest":
@@ -252,7 +252,7 @@ def choose_cpu_precision(model, weights_id: str, features: CpuFeatures | None = 
             return hit
     t0 = time.perf_counter()
     try:
-        results = probe_fn(model, cands)
+        results = (probe_fn or probe)(model, cands)
     except RuntimeError as e:  # a kernel this CPU / torch refuses: the run goes on in fp32
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         log.warning("precision auto: the probe failed (%s): running fp32", first)
@@ -262,7 +262,8 @@ def choose_cpu_precision(model, weights_id: str, features: CpuFeatures | None = 
                              ms={c: round(r.ms, 2) for c, r in results.items()},
                              psnr_db={c: round(r.psnr_db, 2) for c, r in results.items() if c != "fp32"},
                              max_diff={c: r.max_diff for c, r in results.items() if c != "fp32"})
-    log.info("precision auto: measured once on this machine (%.1f s, cached): %s",
+    # -v only: a first run that then fails on the user's input must still say one line
+    log.debug("precision auto: measured once on this machine (%.1f s, cached): %s",
              time.perf_counter() - t0, choice.describe())
     if use_cache:
         save_cached(key, choice, cache_root)

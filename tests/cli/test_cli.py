@@ -149,3 +149,20 @@ def test_non_finite_numbers_are_refused_on_every_flag(tmp_path, capsys, clip, st
     rc, err = _run([*args, "--checkpoint", random_weights, *extra], capsys)
     assert rc == 2 and len(err) == 1 and "finite" in err[0], err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_first_run_that_probes_the_precision_still_fails_in_one_line(tmp_path, capsys, style_image, random_weights,
+                                                                      monkeypatch):
+    """On a CPU with bf16 units the first run times fp32 against bf16 before it reads the input;
+    what the probe found goes to the verbose log, so a bad input is still one line."""
+    from rest_video.engine import precision
+
+    probed = []
+    monkeypatch.setattr(precision, "auto_candidates", lambda f=None: ["fp32", "bf16"])
+    monkeypatch.setattr(precision, "load_cached", lambda *a, **k: None)
+    monkeypatch.setattr(precision, "probe", lambda model, cands, **k: probed.append(cands) or {
+        "fp32": precision.ProbeResult(10.0, float("inf"), 0), "bf16": precision.ProbeResult(12.0, 60.0, 1)})
+    inp = tmp_path / "text.mp4"
+    inp.write_text("this is not a video\n")
+    rc, err = _run([inp, style_image, tmp_path / "out.mp4", "--checkpoint", random_weights], capsys)
+    assert probed and rc != 0 and len(err) == 1 and "text.mp4" in err[0]
