@@ -29,7 +29,9 @@ def _photo(h: int, w: int, seed: int = 0) -> np.ndarray:
 
 
 def _stylizer(mb: int | None = None, **extra) -> Stylizer:
-    overrides = {"runtime.device": "cpu", **extra}
+    # fp32 unless asked: the band sizes under a budget depend on the precision (bf16 halves the
+    # bytes per pixel), and auto picks bf16 on CPUs with bf16 units
+    overrides = {"runtime.device": "cpu", "runtime.precision": "fp32", **extra}
     if mb is not None:
         overrides["runtime.max_memory_mb"] = mb
     return Stylizer(load_pipeline(None, overrides))
@@ -111,8 +113,9 @@ def test_halo_comes_from_the_architecture():
 def test_another_architecture_tiles_exactly(whole, style):
     torch.manual_seed(0)
     model = REST(RESTConfig(layers=3, width=8, stylized=(2, 3))).eval()
-    a = Stylizer(load_pipeline(None, {"runtime.device": "cpu"}), model=model)
-    b = Stylizer(load_pipeline(None, {"runtime.device": "cpu", "runtime.max_memory_mb": 1}), model=model)
+    a = Stylizer(load_pipeline(None, {"runtime.device": "cpu", "runtime.precision": "fp32"}), model=model)
+    b = Stylizer(load_pipeline(None, {"runtime.device": "cpu", "runtime.precision": "fp32", "runtime.max_memory_mb": 1}),
+                 model=model)
     st = a.model.style_stats(a.to_tensor(_photo(40, 30, 9)[None]).float())
     frame = _photo(97, 83, 4)
     assert not b.fits(1, 97, 83) and len(b.plan.bands(97, 83)) > 1
