@@ -12,8 +12,6 @@ cleanly on Ctrl-C (each worker removes its temporary output; the segments' folde
 
 from __future__ import annotations
 
-import dataclasses
-
 import logging
 import os
 import secrets
@@ -128,7 +126,7 @@ def _pin_precision(cfg: PipelineConfig, precision: str | None) -> PipelineConfig
     might choose differently, and the segments of one file must match the whole file's bits)."""
     if precision is None or cfg.runtime.precision != "auto":
         return cfg
-    return dataclasses.replace(cfg, runtime=dataclasses.replace(cfg.runtime, precision=precision))
+    return cfg.with_precision(precision)
 
 
 def _style_stats(states: list[_FileState], cfg: PipelineConfig) -> tuple[dict[str, dict], str | None]:

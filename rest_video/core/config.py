@@ -175,6 +175,10 @@ class PipelineConfig:
     live: LiveCfg = field(default_factory=LiveCfg)
     masks: MasksCfg = field(default_factory=MasksCfg)
 
+    def with_precision(self, precision: str) -> "PipelineConfig":
+        """The same configuration computing in ``precision`` (``runtime.precision``)."""
+        return dataclasses.replace(self, runtime=dataclasses.replace(self.runtime, precision=precision))
+
 
 # --------------------------------------------------------------------------- training
 @dataclass(frozen=True)

@@ -363,20 +363,14 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
             if fp32 is not None and fp32 is not stylizer:  # auto chose another precision: fp32's run beside it
                 log(f"{video_path.name}: the same end-to-end run in fp32 ...")
                 report["end_to_end_fp32"] = asdict(_bench_video(
-                    fp32, DeviceTimer(fp32), _with_precision(cfg, "fp32"), video_path, style_path, style_stats,
+                    fp32, DeviceTimer(fp32), cfg.with_precision("fp32"), video_path, style_path, style_stats,
                     n_video, frames, tmp, log))
     return report
 
 
-def _with_precision(cfg: PipelineConfig, precision: str) -> PipelineConfig:
-    from dataclasses import replace
-
-    return replace(cfg, runtime=replace(cfg.runtime, precision=precision))
-
-
 def _stylizer_in(cfg: PipelineConfig, model, precision: str) -> Stylizer:
     """A Stylizer like the bench's, with the same model, in ``precision``."""
-    return Stylizer(_with_precision(cfg, precision), model=model)
+    return Stylizer(cfg.with_precision(precision), model=model)
 
 
 def _cpu_features() -> dict:
