@@ -219,8 +219,15 @@ class LossCfg:
     #                                   decodes back to the content (mean abs error, 8-bit levels)
     tone: float = 0.0                 # weight of the tone term: the output, 8x8-averaged in Lab, follows the
     #                                   content moved to the style's Lab mean/std (mean abs error, Lab units)
+    gram: float = 0.0                 # weight of a Gram term: sum over layers of ||G(out) - G(style)||_F^2,
+    #                                   G = F F^T / (C H W), the eval's Gram loss measured on the batch
+    gram_layers: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)  # weight of each teacher layer in it
 
     def __post_init__(self) -> None:
+        if len(self.gram_layers) != 5 or any(w < 0 for w in self.gram_layers):
+            raise ConfigError(f"loss.gram_layers must be 5 weights >= 0, got {list(self.gram_layers)}")
+        if self.gram < 0:
+            raise ConfigError(f"loss.gram must be >= 0, got {self.gram}")
         if len(self.style_layers) != 5 or any(w < 0 for w in self.style_layers):
             raise ConfigError(f"loss.style_layers must be 5 weights >= 0, got {list(self.style_layers)}")
         if self.color < 0:
@@ -259,6 +266,8 @@ class TrainConfig:
     init: str | None = None           # start from these weights (.safetensors or .pt) instead of random
     bn: Literal["batch", "frozen"] = "batch"  # BatchNorm in training: batch statistics (paper) or the
     #                                          running ones inference uses (fine-tuning; see MODEL_CARD)
+    ema: float = 0.0                  # decay of an exponential moving average of the weights, exported
+    #                                   as the result when > 0 (0 = off; 0.99 averages ~the last 100 steps)
     arch: ArchCfg = field(default_factory=ArchCfg)
     teacher: TeacherCfg = field(default_factory=TeacherCfg)
     data: DataCfg = field(default_factory=DataCfg)
@@ -271,6 +280,8 @@ class TrainConfig:
             raise ConfigError(f"threads must be in 0..{MAX_THREADS} (0 = torch's default), got {self.threads}")
         if self.checkpoint_every < 1 or self.log_every < 1 or self.keep_every < 0:
             raise ConfigError("checkpoint_every and log_every must be >= 1, keep_every >= 0")
+        if not 0.0 <= self.ema < 1.0:
+            raise ConfigError(f"ema must be in [0, 1), got {self.ema}")
         if self.bn not in ("batch", "frozen"):
             raise ConfigError(f"bn must be 'batch' or 'frozen', got {self.bn!r}")
 

@@ -149,7 +149,7 @@ def load_checkpoint(path: str | Path) -> REST:
         else:
             ck = torch.load(path, map_location="cpu", weights_only=True)
             cfg = _declared_config(path, ck["arch"])
-            sd = ck["model"]
+            sd = ck.get("ema", ck["model"])  # a run with a moving average exports the average
             if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
                 raise WeightsError(f"{path}: 'model' is not a dict of tensors")
             _check_shapes(path, cfg, {k: tuple(v.shape) for k, v in sd.items()})

@@ -23,7 +23,8 @@ def train(config: str | Path, overrides: list[str] | None = None, resume: bool =
 
 
 def export(config: str | Path, overrides: list[str] | None, out: str | Path) -> Path:
-    """Write the weights of the run's ``last.pt`` to ``out`` (safetensors, with steps and train time)."""
+    """Write the weights of the run's ``last.pt`` to ``out`` (safetensors, with steps and train time):
+    its moving average when the run keeps one (``ema`` > 0), else its trained weights."""
     import torch
 
     from rest_video.core.errors import WeightsError
@@ -39,5 +40,8 @@ def export(config: str | Path, overrides: list[str] | None, out: str | Path) -> 
     model = load_checkpoint(ckpt)
     st = torch.load(ckpt, map_location="cpu", weights_only=True)
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_weights(model.eval(), out, extra={"steps": int(st["step"]), "train_seconds": round(float(st["elapsed"]))})
+    extra = {"steps": int(st["step"]), "train_seconds": round(float(st["elapsed"]))}
+    if "ema" in st:  # load_checkpoint took the moving average, as the run's own export does
+        extra["ema"] = "moving average of the weights"
+    save_weights(model.eval(), out, extra=extra)
     return out

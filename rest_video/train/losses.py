@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rest_video.metrics import gram
 from rest_video.ops.palette import rgb_to_lab, sliced_wasserstein_lab
 from rest_video.ops.stats import mean_std
 
@@ -34,6 +35,22 @@ def style_loss(out_feats: list[Tensor], style_feats: list[Tensor],
         om, os_ = mean_std(o)
         sm, ss = mean_std(s)
         total = total + w * (F.mse_loss(om, sm) + F.mse_loss(os_, ss))
+    return total
+
+
+def gram_style_loss(out_feats: list[Tensor], style_feats: list[Tensor],
+                    weights: Sequence[float] | None = None) -> Tensor:
+    """Weighted sum over layers of ``||G(out) - G(style)||_F^2`` per image, averaged over the batch,
+    with ``G = F F^T / (C H W)``: the eval's Gram loss (:mod:`rest_video.metrics`). Unlike the
+    mean/std terms it also charges the channels' correlations, where strong looks went wrong."""
+    weights = [1.0] * len(out_feats) if weights is None else list(weights)
+    if len(weights) != len(out_feats):
+        raise ValueError(f"gram_style_loss: {len(weights)} weights for {len(out_feats)} layers")
+    total = out_feats[0].new_zeros(())
+    for w, o, s in zip(weights, out_feats, style_feats):
+        if w == 0:
+            continue
+        total = total + w * (gram(o) - gram(s)).pow(2).sum(dim=(1, 2)).mean()
     return total
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import csv
+import copy
 import json
 import shutil
 import signal
@@ -24,12 +25,13 @@ from rest_video.models.rest import REST, RESTConfig
 from rest_video.ops.palette import match_lab_mean_std
 from rest_video.train.data import PhotoCrops
 from rest_video.train.augment import augment_styles
-from rest_video.train.losses import DistillHeads, color_loss, content_loss, identity_loss, style_loss, tone_loss
+from rest_video.train.losses import (DistillHeads, color_loss, content_loss, gram_style_loss, identity_loss, style_loss,
+                                     tone_loss)
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
 log = logging.getLogger(__name__)
 
-LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "seconds"]
+LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "gram", "seconds"]
 
 
 @dataclass
@@ -41,6 +43,7 @@ class StepLosses:
     color: float = 0.0
     identity: float = 0.0
     tone: float = 0.0
+    gram: float = 0.0
 
 
 class Trainer:
@@ -54,6 +57,8 @@ class Trainer:
         self.model = REST(RESTConfig(layers=a.layers, width=a.width, stylized=a.stylized, variant=a.variant))
         if cfg.init:
             self._init_from(cfg.init)
+        # the moving average of the weights (cfg.ema > 0): what final.safetensors holds
+        self.ema_model = copy.deepcopy(self.model).eval().requires_grad_(False) if cfg.ema > 0 else None
         self.aug_gen = torch.Generator().manual_seed(cfg.seed + 1)
         self.teacher = teacher if teacher is not None else load_teacher(cfg.teacher.kind, cfg.teacher.path)
         self.heads = DistillHeads(cfg.loss.distill_layers, a.width, self.teacher.channels)
@@ -95,8 +100,10 @@ class Trainer:
             l_id = l_c.new_zeros(())
         l_tone = tone_loss(out, matched) if lc.tone > 0 else l_c.new_zeros(())
         total = total + lc.tone * l_tone
+        l_gram = gram_style_loss(t_out, t_style, lc.gram_layers) if lc.gram > 0 else l_c.new_zeros(())
+        total = total + lc.gram * l_gram
         return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item(), l_id.item(),
-                                 l_tone.item())
+                                 l_tone.item(), l_gram.item())
 
     def train_step(self, content: Tensor | None = None, style: Tensor | None = None) -> StepLosses:
         self.model.train()
@@ -117,8 +124,23 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         self.opt.step()
+        self._update_ema()
         self.step += 1
         return parts
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if self.ema_model is None:
+            return
+        for e, p in zip(self.ema_model.parameters(), self.model.parameters()):
+            e.lerp_(p, 1.0 - self.cfg.ema)
+        for e, b in zip(self.ema_model.buffers(), self.model.buffers()):
+            e.copy_(b)
+
+    @property
+    def result_model(self) -> REST:
+        """The weights a run exports: the moving average when ``ema`` > 0, else the trained ones."""
+        return self.ema_model if self.ema_model is not None else self.model
 
     def _init_from(self, path: str) -> None:
         """Start from trained weights (fresh heads and optimiser); the architecture must match."""
@@ -148,6 +170,8 @@ class Trainer:
             "np_rng": json.dumps(self.rng.bit_generator.state),
             "aug_rng": self.aug_gen.get_state(),
         }
+        if self.ema_model is not None:
+            state["ema"] = self.ema_model.state_dict()
         tmp = self.ckpt_path.with_suffix(".pt.part")
         try:
             torch.save(state, tmp)
@@ -167,6 +191,9 @@ class Trainer:
         self.rng.bit_generator.state = json.loads(st["np_rng"])
         if "aug_rng" in st:
             self.aug_gen.set_state(st["aug_rng"])
+        if self.ema_model is not None:
+            # a state saved without the average (ema was off): the average starts from its weights
+            self.ema_model.load_state_dict(st.get("ema", st["model"]))
         self.step = int(st["step"])
         self.elapsed = float(st["elapsed"])
         return True
@@ -206,11 +233,11 @@ class Trainer:
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     writer.writerow([self.step, f"{parts.loss:.5f}", f"{parts.content:.5f}", f"{parts.style:.5f}",
                                      f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{parts.identity:.5f}", f"{parts.tone:.5f}",
-                                     f"{self.elapsed:.1f}"])
+                                     f"{parts.gram:.5f}", f"{self.elapsed:.1f}"])
                     logf.flush()
                     if bar is None:
                         log.info(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
-                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} identity {parts.identity:.3f} tone {parts.tone:.3f} "
+                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} identity {parts.identity:.3f} tone {parts.tone:.3f} gram {parts.gram:.3f} "
                                  f"({self.elapsed / max(self.step, 1):.2f} s/step)")
                 if bar is not None:
                     bar.update(1)
@@ -228,7 +255,10 @@ class Trainer:
                 bar.close()
         self.save()
         final = self.out_dir / "final.safetensors"
-        save_weights(self.model.eval(), final, extra={"steps": self.step, "train_seconds": round(self.elapsed)})
+        extra = {"steps": self.step, "train_seconds": round(self.elapsed)}
+        if self.ema_model is not None:
+            extra["ema"] = "moving average of the weights"
+        save_weights(self.result_model.eval(), final, extra=extra)
         return final
 
 

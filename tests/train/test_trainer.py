@@ -214,9 +214,10 @@ def test_old_loss_log_gains_the_new_columns_on_resume(tmp_path, photos, teacher)
     tr = Trainer(_cfg(tmp_path, photos, steps=1), teacher=teacher)
     tr.fit(progress=False)
     rows = (run / "loss.csv").read_text().splitlines()
-    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "seconds"]
-    assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0", "0.5"]
-    assert len(rows) == 3 and len(rows[2].split(",")) == 9
+    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "gram",
+                                  "seconds"]
+    assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0", "0", "0.5"]
+    assert len(rows) == 3 and len(rows[2].split(",")) == 10
 
 
 def test_colour_matched_content_target_compares_with_the_recoloured_content(tmp_path, photos, teacher):
@@ -261,3 +262,73 @@ def test_tone_term_lowers_on_a_tiny_batch_and_charges_broad_colour_not_fine_deta
     fine = (target + checker).clamp(0, 1)
     shifted = (target + 4 / 255).clamp(0, 1)
     assert tone_loss(fine, target).item() < 0.2 * tone_loss(shifted, target).item()
+
+
+def test_gram_term_is_the_eval_gram_loss_and_lowers_on_a_tiny_batch(tmp_path, photos, teacher):
+    from rest_video.metrics import gram_loss
+    from rest_video.train.losses import gram_style_loss
+
+    tr = Trainer(_cfg(tmp_path, photos, **{"loss.gram": 1.0, "loss.content": 0.0, "loss.style": 0.0,
+                                          "loss.distill": 0.0}), teacher=teacher)
+    g = np.random.default_rng(6)
+    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+    before, parts0 = tr.losses(content, style)
+    assert parts0.gram > 0 and before.item() == pytest.approx(parts0.gram, rel=1e-5)
+    tr.train_step(content, style)
+    after, _ = tr.losses(content, style)
+    assert after.item() < before.item()
+    # per image it is the eval's Gram loss; the layer weights pick layers
+    with torch.no_grad():
+        fo, fs = teacher(content[:1]), teacher(style[:1])
+    from rest_video.metrics import gram
+    expected = gram_loss([gram(f)[0] for f in fo], [gram(f)[0] for f in fs])
+    assert gram_style_loss(fo, fs).item() == pytest.approx(expected, rel=1e-4)
+    only3 = gram_style_loss(fo, fs, [0, 0, 1, 0, 0]).item()
+    assert only3 == pytest.approx(float(((gram(fo[2]) - gram(fs[2])) ** 2).sum()), rel=1e-4)
+    assert gram_style_loss(fs, fs).item() == 0.0
+    with pytest.raises(ValueError):
+        gram_style_loss(fo, fs, [1, 1])
+
+
+def test_moving_average_is_exported_resumed_and_loaded(tmp_path, photos, teacher):
+    from safetensors import safe_open
+
+    from rest_video.models import load_checkpoint
+    from rest_video.train import export
+
+    # uninterrupted: 3 steps with a moving average
+    full = Trainer(_cfg(tmp_path / "a", photos, steps=3, ema=0.5), teacher=teacher)
+    start = {k: v.clone() for k, v in full.model.state_dict().items()}
+    final = full.fit(progress=False)
+    # it is the average, not the trained weights: w_ema = lerp over the steps' weights
+    name = "encoder.blocks.0.conv.weight" if "encoder.blocks.0.conv.weight" in start else next(
+        k for k in start if k.endswith("weight") and start[k].dim() == 4)
+    ema, raw = full.ema_model.state_dict()[name], full.model.state_dict()[name]
+    assert not torch.equal(ema, raw) and not torch.equal(ema, start[name])
+    m = create_model("rest_16x5", checkpoint=final)
+    torch.testing.assert_close(m.state_dict()[name], ema)
+    with safe_open(str(final), "pt") as f:
+        assert "ema" in f.metadata()
+    # a training checkpoint loads as its average, and export writes the same
+    torch.testing.assert_close(load_checkpoint(tmp_path / "a" / "run" / "last.pt").state_dict()[name], ema)
+    out = export(tmp_path / "a" / "t.yaml", [f"out_dir={tmp_path / 'a' / 'run'}"], tmp_path / "w.safetensors")
+    torch.testing.assert_close(create_model("rest_16x5", checkpoint=out).state_dict()[name], ema)
+    # interrupted after 2 steps, then resumed: the average goes on from where it was
+    Trainer(_cfg(tmp_path / "b", photos, steps=2, ema=0.5), teacher=teacher).fit(progress=False)
+    resumed = Trainer(_cfg(tmp_path / "b", photos, steps=3, ema=0.5), teacher=teacher)
+    resumed.fit(resume=True, progress=False)
+    torch.testing.assert_close(resumed.ema_model.state_dict()[name], ema)
+    # a state saved without an average starts it from its weights
+    plain = Trainer(_cfg(tmp_path / "c", photos, steps=2), teacher=teacher)
+    plain.fit(progress=False)
+    went_on = Trainer(_cfg(tmp_path / "c", photos, steps=2, ema=0.9), teacher=teacher)
+    went_on.load()
+    torch.testing.assert_close(went_on.ema_model.state_dict()[name], plain.model.state_dict()[name])
+
+
+def test_gram_and_ema_settings_are_checked(tmp_path, photos):
+    from rest_video.core.errors import ConfigError
+
+    for bad in ({"ema": 1.0}, {"ema": -0.1}, {"loss.gram": -1}, {"loss.gram_layers": [1, 1]}):
+        with pytest.raises(ConfigError):
+            _cfg(tmp_path, photos, **bad)
