@@ -187,6 +187,8 @@ class Trainer:
         self.model.load_state_dict(st["model"])
         self.heads.load_state_dict(st["heads"])
         self.opt.load_state_dict(st["opt"])
+        for group in self.opt.param_groups:  # the config's learning rate wins: a resumed run may anneal it
+            group["lr"] = self.cfg.lr
         torch.set_rng_state(st["torch_rng"])
         self.rng.bit_generator.state = json.loads(st["np_rng"])
         if "aug_rng" in st:

@@ -332,3 +332,10 @@ def test_gram_and_ema_settings_are_checked(tmp_path, photos):
     for bad in ({"ema": 1.0}, {"ema": -0.1}, {"loss.gram": -1}, {"loss.gram_layers": [1, 1]}):
         with pytest.raises(ConfigError):
             _cfg(tmp_path, photos, **bad)
+
+
+def test_resume_takes_the_configs_learning_rate(tmp_path, photos, teacher):
+    Trainer(_cfg(tmp_path, photos, steps=1), teacher=teacher).fit(progress=False)
+    annealed = Trainer(_cfg(tmp_path, photos, steps=2, lr=3e-4), teacher=teacher)
+    assert annealed.load()
+    assert [g["lr"] for g in annealed.opt.param_groups] == [3e-4]
