@@ -18,6 +18,29 @@ def content_loss(out_feat: Tensor, content_feat: Tensor) -> Tensor:
     return F.mse_loss(out_feat, content_feat)
 
 
+def _per_layer(name: str, out_feats: list[Tensor], style_feats: list[Tensor], weights: Sequence[float] | None,
+               term) -> Tensor:
+    """``sum_l w_l * term(out_l, style_l)``, skipping layers of weight 0 (default: all weights 1)."""
+    weights = [1.0] * len(out_feats) if weights is None else list(weights)
+    if len(weights) != len(out_feats):
+        raise ValueError(f"{name}: {len(weights)} weights for {len(out_feats)} layers")
+    total = out_feats[0].new_zeros(())
+    for w, o, s in zip(weights, out_feats, style_feats):
+        if w != 0:
+            total = total + w * term(o, s)
+    return total
+
+
+def _mean_std_term(o: Tensor, s: Tensor) -> Tensor:
+    om, os_ = mean_std(o)
+    sm, ss = mean_std(s)
+    return F.mse_loss(om, sm) + F.mse_loss(os_, ss)
+
+
+def _gram_term(o: Tensor, s: Tensor) -> Tensor:
+    return (gram(o) - gram(s)).pow(2).sum(dim=(1, 2)).mean()
+
+
 def style_loss(out_feats: list[Tensor], style_feats: list[Tensor],
                weights: Sequence[float] | None = None) -> Tensor:
     """Weighted sum over layers of MSE between channel means plus MSE between channel stds.
@@ -25,17 +48,7 @@ def style_loss(out_feats: list[Tensor], style_feats: list[Tensor],
     ``weights`` (one per layer, default all 1 as in the paper) rebalance the layers: the deep
     layers' terms are tens of times larger than relu1_1's, which carries the colours.
     """
-    weights = [1.0] * len(out_feats) if weights is None else list(weights)
-    if len(weights) != len(out_feats):
-        raise ValueError(f"style_loss: {len(weights)} weights for {len(out_feats)} layers")
-    total = out_feats[0].new_zeros(())
-    for w, o, s in zip(weights, out_feats, style_feats):
-        if w == 0:
-            continue
-        om, os_ = mean_std(o)
-        sm, ss = mean_std(s)
-        total = total + w * (F.mse_loss(om, sm) + F.mse_loss(os_, ss))
-    return total
+    return _per_layer("style_loss", out_feats, style_feats, weights, _mean_std_term)
 
 
 def gram_style_loss(out_feats: list[Tensor], style_feats: list[Tensor],
@@ -43,15 +56,7 @@ def gram_style_loss(out_feats: list[Tensor], style_feats: list[Tensor],
     """Weighted sum over layers of ``||G(out) - G(style)||_F^2`` per image, averaged over the batch,
     with ``G = F F^T / (C H W)``: the eval's Gram loss (:mod:`rest_video.metrics`). Unlike the
     mean/std terms it also charges the channels' correlations, where strong looks went wrong."""
-    weights = [1.0] * len(out_feats) if weights is None else list(weights)
-    if len(weights) != len(out_feats):
-        raise ValueError(f"gram_style_loss: {len(weights)} weights for {len(out_feats)} layers")
-    total = out_feats[0].new_zeros(())
-    for w, o, s in zip(weights, out_feats, style_feats):
-        if w == 0:
-            continue
-        total = total + w * (gram(o) - gram(s)).pow(2).sum(dim=(1, 2)).mean()
-    return total
+    return _per_layer("gram_style_loss", out_feats, style_feats, weights, _gram_term)
 
 
 def color_loss(output: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
