@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +31,6 @@ from rest_video.train.teacher import VGGTeacher, load_teacher
 
 log = logging.getLogger(__name__)
 
-LOG_FIELDS = ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "gram", "seconds"]
-
-
 @dataclass
 class StepLosses:
     loss: float
@@ -44,6 +41,10 @@ class StepLosses:
     identity: float = 0.0
     tone: float = 0.0
     gram: float = 0.0
+
+
+# loss.csv's columns: the step, every term of StepLosses in its order, the compute seconds so far
+LOG_FIELDS = ["step", *(f.name for f in fields(StepLosses)), "seconds"]
 
 
 class Trainer:
@@ -233,9 +234,7 @@ class Trainer:
                 parts = self.train_step()
                 self.elapsed += time.perf_counter() - t0
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
-                    writer.writerow([self.step, f"{parts.loss:.5f}", f"{parts.content:.5f}", f"{parts.style:.5f}",
-                                     f"{parts.distill:.5f}", f"{parts.color:.5f}", f"{parts.identity:.5f}", f"{parts.tone:.5f}",
-                                     f"{parts.gram:.5f}", f"{self.elapsed:.1f}"])
+                    writer.writerow([self.step, *(f"{v:.5f}" for v in astuple(parts)), f"{self.elapsed:.1f}"])
                     logf.flush()
                     if bar is None:
                         log.info(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
