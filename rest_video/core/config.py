@@ -222,12 +222,16 @@ class LossCfg:
     gram: float = 0.0                 # weight of a Gram term: sum over layers of ||G(out) - G(style)||_F^2,
     #                                   G = F F^T / (C H W), the eval's Gram loss measured on the batch
     gram_layers: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)  # weight of each teacher layer in it
+    flicker: float = 0.0              # weight of the flicker ratio of a one-pixel pan (output change over
+    #                                   input change between neighbouring pixels): what motion flickers with
 
     def __post_init__(self) -> None:
         if len(self.gram_layers) != 5 or any(w < 0 for w in self.gram_layers):
             raise ConfigError(f"loss.gram_layers must be 5 weights >= 0, got {list(self.gram_layers)}")
         if self.gram < 0:
             raise ConfigError(f"loss.gram must be >= 0, got {self.gram}")
+        if self.flicker < 0:
+            raise ConfigError(f"loss.flicker must be >= 0, got {self.flicker}")
         if len(self.style_layers) != 5 or any(w < 0 for w in self.style_layers):
             raise ConfigError(f"loss.style_layers must be 5 weights >= 0, got {list(self.style_layers)}")
         if self.color < 0:

@@ -74,6 +74,20 @@ def tone_loss(output: Tensor, target: Tensor, block: int = 8) -> Tensor:
     return (a - b).abs().mean()
 
 
+def pan_flicker(output: Tensor, content: Tensor) -> Tensor:
+    """The flicker ratio of a one-pixel pan: mean ``|out change|`` over mean ``|input change|``
+    between each pixel and its right and lower neighbours, over the batch.
+
+    Under motion of a few pixels a frame, a stylized frame changes, to first order, by this ratio
+    times the input's change: it is the training-time twin of :func:`rest_video.metrics.flicker_ratio`
+    on moving pixels, which the edges the network draws (luma contrast and the colour it paints
+    along edges) set."""
+    def change(x: Tensor) -> Tensor:
+        return (x[..., :, 1:] - x[..., :, :-1]).abs().mean() + (x[..., 1:, :] - x[..., :-1, :]).abs().mean()
+
+    return change(output) / change(content).clamp_min(1e-6)
+
+
 def identity_loss(reconstruction: Tensor, content: Tensor) -> Tensor:
     """Mean absolute difference, in 8-bit levels, between the content and its reconstruction
     (the content stylized with its own statistics, i.e. its encoder features decoded as they are)."""

@@ -25,8 +25,8 @@ from rest_video.models.rest import REST, RESTConfig
 from rest_video.ops.palette import match_lab_mean_std
 from rest_video.train.data import PhotoCrops
 from rest_video.train.augment import augment_styles
-from rest_video.train.losses import (DistillHeads, color_loss, content_loss, gram_style_loss, identity_loss, style_loss,
-                                     tone_loss)
+from rest_video.train.losses import (DistillHeads, color_loss, content_loss, gram_style_loss, identity_loss,
+                                     pan_flicker, style_loss, tone_loss)
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class StepLosses:
     identity: float = 0.0
     tone: float = 0.0
     gram: float = 0.0
+    flicker: float = 0.0
 
 
 # loss.csv's columns: the step, every term of StepLosses in its order, the compute seconds so far
@@ -103,8 +104,10 @@ class Trainer:
         total = total + lc.tone * l_tone
         l_gram = gram_style_loss(t_out, t_style, lc.gram_layers) if lc.gram > 0 else l_c.new_zeros(())
         total = total + lc.gram * l_gram
+        l_flicker = pan_flicker(out, content) if lc.flicker > 0 else l_c.new_zeros(())
+        total = total + lc.flicker * l_flicker
         return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item(), l_id.item(),
-                                 l_tone.item(), l_gram.item())
+                                 l_tone.item(), l_gram.item(), l_flicker.item())
 
     def train_step(self, content: Tensor | None = None, style: Tensor | None = None) -> StepLosses:
         self.model.train()
@@ -238,7 +241,7 @@ class Trainer:
                     logf.flush()
                     if bar is None:
                         log.info(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
-                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} identity {parts.identity:.3f} tone {parts.tone:.3f} gram {parts.gram:.3f} "
+                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} identity {parts.identity:.3f} tone {parts.tone:.3f} gram {parts.gram:.3f} flicker {parts.flicker:.3f} "
                                  f"({self.elapsed / max(self.step, 1):.2f} s/step)")
                 if bar is not None:
                     bar.update(1)

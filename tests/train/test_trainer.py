@@ -214,10 +214,10 @@ def test_old_loss_log_gains_the_new_columns_on_resume(tmp_path, photos, teacher)
     tr = Trainer(_cfg(tmp_path, photos, steps=1), teacher=teacher)
     tr.fit(progress=False)
     rows = (run / "loss.csv").read_text().splitlines()
-    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "gram",
+    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "gram", "flicker",
                                   "seconds"]
-    assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0", "0", "0.5"]
-    assert len(rows) == 3 and len(rows[2].split(",")) == 10
+    assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0", "0", "0", "0.5"]
+    assert len(rows) == 3 and len(rows[2].split(",")) == 11
 
 
 def test_colour_matched_content_target_compares_with_the_recoloured_content(tmp_path, photos, teacher):
@@ -290,6 +290,32 @@ def test_gram_term_is_the_eval_gram_loss_and_lowers_on_a_tiny_batch(tmp_path, ph
         gram_style_loss(fo, fs, [1, 1])
 
 
+def test_flicker_term_is_a_pan_flicker_ratio_and_lowers_on_a_tiny_batch(tmp_path, photos, teacher):
+    from rest_video.metrics import flicker_ratio
+    from rest_video.train.losses import pan_flicker
+
+    tr = Trainer(_cfg(tmp_path, photos, **{"loss.flicker": 1.0, "loss.content": 0.0, "loss.style": 0.0,
+                                          "loss.distill": 0.0}), teacher=teacher)
+    g = np.random.default_rng(7)
+    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+    before, parts0 = tr.losses(content, style)
+    assert parts0.flicker > 0 and before.item() == pytest.approx(parts0.flicker, rel=1e-5)
+    tr.train_step(content, style)
+    after, _ = tr.losses(content, style)
+    assert after.item() < before.item()
+    # 1 for the content itself, 0 for a flat picture, 2 for doubled contrast
+    x = content[:1]
+    assert pan_flicker(x, x).item() == pytest.approx(1.0)
+    assert pan_flicker(torch.full_like(x, 0.5), x).item() == 0.0
+    assert pan_flicker(0.5 + 2 * (x - 0.5), x).item() == pytest.approx(2.0, rel=1e-5)
+    # it is the clip flicker ratio of a one-pixel pan, both ways
+    h, w = x.shape[-2] - 1, x.shape[-1] - 1
+    frames = lambda t: [(t[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)[i:i + h, j:j + w]
+                        for i, j in ((0, 0), (0, 1), (1, 1))]
+    out = (x * torch.tensor([0.5, 1.0, 1.5]).view(1, 3, 1, 1)).clamp(0, 1)
+    assert flicker_ratio(frames(x), frames(out)) == pytest.approx(pan_flicker(out, x).item(), rel=0.05)
+
+
 def test_moving_average_is_exported_resumed_and_loaded(tmp_path, photos, teacher):
     from safetensors import safe_open
 
@@ -329,7 +355,8 @@ def test_moving_average_is_exported_resumed_and_loaded(tmp_path, photos, teacher
 def test_gram_and_ema_settings_are_checked(tmp_path, photos):
     from rest_video.core.errors import ConfigError
 
-    for bad in ({"ema": 1.0}, {"ema": -0.1}, {"loss.gram": -1}, {"loss.gram_layers": [1, 1]}):
+    for bad in ({"ema": 1.0}, {"ema": -0.1}, {"loss.gram": -1}, {"loss.gram_layers": [1, 1]},
+                {"loss.flicker": -1}):
         with pytest.raises(ConfigError):
             _cfg(tmp_path, photos, **bad)
 
