@@ -33,10 +33,11 @@ def read_content(path: Path, max_side: int) -> np.ndarray:
     return read_clip(path, 1, side=max_side)[0]
 
 
-def render(before: str, after: str | None, pairs: list[tuple[Path, Path]], max_side: int) -> np.ndarray:
-    """The before/after sheet as RGB uint8."""
+def render(before: str, after: str | None, pairs: list[tuple[Path, Path]], max_side: int,
+           labels: tuple[str, str] = ("before", "after")) -> np.ndarray:
+    """The before/after sheet as RGB uint8, its two output columns headed ``labels``."""
     stylizers = {name: Stylizer(load_pipeline(None, {"model.checkpoint": ckpt, "style.cache": False}))
-                 for name, ckpt in (("before", before), ("after", after))}
+                 for name, ckpt in zip(labels, (before, after))}
     sheet = ContactSheet(list(stylizers), tile=(240, 320))
     for content_path, style_path in pairs:
         content = read_content(content_path, max_side)
@@ -53,12 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pair", nargs=2, action="append", metavar=("CONTENT", "STYLE"), type=Path,
                     help="one row (repeatable; default: the sample clip with each shipped style)")
     ap.add_argument("--max-side", type=int, default=640, help="shrink content and style to this long side")
+    ap.add_argument("--labels", nargs=2, default=("before", "after"), metavar=("BEFORE", "AFTER"),
+                    help="the two output columns' headings")
     ap.add_argument("--out", required=True, type=Path, help="picture to write (.jpg, .png, .webp)")
     args = ap.parse_args(argv)
     try:
         from rest_video.io.image import write_image
 
-        sheet = render(args.before, args.after, args.pair or DEFAULT_PAIRS, args.max_side)
+        sheet = render(args.before, args.after, args.pair or DEFAULT_PAIRS, args.max_side, tuple(args.labels))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_image(args.out, sheet, quality=88)
     except RestVideoError as e:

@@ -30,6 +30,8 @@ class WeightsCfg:
 _REGISTRY: dict[str, Callable[[], RESTConfig]] = {}
 default_cfgs: dict[str, WeightsCfg] = {
     "rest_16x5.default": WeightsCfg(file="rest_16x5.safetensors"),
+    # the stronger look of issue 10 (MODEL_CARD.md, "rest_16x5.look"); pipelines/strong-look.yaml
+    "rest_16x5.look": WeightsCfg(file="rest_16x5_look.safetensors", train_crop=128),
 }
 
 
