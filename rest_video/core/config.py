@@ -224,6 +224,7 @@ class LossCfg:
     gram_layers: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)  # weight of each teacher layer in it
     flicker: float = 0.0              # weight of the flicker ratio of a one-pixel pan (output change over
     #                                   input change between neighbouring pixels): what motion flickers with
+    flicker_scale: int = 1            # measure it on flicker_scale x flicker_scale-averaged copies (1 = pixels)
 
     def __post_init__(self) -> None:
         if len(self.gram_layers) != 5 or any(w < 0 for w in self.gram_layers):
@@ -232,6 +233,8 @@ class LossCfg:
             raise ConfigError(f"loss.gram must be >= 0, got {self.gram}")
         if self.flicker < 0:
             raise ConfigError(f"loss.flicker must be >= 0, got {self.flicker}")
+        if not 1 <= self.flicker_scale <= 16:
+            raise ConfigError(f"loss.flicker_scale must be in 1..16, got {self.flicker_scale}")
         if len(self.style_layers) != 5 or any(w < 0 for w in self.style_layers):
             raise ConfigError(f"loss.style_layers must be 5 weights >= 0, got {list(self.style_layers)}")
         if self.color < 0:

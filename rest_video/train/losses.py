@@ -74,14 +74,18 @@ def tone_loss(output: Tensor, target: Tensor, block: int = 8) -> Tensor:
     return (a - b).abs().mean()
 
 
-def pan_flicker(output: Tensor, content: Tensor) -> Tensor:
+def pan_flicker(output: Tensor, content: Tensor, scale: int = 1) -> Tensor:
     """The flicker ratio of a one-pixel pan: mean ``|out change|`` over mean ``|input change|``
-    between each pixel and its right and lower neighbours, over the batch.
+    between each pixel and its right and lower neighbours, over the batch; with ``scale`` > 1, of
+    ``scale x scale``-averaged copies (a pan of ``scale`` pixels, blind to finer detail).
 
     Under motion of a few pixels a frame, a stylized frame changes, to first order, by this ratio
     times the input's change: it is the training-time twin of :func:`rest_video.metrics.flicker_ratio`
     on moving pixels, which the edges the network draws (luma contrast and the colour it paints
     along edges) set."""
+    if scale > 1:
+        output, content = F.avg_pool2d(output, scale), F.avg_pool2d(content, scale)
+
     def change(x: Tensor) -> Tensor:
         return (x[..., :, 1:] - x[..., :, :-1]).abs().mean() + (x[..., 1:, :] - x[..., :-1, :]).abs().mean()
 

@@ -104,7 +104,7 @@ class Trainer:
         total = total + lc.tone * l_tone
         l_gram = gram_style_loss(t_out, t_style, lc.gram_layers) if lc.gram > 0 else l_c.new_zeros(())
         total = total + lc.gram * l_gram
-        l_flicker = pan_flicker(out, content) if lc.flicker > 0 else l_c.new_zeros(())
+        l_flicker = pan_flicker(out, content, lc.flicker_scale) if lc.flicker > 0 else l_c.new_zeros(())
         total = total + lc.flicker * l_flicker
         return total, StepLosses(total.item(), l_c.item(), l_s.item(), l_d.item(), l_col.item(), l_id.item(),
                                  l_tone.item(), l_gram.item(), l_flicker.item())

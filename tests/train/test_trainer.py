@@ -314,6 +314,11 @@ def test_flicker_term_is_a_pan_flicker_ratio_and_lowers_on_a_tiny_batch(tmp_path
                         for i, j in ((0, 0), (0, 1), (1, 1))]
     out = (x * torch.tensor([0.5, 1.0, 1.5]).view(1, 3, 1, 1)).clamp(0, 1)
     assert flicker_ratio(frames(x), frames(out)) == pytest.approx(pan_flicker(out, x).item(), rel=0.05)
+    # at a coarser scale it is blind to detail finer than the scale: a pixel checkerboard averages out
+    checker = ((torch.arange(16)[:, None] + torch.arange(16)[None]) % 2).float().expand(1, 3, 16, 16)
+    flat = torch.full_like(checker, 0.5) + 0.01 * torch.linspace(0, 1, 16)
+    assert pan_flicker(flat + 0.2 * checker, flat + 0.01 * checker, 2).item() == pytest.approx(1.0, rel=1e-4)
+    assert pan_flicker(flat + 0.2 * checker, flat + 0.01 * checker).item() > 10
 
 
 def test_moving_average_is_exported_resumed_and_loaded(tmp_path, photos, teacher):
@@ -356,7 +361,7 @@ def test_gram_and_ema_settings_are_checked(tmp_path, photos):
     from rest_video.core.errors import ConfigError
 
     for bad in ({"ema": 1.0}, {"ema": -0.1}, {"loss.gram": -1}, {"loss.gram_layers": [1, 1]},
-                {"loss.flicker": -1}):
+                {"loss.flicker": -1}, {"loss.flicker_scale": 0}):
         with pytest.raises(ConfigError):
             _cfg(tmp_path, photos, **bad)
 
