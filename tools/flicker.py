@@ -27,7 +27,9 @@ import numpy as np
 from rest_video import PipelineConfig, RestVideoError, Stylizer
 from rest_video.cli.common import add_set_argument, load_config, show_library_log
 from rest_video.core.errors import MediaError
+from rest_video.evaluation.methods import baseline_methods
 from rest_video.io.clips import read_clip
+from rest_video.io.image import read_image
 from rest_video.metrics import (LAG, flicker_ratio, lag_share, motion_floor, psnr, ssim_gray, still_change,
                                 still_change_ycc)
 from rest_video.ops.color import to_uint8
@@ -80,6 +82,14 @@ def stylize_clip(stylizer: Stylizer, style: StyleStats, frames: Iterable[np.ndar
     finally:
         stream.close()
     return outs, stream.cuts
+
+
+def reinhard_clip(frames: Sequence[np.ndarray], style_path: str) -> list[np.ndarray]:
+    """Each frame through the Reinhard baseline of ``rest-video eval`` (Lab mean/std matched to the
+    style photo's), as uint8: how much a plain global colour transfer of the same look flickers."""
+    reinhard = next(m for m in baseline_methods() if m.name == "reinhard")
+    style = read_image(style_path)
+    return [reinhard.fn(f, style) for f in frames]
 
 
 def stabilize(frames: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
@@ -165,8 +175,9 @@ def _main(argv: list[str] | None) -> int:
     p.add_argument("--frames", type=int, default=100, help="frames to measure (0: the whole clip)")
     p.add_argument("--start", type=int, default=0, help="first frame")
     p.add_argument("--side", type=int, default=384, help="shrink frames so the long side is at most this (0: no)")
-    p.add_argument("--path", choices=["full", "lut"], nargs="+", default=["full"],
-                   help="file mode's full network and/or live's LUT fast path")
+    p.add_argument("--path", choices=["full", "lut", "reinhard"], nargs="+", default=["full"],
+                   help="file mode's full network and/or live's LUT fast path; reinhard: a plain global colour "
+                        "transfer per frame (Lab mean/std to the style photo's, no statistics smoothing), for scale")
     p.add_argument("--strength", type=float)
     p.add_argument("--checkpoint")
     p.add_argument("--pipeline", help="pipeline YAML (temporal.still / temporal.moving / temporal.scene_cut, live.*)")
@@ -193,8 +204,11 @@ def _main(argv: list[str] | None) -> int:
     floors: list[str] = []
     for path in args.path:
         base = None
-        for a in args.smoothing:
-            raw, cuts = stylize_clip(stylizer, style, frames, a, t.scene_cut, args.strength, path, cfg)
+        for a in ([0.0] if path == "reinhard" else args.smoothing):
+            if path == "reinhard":
+                raw, cuts = reinhard_clip(frames, args.style), 0
+            else:
+                raw, cuts = stylize_clip(stylizer, style, frames, a, t.scene_cut, args.strength, path, cfg)
             for chroma, px, bound, temporal in variants:
                 stab = make_stabilizer(temporal)
                 r = score(frames, stabilize(frames, raw, stab), raw, a, path, px, cuts, t.moving, bound, chroma,

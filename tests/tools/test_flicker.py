@@ -114,6 +114,12 @@ def test_flicker_command_prints_a_row_per_setting(tmp_path, random_weights, styl
     assert "| 0 | 0.9 | 6 | 5 |" in rows[1] and "| 0 | 0.9 | - | 5 |" in rows[2] and "% |" in rows[1]
     assert "| 1 | 0 | - | 5 |" in rows[3] and "| 1 | 0.9 | 6 | 5 |" in rows[4]
     assert "> 40 levels" in text
+    # the plain colour transfer for scale: its own rows, once (no statistics to smooth)
+    assert main(["--video", str(video), "--style", str(style_image), "--frames", "0", "--side", "0",
+                 "--smoothing", "0", "0.9", "--chroma-sigma", "0", "--pixel-smoothing", "0",
+                 "--path", "reinhard", "--checkpoint", str(random_weights)]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| reinhard |")]
+    assert len(rows) == 1 and float(rows[0].split("|")[7]) > 0
 
 
 def test_psnr_to_the_per_frame_output():
