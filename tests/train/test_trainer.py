@@ -242,19 +242,26 @@ def test_colour_matched_content_target_compares_with_the_recoloured_content(tmp_
     assert after.item() < before.item()
 
 
+def _only_term_lowers_in_one_step(tmp_path, photos, teacher, term: str, seed: int):
+    """A trainer with every loss off but ``term`` (weight 1): on a tiny batch the total is that term,
+    and one step lowers it. Returns the trainer and the batch."""
+    tr = Trainer(_cfg(tmp_path, photos, **{f"loss.{term}": 1.0, "loss.content": 0.0, "loss.style": 0.0,
+                                          "loss.distill": 0.0}), teacher=teacher)
+    g = np.random.default_rng(seed)
+    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
+    before, parts0 = tr.losses(content, style)
+    assert getattr(parts0, term) > 0 and before.item() == pytest.approx(getattr(parts0, term), rel=1e-5)
+    tr.train_step(content, style)
+    after, _ = tr.losses(content, style)
+    assert after.item() < before.item()
+    return tr, content, style
+
+
 def test_tone_term_lowers_on_a_tiny_batch_and_charges_broad_colour_not_fine_detail(tmp_path, photos, teacher):
     from rest_video.ops.palette import match_lab_mean_std
     from rest_video.train.losses import tone_loss
 
-    tr = Trainer(_cfg(tmp_path, photos, **{"loss.tone": 1.0, "loss.content": 0.0, "loss.style": 0.0,
-                                          "loss.distill": 0.0}), teacher=teacher)
-    g = np.random.default_rng(5)
-    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
-    before, parts0 = tr.losses(content, style)
-    assert parts0.tone > 0 and before.item() == pytest.approx(parts0.tone, rel=1e-5)
-    tr.train_step(content, style)
-    after, _ = tr.losses(content, style)
-    assert after.item() < before.item()
+    tr, content, style = _only_term_lowers_in_one_step(tmp_path, photos, teacher, "tone", 5)
     target = match_lab_mean_std(content, style)
     assert tone_loss(target, target).item() == 0.0
     # a pixel-level checkerboard (+-4 levels) averages out in 8x8 blocks; a global shift does not
@@ -268,15 +275,7 @@ def test_gram_term_is_the_eval_gram_loss_and_lowers_on_a_tiny_batch(tmp_path, ph
     from rest_video.metrics import gram_loss
     from rest_video.train.losses import gram_style_loss
 
-    tr = Trainer(_cfg(tmp_path, photos, **{"loss.gram": 1.0, "loss.content": 0.0, "loss.style": 0.0,
-                                          "loss.distill": 0.0}), teacher=teacher)
-    g = np.random.default_rng(6)
-    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
-    before, parts0 = tr.losses(content, style)
-    assert parts0.gram > 0 and before.item() == pytest.approx(parts0.gram, rel=1e-5)
-    tr.train_step(content, style)
-    after, _ = tr.losses(content, style)
-    assert after.item() < before.item()
+    tr, content, style = _only_term_lowers_in_one_step(tmp_path, photos, teacher, "gram", 6)
     # per image it is the eval's Gram loss; the layer weights pick layers
     with torch.no_grad():
         fo, fs = teacher(content[:1]), teacher(style[:1])
@@ -294,15 +293,7 @@ def test_flicker_term_is_a_pan_flicker_ratio_and_lowers_on_a_tiny_batch(tmp_path
     from rest_video.metrics import flicker_ratio
     from rest_video.train.losses import pan_flicker
 
-    tr = Trainer(_cfg(tmp_path, photos, **{"loss.flicker": 1.0, "loss.content": 0.0, "loss.style": 0.0,
-                                          "loss.distill": 0.0}), teacher=teacher)
-    g = np.random.default_rng(7)
-    content, style = tr.data.batch(2, g), tr.data.batch(2, g)
-    before, parts0 = tr.losses(content, style)
-    assert parts0.flicker > 0 and before.item() == pytest.approx(parts0.flicker, rel=1e-5)
-    tr.train_step(content, style)
-    after, _ = tr.losses(content, style)
-    assert after.item() < before.item()
+    tr, content, style = _only_term_lowers_in_one_step(tmp_path, photos, teacher, "flicker", 7)
     # 1 for the content itself, 0 for a flat picture, 2 for doubled contrast
     x = content[:1]
     assert pan_flicker(x, x).item() == pytest.approx(1.0)
