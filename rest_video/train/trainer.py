@@ -240,9 +240,8 @@ class Trainer:
                     writer.writerow([self.step, *(f"{v:.5f}" for v in astuple(parts)), f"{self.elapsed:.1f}"])
                     logf.flush()
                     if bar is None:
-                        log.info(f"step {self.step}/{cfg.steps} loss {parts.loss:.4f} content {parts.content:.4f} "
-                                 f"style {parts.style:.4f} distill {parts.distill:.4f} color {parts.color:.3f} identity {parts.identity:.3f} tone {parts.tone:.3f} gram {parts.gram:.3f} flicker {parts.flicker:.3f} "
-                                 f"({self.elapsed / max(self.step, 1):.2f} s/step)")
+                        terms = " ".join(f"{f.name} {getattr(parts, f.name):.4f}" for f in fields(StepLosses))
+                        log.info(f"step {self.step}/{cfg.steps} {terms} ({self.elapsed / max(self.step, 1):.2f} s/step)")
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{parts.loss:.3f}", c=f"{parts.content:.3f}", s=f"{parts.style:.3f}",

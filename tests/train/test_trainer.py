@@ -6,7 +6,7 @@ import torch
 from rest_video.core.config import load_train_config
 from rest_video.models import create_model
 from rest_video.train.teacher import VGGTeacher
-from rest_video.train.trainer import Trainer
+from rest_video.train.trainer import LOG_FIELDS, Trainer
 
 
 @pytest.fixture
@@ -362,3 +362,12 @@ def test_resume_takes_the_configs_learning_rate(tmp_path, photos, teacher):
     annealed = Trainer(_cfg(tmp_path, photos, steps=2, lr=3e-4), teacher=teacher)
     assert annealed.load()
     assert [g["lr"] for g in annealed.opt.param_groups] == [3e-4]
+
+
+def test_plain_log_line_names_every_logged_term(tmp_path, photos, teacher, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="rest_video.train.trainer"):
+        Trainer(_cfg(tmp_path, photos, steps=1), teacher=teacher).fit(progress=False)
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("step 1/1"))
+    assert all(f" {name} " in line for name in LOG_FIELDS if name not in ("step", "seconds"))
