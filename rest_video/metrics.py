@@ -180,18 +180,27 @@ def still_change_ycc(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]
 
 
 def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], moving: float = 16.0,
-                 radius: int = 5, blur: int = 2) -> float:
+                 radius: int = 5, blur: int = 2, still: int | None = None) -> float:
     """The flicker ratio that comes from clear motion alone.
 
     Only output change on pixels whose input clearly moved (:func:`~rest_video.ops.color.motion_map`
     above ``moving`` levels, ``temporal.moving``) is counted: the picture's own motion, which the
     pixel stabilizer passes through untouched and no temporal filter should remove.
     ``1 - floor / flicker`` bounds what a filter that keeps such motion can take off.
+
+    With ``still``, only those of these pixels whose own input stood still (every channel within
+    ``still`` levels) count: the *halo*, change the network spreads from the motion into the
+    unchanged pixels around it (its window reaches ``radius`` pixels). A pixel-wise colour transfer
+    has none; ``floor - halo`` is the change of the pixels that did change, i.e. how far apart the
+    look puts the colours that moved.
     """
     d_in = d_out = 0.0
     for t in range(1, len(inputs)):
-        d_in += float(cv2.absdiff(inputs[t], inputs[t - 1]).mean())
+        change = cv2.absdiff(inputs[t], inputs[t - 1])
+        d_in += float(change.mean())
         moved = motion_map(inputs[t], inputs[t - 1], radius, blur) > moving
+        if still is not None:
+            moved &= change.max(axis=-1) <= still
         d_out += float(cv2.absdiff(outputs[t], outputs[t - 1])[moved].sum()) / outputs[t].size
     return d_out / d_in if d_in > 0 else float("inf")
 

@@ -6,7 +6,9 @@ over consecutive frames: 1.0 means the output changes exactly as much as the inp
 the stylization adds frame-to-frame change of its own (the look "breathing" as per-frame content
 statistics move). On real footage most of it is real motion, so the change of the output where
 the input stood still (every channel within ``rest_video.metrics.STILL`` levels) is reported too: that part is pure
-flicker. Structure is checked with the mean grayscale SSIM of each output to its input
+flicker. The flicker from clear motion (the *motion floor*) is split off, and of it the *halo*: the
+change on unchanged pixels next to the motion, which only the network's window can put there.
+Structure is checked with the mean grayscale SSIM of each output to its input
 (:func:`rest_video.metrics.ssim_gray`, as in EVAL.md's dev-pair table); the metrics
 themselves are in :mod:`rest_video.metrics`, the frames come from the same
 :class:`~rest_video.stream.StreamStylizer` as file and live mode.
@@ -30,7 +32,7 @@ from rest_video.core.errors import MediaError
 from rest_video.evaluation.methods import baseline_methods
 from rest_video.io.clips import read_clip
 from rest_video.io.image import read_image
-from rest_video.metrics import (LAG, flicker_ratio, lag_share, motion_floor, psnr, ssim_gray, still_change,
+from rest_video.metrics import (LAG, STILL, flicker_ratio, lag_share, motion_floor, psnr, ssim_gray, still_change,
                                 still_change_ycc)
 from rest_video.ops.color import to_uint8
 from rest_video.stream import PixelStabilizer, StreamStylizer, make_stabilizer
@@ -52,6 +54,7 @@ class FlickerResult:
     hold_limit: float = 255.0  # the stabilizer's bound on the held output's distance (levels; 255 = none)
     chroma_sigma: float = 0.0  # the stabilizer's colour blur (pixels; 0 = none)
     psnr: float = float("inf")  # dB of the output against the network's own per-frame output (inf = the same)
+    halo: float = 0.0     # the part of the floor on still pixels next to motion: what the network spreads
 
     def row(self, base: "FlickerResult | None" = None) -> str:
         """A markdown table row; with ``base``, also the change against it."""
@@ -60,7 +63,8 @@ class FlickerResult:
         bound = "-" if self.pixel_smoothing <= 0 or self.hold_limit >= 255 else f"{self.hold_limit:g}"
         psnr = "-" if self.psnr == float("inf") else f"{self.psnr:.1f}"
         return (f"| {self.path} | {self.smoothing:g} | {self.chroma_sigma:g} | {self.pixel_smoothing:g} | {bound} | {self.frames} "
-                f"| {self.flicker:.3f} | {self.still:.3f} | {self.ssim:.4f} | {100 * self.lag:.3f}% | {psnr} | {change} |")
+                f"| {self.flicker:.3f} | {self.still:.3f} | {self.ssim:.4f} | {100 * self.lag:.3f}% | {psnr} "
+                f"| {self.floor:.3f} | {self.halo:.3f} | {change} |")
 
 
 def _pct(value: float, base: float) -> str:
@@ -118,7 +122,7 @@ def score(frames: Sequence[np.ndarray], outs: Sequence[np.ndarray], raw: Sequenc
     lag = lag_share(outs, raw if per_frame_ref is None else per_frame_ref)
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim, still_change(frames, outs),
                          cuts, pixel_smoothing, motion_floor(frames, outs, moving), lag, hold_limit, chroma_sigma,
-                         psnr(outs, raw))
+                         psnr(outs, raw), motion_floor(frames, outs, moving, still=STILL))
 
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
@@ -199,8 +203,8 @@ def _main(argv: list[str] | None) -> int:
     print(f"{Path(args.video).name}: frames {args.start}..{args.start + len(frames) - 1} at {w}x{h}, "
           f"style {Path(args.style).name}, still {t.still:g} / moving {t.moving:g} levels", file=sys.stderr)
     print("| path | smoothing | chroma sigma | pixel smoothing | hold limit | frames | flicker | still-pixel change "
-          f"| SSIM to input | lag > {LAG} | PSNR to per-frame (dB) | flicker change | still change | SSIM change |\n"
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          f"| SSIM to input | lag > {LAG} | PSNR to per-frame (dB) | motion floor | halo | flicker change | still change "
+          "| SSIM change |\n" + "| --- " * 16 + "|")
     floors: list[str] = []
     for path in args.path:
         base = None
@@ -218,7 +222,8 @@ def _main(argv: list[str] | None) -> int:
                     floors.append(_colour_line(path, frames, raw))
                     floors.append(f"{path}: motion floor {r.floor:.3f}: the flicker from pixels whose input moved "
                                   f"by > {t.moving:g} levels (clear motion) alone; a filter that keeps that motion "
-                                  f"removes at most {_pct(r.floor, r.flicker).lstrip('-')}")
+                                  f"removes at most {_pct(r.floor, r.flicker).lstrip('-')}; of it {r.halo:.3f} is "
+                                  f"halo (still pixels next to the motion, which the network's window spreads it to)")
                 print(r.row(base), flush=True)
             del raw
     for line in floors:

@@ -78,6 +78,14 @@ def test_motion_floor_counts_only_output_change_where_the_input_moved():
     for o in held:
         o[:, 30:] = outputs[0][:, 30:]                          # a perfect filter: right side held
     assert flicker_ratio(inputs, held) == pytest.approx(floor)
+    assert motion_floor(inputs, outputs, moving=4, radius=2, still=2) == 0.0   # nothing spread next to the strip
+    spread = [o.copy() for o in outputs]
+    for t, o in enumerate(spread):
+        o[:, 10:12] = 200 if t % 2 else 0                      # the output changes beside the moving strip
+    halo = motion_floor(inputs, spread, moving=4, radius=2, still=2)
+    assert 0 < halo < motion_floor(inputs, spread, moving=4, radius=2)
+    assert halo == pytest.approx(2 * 40 * 3 * 200 / (40 * 40 * 3) / float(np.mean(
+        [np.abs(inputs[t].astype(int) - inputs[t - 1]).mean() for t in range(1, 6)])))
 
 
 def test_lag_share_counts_pixels_far_from_the_per_frame_output():
