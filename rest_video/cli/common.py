@@ -24,6 +24,15 @@ def finite_float(text: str) -> float:
     return value
 
 
+def add_pipeline_argument(p: argparse.ArgumentParser, note: str = "") -> None:
+    """The ``--pipeline`` option, naming the shipped pipelines a user can pick (``train`` is the
+    training command's and is left out)."""
+    from rest_video.resources import pipeline_names
+
+    names = ", ".join(n for n in pipeline_names() if n != "train")
+    p.add_argument("--pipeline", metavar="FILE", help=f"pipeline YAML, or a shipped one by name ({names}){note}")
+
+
 def add_set_argument(p: argparse.ArgumentParser, example: str = "output.audio=reencode") -> None:
     """The ``--set KEY=VALUE`` option (repeatable) of every command that reads a pipeline."""
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -14,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from rest_video.cli.common import add_mask_refusal, add_set_argument, finite_float, load_config, refuse_masks, verbose_log
+from rest_video.cli.common import (add_mask_refusal, add_pipeline_argument, add_set_argument, finite_float, load_config,
+                                   refuse_masks, verbose_log)
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
 
 
@@ -44,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pixel-smoothing", type=finite_float, metavar="F",
                    help="temporal smoothing of output pixels where the input stood still (0 = off)")
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
-    p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (fast-preview); live: section")
+    add_pipeline_argument(p, "; live: section")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     p.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where s writes PNG snapshots (default .)")
     p.add_argument("-v", "--verbose", action="store_true", help="also the setup: the precision 'auto' chose and why")

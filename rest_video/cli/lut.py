@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rest_video.cli.common import add_mask_refusal, add_set_argument, finite_float, load_config, refuse_masks
+from rest_video.cli.common import add_mask_refusal, add_pipeline_argument, add_set_argument, finite_float, load_config, refuse_masks
 from rest_video.core.errors import ConfigError, MediaError
 
 
@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", help="TITLE line of the .cube (default: the style's file name)")
     p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
-    p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML")
+    add_pipeline_argument(p)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     add_set_argument(p, "style.max_side=512")
     p.add_argument("-y", "--overwrite", action="store_true", help="replace the output if it exists")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rest_video.cli.common import add_set_argument, finite_float, load_config, verbose_log
+from rest_video.cli.common import add_pipeline_argument, add_set_argument, finite_float, load_config, verbose_log
 from rest_video.core.errors import ConfigError
 from rest_video.pipeline.file import check_masks, check_paths, stylize_file
 
@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def add_file_options(p: argparse.ArgumentParser, masks: bool = True) -> None:
     """The per-file options, shared with ``rest-video batch`` (``masks=False``: a mask belongs to one
     file, so batch leaves the mask options out)."""
-    p.add_argument("--pipeline", metavar="FILE", help="pipeline YAML, or a shipped one by name (default, fast-preview); default: built-in defaults = pipelines/default.yaml")
+    add_pipeline_argument(p, "; default: built-in defaults = pipelines/default.yaml")
     p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     p.add_argument("--precision", choices=["auto", "fp32", "fp16", "bf16"])

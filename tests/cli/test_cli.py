@@ -166,3 +166,15 @@ def test_a_first_run_that_probes_the_precision_still_fails_in_one_line(tmp_path,
     inp.write_text("this is not a video\n")
     rc, err = _run([inp, style_image, tmp_path / "out.mp4", "--checkpoint", random_weights], capsys)
     assert probed and rc != 0 and len(err) == 1 and "text.mp4" in err[0]
+
+
+@pytest.mark.parametrize("command", [[], ["--webcam"], ["lut"], ["batch"]])
+def test_help_names_every_shipped_pipeline_a_user_can_pick(command, capsys):
+    from rest_video.resources import pipeline_names
+
+    with pytest.raises(SystemExit) as e:
+        main(command + ["--help"])
+    assert e.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())      # argparse wraps the help text
+    names = [n for n in pipeline_names() if n != "train"]
+    assert "strong-look" in names and f"by name ({', '.join(names)})" in text
