@@ -11,6 +11,7 @@ context managers and always close their container.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -74,6 +75,11 @@ class VideoReader:
         self.decoded = 0                  # frames decoded so far
         self.last_pts: int | None = None  # the latest timestamp among them
         self.decode_error: str | None = None
+        # decoding may run in another thread (file mode's decode stage) than close() (the caller's
+        # clean-up on an interrupt): closing the container under a running demux or decode is a
+        # segfault in FFmpeg, so both hold this lock and a closed reader decodes no more
+        self._lock = threading.Lock()
+        self._closed = False
         if not self.path.exists():
             raise MediaError(f"file not found: {self.path}")
         if self.path.is_dir():
@@ -126,16 +132,25 @@ class VideoReader:
         index = 0
         streams = [self.stream, *self.audio_streams]
         try:
-            for packet in self.container.demux(streams):
-                if packet.stream.type == "audio":
-                    if on_audio is not None and packet.size:
-                        on_audio(packet)
-                    continue
-                for f in packet.decode():
+            demux = self.container.demux(streams)
+            while True:
+                with self._lock:  # the container is touched only under the lock, never across a yield
+                    if self._closed:
+                        return
+                    packet = next(demux, None)
+                    if packet is None:
+                        return
+                    if packet.stream.type == "audio":
+                        if on_audio is not None and packet.size:
+                            on_audio(packet)
+                        continue
+                    decoded = [(f.to_ndarray(format="rgb24"), f.pts, _frame_rotation(f) if index + k == 0 else 0)
+                               for k, f in enumerate(packet.decode())]
+                for rgb, pts, rotation in decoded:
                     self.decoded = index + 1
-                    if f.pts is not None and (self.last_pts is None or f.pts > self.last_pts):
-                        self.last_pts = f.pts
-                    yield Frame(f.to_ndarray(format="rgb24"), f.pts, index, _frame_rotation(f) if index == 0 else 0)
+                    if pts is not None and (self.last_pts is None or pts > self.last_pts):
+                        self.last_pts = pts
+                    yield Frame(rgb, pts, index, rotation)
                     index += 1
         except av.FFmpegError as e:
             if index == 0:
@@ -175,7 +190,11 @@ class VideoReader:
         return None
 
     def close(self) -> None:
-        self.container.close()
+        """Close the file; waits for a demux or decode step running in another thread, after which
+        that thread's frames() ends."""
+        with self._lock:
+            self._closed = True
+            self.container.close()
 
     def __enter__(self) -> "VideoReader":
         return self

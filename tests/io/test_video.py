@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from media import make_frame
+from media import make_clip, make_frame
 
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
@@ -33,3 +33,32 @@ def test_reader_errors(tmp_path):
     with pytest.raises(MediaError):
         with VideoReader(tmp_path / "junk.mp4") as r:
             list(r.frames())
+
+
+def test_close_from_another_thread_waits_for_decoding_and_ends_it(tmp_path):
+    """File mode decodes in a thread while an interrupt closes the reader in the main thread: closing
+    under a running decode crashed FFmpeg (a segfault in CI); now close waits and frames() ends."""
+    import threading
+    import time
+
+    clip = make_clip(tmp_path / "c.mp4", n=40, audio=True)
+    reader = VideoReader(clip)
+    got, errors, started = [], [], threading.Event()
+
+    def decode():
+        try:
+            for fr in reader.frames(on_audio=lambda p: None):
+                got.append(fr.index)
+                started.set()
+                time.sleep(0.01)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    t = threading.Thread(target=decode)
+    t.start()
+    assert started.wait(30)
+    reader.close()
+    t.join(30)
+    assert not t.is_alive() and not errors
+    assert 0 < len(got) < 40 and got == list(range(len(got)))
+    assert list(reader.frames()) == []                     # a closed reader decodes nothing
