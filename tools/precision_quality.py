@@ -10,6 +10,9 @@ difference, in uint8 levels, against the fp32 inference form's output on the sam
 
 - ``bf16``: the inference form in bf16 (the in-place oneDNN backend on CPUs with native bf16, else
   the generic one; both round to bf16 after every conv).
+- ``int8``: the int8 inference form (:mod:`rest_video.models.int8`, oneDNN's u8 x s8 convs, scales
+  that follow the frames and never clip), run for real; the sources run one after another through
+  one network, as a video's frames do (each pair's image is a scene cut for the scales).
 - ``int8 dynamic (sim.)``: what oneDNN's int8 (VNNI) convs would compute at best: every conv's
   input quantized to uint8 with a per-tensor scale taken from that very tensor's maximum (per frame:
   better than any static calibration), weights to int8 per output channel (symmetric), the products
@@ -41,6 +44,7 @@ from rest_video.io.video import VideoReader
 from rest_video.metrics import psnr
 from rest_video.models.backends import conv_generic
 from rest_video.models.inference import RESTInference, build_inference
+from rest_video.models.int8 import int8_available
 from rest_video.resources import styles_dir
 
 CPU = torch.device("cpu")
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-side", type=int, default=768, help="long side of the pairs' images (default 768)")
     p.add_argument("--checkpoint", help="weights instead of the shipped ones")
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--no-int8", action="store_true", help="skip the int8 simulation")
+    p.add_argument("--no-int8", action="store_true", help="skip the int8 simulations (the real int8 form still runs)")
     p.add_argument("--json", help="also write the results as JSON")
     args = p.parse_args(argv)
     show_library_log()
@@ -127,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         model = load_bench_model(args.checkpoint).model.eval()
         nets = {"fp32": build_inference(model, CPU, torch.float32),
                 "bf16": build_inference(model, CPU, torch.bfloat16)}
+        if int8_available():
+            nets["int8"] = build_inference(model, CPU, precision="int8")
         if not args.no_int8:
             nets["int8 dynamic (sim.)"] = Int8Simulated(model)
             static = nets["int8 static (sim.)"] = Int8Simulated(model, static=True)

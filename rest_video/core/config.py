@@ -64,7 +64,7 @@ class StyleCfg:
 @dataclass(frozen=True)
 class RuntimeCfg:
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"   # auto: fp16 on CUDA; CPU: rest_video.engine.precision
+    precision: Literal["auto", "fp32", "fp16", "bf16", "int8"] = "auto"   # auto: fp16 on CUDA; CPU: rest_video.engine.precision; int8: CPU only
     optimized: bool = True            # use the folded inference form of the network
     threads: int = 0                  # CPU threads for torch (0 = torch's default)
     queue_size: int = 8               # frames buffered between pipeline stages

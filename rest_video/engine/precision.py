@@ -7,8 +7,11 @@ Candidates are decided from the CPU's features (:mod:`rest_video.core.cpu`), nev
   runs bf16 convs natively there: the same folded, channels-last, in-place fused form in bf16.
   Without them oneDNN falls back to slow kernels (measured 0.06-0.3x of fp32, BENCHMARKS.md), so
   on such CPUs bf16 is no candidate and nothing is probed;
-* int8 (VNNI) is no candidate: simulated on real frames it loses the picture (under 45 dB, see
-  ``tools/precision_quality.py`` and BENCHMARKS.md).
+* ``int8`` when the CPU has int8 dot-product instructions (AVX512-VNNI, AVX-VNNI or AMX-int8) and
+  torch has oneDNN's quantized convs: :mod:`rest_video.models.int8`, uint8 activations whose scales
+  follow the video and never clip, int8 weights rounded to keep each kernel's sum. (Static
+  calibrated scales lost the picture: up to 45 levels off where an activation clipped,
+  ``tools/precision_quality.py``, BENCHMARKS.md.)
 
 With more than one candidate a short probe at first use times each on a real photo of
 :data:`PROBE_SIZE` (alternating, after a warm-up) and compares its output with fp32's; a reduced
@@ -20,7 +23,8 @@ Accuracy contract, output against the fp32 output on the same input (uint8 level
 
 * ``fp32``: the reference (the folded form equals the unfolded model to 1 level; tests);
 * ``bf16``: PSNR >= 45 dB and largest difference <= 8 levels (tests on generated frames;
-  BENCHMARKS.md has the numbers on real frames).
+  BENCHMARKS.md has the numbers on real frames);
+* ``int8``: the same, on real frames (tests on photos and on generated frames; BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ from rest_video.core.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.float32}
+"""Per precision, the dtype frames enter the network in (int8 takes fp32 frames and runs its own convs)."""
 PROBE_SIZE = (512, 288)
 """(width, height) of the probe frame: large enough that the convs dominate, a fraction of a second."""
 SPEED_MARGIN = 0.9
@@ -57,14 +62,14 @@ class Contract:
     max_diff: int
 
 
-CONTRACT = {"bf16": Contract(45.0, 8)}
+CONTRACT = {"bf16": Contract(45.0, 8), "int8": Contract(45.0, 8)}
 
 
 @dataclass
 class PrecisionChoice:
     """What ``auto`` chose on this machine, and why."""
 
-    precision: str                      # "fp32" or "bf16"
+    precision: str                      # "fp32", "bf16" or "int8"
     reason: str
     source: str                         # "features" (no probe needed), "probe" or "cache"
     candidates: list[str] = field(default_factory=list)
@@ -85,10 +90,14 @@ def auto_candidates(features: CpuFeatures | None = None) -> list[str]:
     """The precisions worth probing on this CPU (fp32 first)."""
     from rest_video.models.backends import mkldnn_bf16_available
 
+    from rest_video.models.int8 import int8_available
+
     f = features or cpu_features()
     cands = ["fp32"]
     if f.native_bf16 and mkldnn_bf16_available():
         cands.append("bf16")
+    if f.vnni and int8_available():
+        cands.append("int8")
     return cands
 
 
@@ -146,7 +155,7 @@ def probe(model, candidates: list[str], size: tuple[int, int] = PROBE_SIZE, runs
         style = model.style_stats(frames_to_tensor(style_img[None], cpu, torch.float32).float())
         nets, xs = {}, {}
         for c in cands:
-            nets[c] = build_inference(model, cpu, DTYPES[c])
+            nets[c] = build_inference(model, cpu, DTYPES[c], precision=c)
             if hasattr(nets[c], "conv_threads"):
                 nets[c].conv_threads = torch.get_num_threads()  # like for like, no tuning in the probe
             xs[c] = frames_to_tensor(content[None], cpu, DTYPES[c])
@@ -243,7 +252,7 @@ def choose_cpu_precision(model, weights_id: str, features: CpuFeatures | None = 
         return PrecisionChoice("fp32", "this model variant runs fp32 only", "features", ["fp32"])
     cands = auto_candidates(f)
     if cands == ["fp32"]:
-        return PrecisionChoice("fp32", f"no bf16 matrix units on this CPU ({f.matrix_units()}): fp32",
+        return PrecisionChoice("fp32", f"no bf16 or int8 matrix units on this CPU ({f.matrix_units()}): fp32",
                                "features", cands)
     key = cache_key(f, weights_id)
     if use_cache:

@@ -52,6 +52,7 @@ class Stylizer:
         rt = self.cfg.runtime
         self.device = resolve_device(rt.device)
         self.dtype = resolve_dtype(rt.precision, self.device)
+        self._precision = rt.precision if rt.precision != "auto" else None  # int8: dtype is the fp32 form's
         if model is None:
             model = create_model(self.cfg.model.name, checkpoint=self.cfg.model.checkpoint)
             self.weights_id = weights_identity(self.cfg.model.name, self.cfg.model.checkpoint)
@@ -64,6 +65,7 @@ class Stylizer:
 
             self.precision_choice = choose_cpu_precision(self.model, self.weights_id)
             self.dtype = self.precision_choice.dtype
+            self._precision = self.precision_choice.precision
             log.debug("precision auto: %s", self.precision_choice.describe())  # -v; a probe logs INFO itself
         self.net = self._build_net()
         self.input_dtype = input_dtype(self.dtype, self.net is not self.model)
@@ -75,7 +77,9 @@ class Stylizer:
 
     @property
     def precision(self) -> str:
-        """The compute precision in effect: ``fp32``, ``fp16`` or ``bf16``."""
+        """The compute precision in effect: ``fp32``, ``fp16``, ``bf16`` or ``int8``."""
+        if self._precision == "int8" and getattr(self.net, "precision", None) == "int8":
+            return "int8"
         return {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
 
     def _build_net(self):
@@ -84,7 +88,8 @@ class Stylizer:
                 from rest_video.models.inference import build_inference
             except ImportError:
                 return self.model
-            return build_inference(self.model, self.device, self.dtype)
+            return build_inference(self.model, self.device, self.dtype,
+                                   precision="int8" if self._precision == "int8" else None)
         return self.model
 
     def _build_tiling(self):

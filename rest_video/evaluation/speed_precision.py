@@ -24,8 +24,9 @@ PRECISION_NAMES = tuple(DTYPES)
 
 
 def parse_precisions(text: str, device: torch.device) -> list[str]:
-    """``"auto"`` -> this device's candidates (CPU: fp32, + bf16 where the CPU has bf16 matrix units;
-    CUDA: fp32, fp16); else a comma list of fp32 / fp16 / bf16 (fp32 always first: the reference)."""
+    """``"auto"`` -> this device's candidates (CPU: fp32, + bf16 where the CPU has bf16 matrix units,
+    + int8 where it has VNNI / AMX-int8; CUDA: fp32, fp16); else a comma list of fp32 / fp16 / bf16 /
+    int8 (fp32 always first: the reference)."""
     from rest_video.core.errors import ConfigError
 
     text = str(text).replace(" ", "")
@@ -39,18 +40,24 @@ def parse_precisions(text: str, device: torch.device) -> list[str]:
 
 
 def gemm_macs(dtype: torch.dtype, device: torch.device, target_s: float = 0.1, max_n: int = 4096,
-              reps: int = 3) -> tuple[float, int]:
-    """Achievable matrix throughput (MAC/s) of ``torch.mm`` in ``dtype`` here, and the n it used."""
+              reps: int = 3, int8: bool = False) -> tuple[float, int]:
+    """Achievable matrix throughput (MAC/s) of ``torch.mm`` in ``dtype`` here, and the n it used;
+    ``int8``: of ``torch._int_mm`` (int8 x int8 -> int32, oneDNN's VNNI / AMX-int8 GEMM on the CPU)."""
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)  # noqa: E731
+    mm = torch._int_mm if int8 else torch.mm
     n = 256
     g = torch.Generator(device="cpu").manual_seed(0)
     while True:
-        a = torch.randn(n, n, generator=g).to(device, dtype)
-        b = torch.randn(n, n, generator=g).to(device, dtype)
-        torch.mm(a, b)  # warm-up
+        if int8:
+            a = torch.randint(-127, 128, (n, n), generator=g, dtype=torch.int8).to(device)
+            b = torch.randint(-127, 128, (n, n), generator=g, dtype=torch.int8).to(device)
+        else:
+            a = torch.randn(n, n, generator=g).to(device, dtype)
+            b = torch.randn(n, n, generator=g).to(device, dtype)
+        mm(a, b)  # warm-up
         sync()
         t0 = time.perf_counter()
-        torch.mm(a, b)
+        mm(a, b)
         sync()
         t = time.perf_counter() - t0
         if t >= target_s or n >= max_n:
@@ -59,7 +66,7 @@ def gemm_macs(dtype: torch.dtype, device: torch.device, target_s: float = 0.1, m
     best = t
     for _ in range(reps - 1):
         t0 = time.perf_counter()
-        torch.mm(a, b)
+        mm(a, b)
         sync()
         best = min(best, time.perf_counter() - t0)
     return n ** 3 / best, n
@@ -76,7 +83,7 @@ def bench_precisions(stylizers: dict, frames_by_size: dict, style, log: Callable
     for p, st in stylizers.items():
         net = st.net
         macs = net.macs_per_pixel() if hasattr(net, "macs_per_pixel") else None
-        gemm, n = gemm_macs(st.dtype, st.device)
+        gemm, n = gemm_macs(st.dtype, st.device, int8=p == "int8")
         row = {"precision": p, "inference": getattr(net, "extra_repr", lambda: type(net).__name__)(),
                "macs_per_pixel": macs, "gemm_gmacs": gemm / 1e9, "gemm_n": n, "sizes": []}
         log(f"{p}: GEMM {n}x{n} {gemm / 1e9:.1f} GMAC/s; {row['inference']}")
@@ -115,7 +122,8 @@ def format_precisions(rows: list[dict]) -> list[str]:
     if not rows:
         return []
     macs = rows[0].get("macs_per_pixel")
-    lines = [f"per precision (REST {macs:,} MAC/pixel; GEMM: torch.mm n x n in that precision, same run):"
+    lines = [f"per precision (REST {macs:,} MAC/pixel; GEMM: torch.mm n x n in that precision "
+             f"(int8: torch._int_mm), same run):"
              if macs else "per precision:"]
     lines.append(f"{'precision':>9} {'size':>10} {'ms/frame':>9} {'GMAC/s':>7} {'GEMM':>7} {'of GEMM':>7} "
                  f"{'dB vs fp32':>10} {'max diff':>8}")

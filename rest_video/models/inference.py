@@ -85,7 +85,7 @@ _MIN_PIXELS_IN_PLACE = 1 << 14  # smaller frames: F.pad + conv (measured faster 
 
 
 def build_inference(model: REST, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
-                    backend: str = "auto", channels_last: bool = True) -> nn.Module:
+                    backend: str = "auto", channels_last: bool = True, precision: str | None = None) -> nn.Module:
     """The inference form of ``model`` on ``device`` in compute ``dtype``.
 
     Args:
@@ -95,6 +95,8 @@ def build_inference(model: REST, device: torch.device | str | None = None, dtype
         backend: ``"auto"``, ``"mkldnn"`` (CPU fp32; bf16 where oneDNN runs it natively) or ``"generic"``.
         channels_last: NHWC activations (the mkldnn backend needs them; ``False`` exists to
             measure the generic backend in NCHW).
+        precision: ``"int8"`` for oneDNN's int8 convs on the CPU (:mod:`rest_video.models.int8`;
+            ``dtype`` and ``backend`` are then ignored); None: ``dtype``.
 
     Returns:
         a module called like ``REST.forward``; for the ``aest`` variant a thin wrapper around
@@ -105,6 +107,15 @@ def build_inference(model: REST, device: torch.device | str | None = None, dtype
     device = torch.device(device)
     if model.cfg.variant != "rest":
         return ModelFallback(model, device)
+    if precision == "int8":
+        from rest_video.models.int8 import Int8Inference, int8_available
+
+        if device.type != "cpu" or not (mkldnn_supports(torch.float32) and int8_available()):
+            raise ConfigError("int8 inference needs a CPU and a torch with oneDNN's int8 convs "
+                              "(torch.ops.onednn.qconv2d_pointwise)")
+        return Int8Inference(model, device)
+    if precision not in (None, "fp32", "fp16", "bf16"):
+        raise ConfigError(f"unknown precision {precision!r} (fp32, fp16, bf16 or int8)")
     if backend == "auto":
         backend = default_backend(device, dtype)
     if backend == "mkldnn" and (device.type != "cpu" or not mkldnn_supports(dtype)):

@@ -27,3 +27,16 @@ def test_constructing_a_stylizer_sets_no_process_globals_apply_runtime_does(rand
         assert torch.get_num_threads() == want and torch.backends.cudnn.benchmark
     finally:
         torch.set_num_threads(before)
+
+
+def test_keep_freed_memory_applies_on_glibc_linux():
+    import platform
+    import sys
+
+    from rest_video.core.devices import keep_freed_memory
+
+    applied = keep_freed_memory()
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert applied is True
+    else:
+        assert applied is False

@@ -163,3 +163,50 @@ def test_mkldnn_bf16_check_agrees_with_torch():
     native = mkldnn_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     # where torch says native bf16, the fused call must also compute the expected values
     assert mkldnn_bf16_available() == native
+
+
+VNNI = CpuFeatures("Intel Xeon 6248", frozenset({"avx2", "fma", "avx512f", "avx512_vnni"}), "AVX512")
+
+
+def test_vnni_makes_int8_a_candidate_without_bf16():
+    """A CPU with int8 dot products but no bf16 units (e.g. Cascade Lake) probes fp32 against int8."""
+    from rest_video.models.int8 import int8_available
+
+    if not int8_available():
+        pytest.skip("this torch has no oneDNN int8 convs")
+    assert prec.auto_candidates(VNNI) == ["fp32", "int8"]
+    assert prec.auto_candidates(AVX2) == ["fp32"]
+
+
+def test_int8_chosen_when_fastest_and_the_stylizer_runs_it(model, tmp_path, monkeypatch, random_weights):
+    from rest_video import Stylizer, load_pipeline
+    from rest_video.models.int8 import Int8Inference, int8_available
+
+    if not int8_available():
+        pytest.skip("this torch has no oneDNN int8 convs")
+    monkeypatch.setattr(prec, "auto_candidates", lambda f=None: ["fp32", "bf16", "int8"])
+    fn = _probe_with({"fp32": ProbeResult(100.0, float("inf"), 0), "bf16": ProbeResult(58.0, 54.0, 2),
+                      "int8": ProbeResult(39.0, 49.5, 5)})
+    c = choose_cpu_precision(model, "w", features=VNNI, cache_root=tmp_path, probe_fn=fn)
+    assert (c.precision, c.dtype) == ("int8", torch.float32) and "int8 39 ms" in c.reason
+    # over its contract, int8 is not taken even when fastest
+    fn = _probe_with({"fp32": ProbeResult(100.0, float("inf"), 0), "bf16": ProbeResult(58.0, 54.0, 2),
+                      "int8": ProbeResult(39.0, 44.0, 5)})
+    assert choose_cpu_precision(model, "w", features=VNNI, use_cache=False, probe_fn=fn).precision == "bf16"
+    # the Stylizer builds what auto chose, and says so
+    monkeypatch.setattr(prec, "choose_cpu_precision", lambda *a, **k: c)
+    st = Stylizer(load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.device": "cpu"}))
+    assert isinstance(st.net, Int8Inference) and st.precision == "int8"
+    from media import make_frame
+
+    out = st.stylize(make_frame(160, 120, 1), st.load_style(make_frame(40, 30, 7), use_cache=False))
+    assert out.shape == (120, 160, 3) and out.dtype == np.uint8
+
+
+def test_int8_on_cuda_is_a_clear_error():
+    from rest_video.core.devices import resolve_dtype
+    from rest_video.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="CPU only"):
+        resolve_dtype("int8", torch.device("cuda"))
+    assert resolve_dtype("int8", torch.device("cpu")) == torch.float32

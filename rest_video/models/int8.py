@@ -1,0 +1,313 @@
+"""int8 inference on the CPU: the folded REST as a chain of oneDNN u8 x s8 convs (VNNI / AMX-int8).
+
+:class:`Int8Inference` is :class:`~rest_video.models.inference.RESTInference` (fp32) with its
+whole-frame AdaIN path replaced by int8 convs; everything else (WCT, masks, bands of a tiled frame,
+frames under :data:`~rest_video.models.inference._MIN_PIXELS_IN_PLACE` pixels) runs the fp32 form.
+
+How a frame runs:
+
+* **Activations are uint8 with one scale per tensor**, weights int8 with one scale per output
+  channel (symmetric), products summed exactly in int32 by oneDNN, bias and ReLU applied in float
+  and the result rounded to the next layer's uint8 (all inside one oneDNN call,
+  ``torch.ops.onednn.qconv2d_pointwise``). The input frame is its own uint8 (scale 1/255).
+  Every activation that is stored is a ReLU output (>= 0), so uint8 loses no sign.
+* **Scales follow the video, and never clip.** A conv's output scale must be known before it runs.
+  Each layer's scale is the previous frame's largest value there times :data:`MARGIN`; after the
+  conv the output's largest code is read (0.1 ms at 720p): if it is 255 the output may have been
+  clipped, so the conv runs again with the scale its fp32 output needs; if the range is mostly unused (the first
+  frame, or a darker scene) it runs again with a finer one. So no value is ever clipped (the
+  failure that rules static int8 out, BENCHMARKS.md) and a frame uses at least
+  1 / :data:`MIN_FILL` of each range. Reruns happen on the first frame and on sharp changes only.
+  The output therefore depends slightly on the frames before (the rounding grid, within the
+  accuracy contract; :meth:`Int8Inference.reset_scales` forgets them).
+* **Replication padding**: the convs pad with zeros, then the 1-pixel border is recomputed in
+  fp32 from replication-padded strips of the dequantized inputs and rounded into the output, as
+  the fp32 form does (:func:`~rest_video.models.backends.fix_border`).
+* **Statistics** of the stylized layers come from the uint8 codes' Gram moments, scaled exactly
+  (``G * s**2``, ``S * s``); the AdaIN map of each skip is folded into the decoder conv that takes
+  it (per frame, as in fp32), then quantized. A decoder block with two inputs runs as one conv on
+  their channel concatenation, each input's scale folded into its weights.
+
+Accuracy contract: :data:`rest_video.engine.precision.CONTRACT` (``int8``). Speed and accuracy on
+real frames: BENCHMARKS.md, "CPU precision".
+"""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from rest_video.models.folding import fold_input_affine
+from rest_video.models.inference import _MIN_PIXELS_IN_PLACE, RESTInference
+from rest_video.models.moments import frame_moments
+from rest_video.models.rest import REST
+from rest_video.models.threads import num_threads
+from rest_video.style import StatsFilter, StyleStats
+
+__all__ = ["Int8Inference", "int8_available", "MARGIN", "MIN_FILL"]
+
+_CL = torch.channels_last
+_ONE = [1, 1]
+MARGIN = 1.15
+"""Headroom of a layer's scale over the previous frame's largest value there."""
+MIN_FILL = 1.5
+"""A conv is rerun with a finer scale when its largest code is under 255 / MIN_FILL."""
+_MAX_RERUNS = 8
+
+
+def int8_available() -> bool:
+    """True when this torch has oneDNN's quantized conv ops (any x86 CPU runs them; VNNI or AMX-int8
+    make them fast) and they compute a tiny conv as expected (checked once)."""
+    return _int8_check()
+
+
+_checked: list[bool] = []
+
+
+def _int8_check() -> bool:
+    if _checked:
+        return _checked[0]
+    ok = False
+    try:
+        q = torch.ops.onednn
+        x = torch.full((1, 2, 3, 3), 10, dtype=torch.uint8).contiguous(memory_format=_CL)
+        w = torch.ones(1, 2, 3, 3, dtype=torch.int8)
+        ws = torch.ones(1)
+        pk = q.qconv_prepack(w, ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
+        y = q.qconv2d_pointwise(x, 0.5, 0, pk, ws, torch.zeros(1, dtype=torch.int64), None,
+                                _ONE, _ONE, _ONE, 1, 1.0, 0, torch.float32, "none", [], "")
+        # zero padding: the centre sums 9 pixels x 2 channels x 10 x 0.5, a corner 4 x 2 x 5
+        ok = float(y[0, 0, 1, 1]) == 90.0 and float(y[0, 0, 0, 0]) == 40.0
+    except (AttributeError, RuntimeError):
+        ok = False
+    _checked.append(ok)
+    return ok
+
+
+def quantize_weights(w: Tensor) -> tuple[Tensor, Tensor]:
+    """``(int8 weights, fp32 per-output-channel scales)`` of fp32/fp64 ``w`` ``(O, I, kh, kw)``:
+    symmetric, the largest magnitude of each output channel at 127, rounded so that each kernel
+    keeps its sum.
+
+    Plain rounding to nearest leaves each kernel's taps off by up to half a step each, and those
+    errors add up on smooth content (a conv of a flat patch sees only the sum of its kernel): on
+    real photos the first conv's rounding alone cost 8 dB. So per kernel (one output and one input
+    channel) the taps whose rounding left the most behind are rounded the other way until the
+    kernel's sum is within half a step of the exact one (each tap stays within one step)."""
+    scale = (w.abs().amax(dim=(1, 2, 3)).double().clamp_min(1e-30) / 127.0)
+    v = w.double() / scale[:, None, None, None]
+    O, I = v.shape[:2]
+    v = v.reshape(O, I, -1)
+    q = v.round()
+    e = v - q                                  # each in [-0.5, 0.5]
+    n = e.sum(-1, keepdim=True).round()        # whole steps the kernel's sum is off by
+    up = torch.argsort(torch.argsort(e, -1, descending=True), -1)  # rank of each tap by residual
+    down = torch.argsort(torch.argsort(e, -1), -1)
+    q += (up < n).double() - (down < -n).double()
+    q = q.clamp_(-127, 127).reshape(w.shape).to(torch.int8)
+    return q, scale.float()
+
+
+class _Conv:
+    """One prepacked int8 conv: fp32 weights ``w`` (for the border), int8 ``qw`` and scales."""
+
+    __slots__ = ("w", "b", "pk", "ws", "zp")
+
+    def __init__(self, w: Tensor, b: Tensor) -> None:
+        self.w = w.float().contiguous()
+        self.b = b.float().contiguous()
+        qw, self.ws = quantize_weights(w)
+        self.pk = torch.ops.onednn.qconv_prepack(qw, self.ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
+        self.zp = torch.zeros(w.shape[0], dtype=torch.int64)
+
+
+class _State(threading.local):
+    """Per-thread scales (concurrent callers each follow their own stream)."""
+
+    def __init__(self) -> None:
+        self.scales: dict[tuple, float] = {}
+        self.reruns = 0
+
+
+class Int8Inference(RESTInference):
+    """The folded REST with the whole-frame AdaIN path in int8 (see the module docstring); built by
+    :func:`rest_video.models.inference.build_inference` with ``precision="int8"``."""
+
+    def __init__(self, model: REST, device: torch.device) -> None:
+        super().__init__(model, device, torch.float32, "mkldnn")
+        self.precision = "int8"
+        self._state = _State()
+        # encoder: fp32 weights with the input scale 1 (each call passes the input's scale)
+        self._qenc = [_Conv(w, b) for w, b in self._enc]
+        # decoder blocks without a skip (fixed weights): their input's scale goes in at run time
+        self._qdec = [None if blk.ws is not None else _Conv(blk.wx, blk.b) for blk in self._dec]
+        self.int8_ok = all(blk.relu for blk in self._dec[:-1])  # every stored activation is >= 0
+
+    def extra_repr(self) -> str:
+        return "precision=int8 (oneDNN u8 x s8), fp32 form for the rest, channels_last"
+
+    def reset_scales(self) -> None:
+        """Forget the scales learned from earlier frames (the next frame finds its own)."""
+        self._state.scales.clear()
+
+    @property
+    def reruns(self) -> int:
+        """Convs run again on this thread so far because a scale did not fit (see the module docstring)."""
+        return self._state.reruns
+
+    # -- the int8 path ------------------------------------------------------------------
+    def _forward(self, content: Tensor, style: StyleStats | Tensor, strength: float,
+                 method: str, stats_filter: StatsFilter | None) -> Tensor:
+        H, W = content.shape[-2:]
+        if method != "adain" or H * W < _MIN_PIXELS_IN_PLACE or not self.int8_ok:
+            return super()._forward(content, style, strength, method, stats_filter)
+        if isinstance(style, Tensor):
+            style = self.model.batch_style_stats(style.to(self.device, torch.float32))
+        x = content.to(self.device)
+        if x.dtype == torch.uint8:
+            q = x.contiguous(memory_format=_CL)
+        else:  # [0, 1] float frames (from uint8): their codes back, exactly
+            q = torch.empty(x.shape, dtype=torch.uint8, device=x.device, memory_format=_CL)
+            q.copy_(x.float().mul(255.0).round_().clamp_(0, 255))
+        B = q.shape[0]
+        rs = [self._encode_q(q[i:i + 1]) for i in range(B)]  # per sample: {layer: (codes, scale)}
+        stats = {l: self._stats_q([r[l] for r in rs], l) for l in self.cfg.stylized}
+        if stats_filter is not None:
+            stats = stats_filter(stats)
+        maps = self.adain_maps(stats, style, strength)
+        out = torch.empty((B, 3, H, W), device=self.device, dtype=torch.float32, memory_format=_CL)
+        for i in range(B):
+            out[i:i + 1] = self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()})
+        return out
+
+    def _encode_q(self, q: Tensor) -> dict[int, tuple[Tensor, float]]:
+        """The encoder on one frame's codes: ``{layer: (uint8 codes, scale)}`` of the stylized layers
+        (the others are dropped as soon as the next layer has read them)."""
+        s = 1.0 / 255.0
+        out = {}
+        for i, conv in enumerate(self._qenc):
+            q, s = self._run([(q, s)], conv, ("e", i), relu=True)
+            if i + 1 in self.cfg.stylized:
+                out[i + 1] = (q, s)
+        return out
+
+    def _stats_q(self, layer_rs: list[tuple[Tensor, float]], layer: int) -> tuple[Tensor, Tensor]:
+        Gs, Ss = [], []
+        for q, s in layer_rs:
+            _, C, H, W = q.shape
+            with num_threads(self._threads):
+                G, S = frame_moments(q.permute(0, 2, 3, 1).reshape(H * W, C), self._ones)
+            Gs.append(G * (s * s))
+            Ss.append(S * s)
+        return self.stats_from_moments(layer, torch.stack(Gs), torch.stack(Ss), H * W)
+
+    def _decode_q(self, rs: dict[int, tuple[Tensor, float]], maps: dict[int, tuple[Tensor, Tensor]]) -> Tensor:
+        x: tuple[Tensor, float] | None = None
+        n = len(self._dec)
+        for k, blk in enumerate(self._dec):
+            inputs = [] if x is None else [x]
+            conv = self._qdec[k]
+            if conv is None:  # a skip: its AdaIN map folded into the weights, this frame's
+                m, c = maps[blk.layer]
+                ws, b = fold_input_affine(blk.ws, blk.b32, m, c)
+                w = ws if blk.wx is None else torch.cat([blk.wx.float(), ws.float()], 1)
+                conv = _Conv(w, b)
+                inputs.append(rs[blk.layer])
+            last = k == n - 1
+            x = self._run(inputs, conv, ("d", k), relu=blk.relu, out_float=last)
+        return x[0]
+
+    def _run(self, inputs: list[tuple[Tensor, float]], conv: _Conv, key: tuple, relu: bool,
+             out_float: bool = False) -> tuple[Tensor, float]:
+        """One 3x3 replication-padded conv (+ ReLU) on the channel concatenation of ``inputs``
+        (uint8 codes and their scales): ``(uint8 codes, scale)``, or ``(fp32, 1.0)`` with ``out_float``."""
+        if len(inputs) == 1:
+            xq, xs = inputs[0]
+            wscale = conv.ws * xs
+        else:  # one conv on the concatenation: each input's scale goes into its weights' scales
+            with num_threads(self._threads):  # a 60 MB copy at 720p: worth both threads
+                xq = torch.cat([t for t, _ in inputs], 1).contiguous(memory_format=_CL)
+            wscale = self._mixed_scales(conv, inputs)
+        attr = "relu" if relu else "none"
+        if out_float:
+            y = self._qconv(xq, conv, wscale, 1.0, torch.float32, attr)
+            self._fix_border(inputs, conv, relu, y, None)
+            return y, 1.0
+        st = self._state
+        so = st.scales.get(key)
+        if so is None:  # no earlier frame: a first guess, corrected below
+            so = 0.05
+        for _ in range(_MAX_RERUNS):
+            y = self._qconv(xq, conv, wscale, so, None, attr)
+            self._fix_border(inputs, conv, relu, y, so)
+            top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1 ms at 720p
+            if top >= 255 or top == 0:  # clipped, or all rounded to 0: the largest value in fp32
+                yf = self._qconv(xq, conv, wscale, 1.0, torch.float32, attr)
+                self._fix_border(inputs, conv, relu, yf, None)
+                top_f = float(yf.amax())
+                if top_f <= 0:  # truly all zero
+                    break
+                so = top_f * MARGIN / 255.0
+            elif top < 255 / MIN_FILL:
+                so *= top * MARGIN / 255.0
+            else:
+                break
+            st.reruns += 1
+        st.scales[key] = so * top * MARGIN / 255.0 if 0 < top < 255 else so
+        return y, so
+
+    def _mixed_scales(self, conv: _Conv, inputs: list[tuple[Tensor, float]]) -> Tensor:
+        """Per-output-channel weight scales of a conv whose input channels come from inputs of
+        different scales: the weights are requantized with each input's scale folded in."""
+        parts, c0 = [], 0
+        for t, s in inputs:
+            c = t.shape[1]
+            parts.append(conv.w[:, c0:c0 + c] * s)
+            c0 += c
+        w = torch.cat(parts, 1)
+        qw, ws = quantize_weights(w)
+        conv.pk = torch.ops.onednn.qconv_prepack(qw, ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
+        return ws
+
+    def _qconv(self, xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str) -> Tensor:
+        with num_threads(self._threads):
+            return torch.ops.onednn.qconv2d_pointwise(
+                xq, 1.0, 0, conv.pk, wscale, conv.zp, conv.b, _ONE, _ONE, _ONE, 1,
+                float(out_scale), 0, out_dtype, attr, [], "")
+
+    @staticmethod
+    def _fix_border(inputs: list[tuple[Tensor, float]], conv: _Conv, relu: bool, dst: Tensor,
+                    out_scale: float | None) -> None:
+        """Overwrite the outer ring of ``dst`` with the replication-padded conv, computed in fp32
+        from the inputs' codes (their scales folded into the weights), rounded to ``out_scale``
+        codes unless None: two small convs, on the top and bottom row strips and on the left and
+        right column strips."""
+        H, W = dst.shape[-2:]
+        h2, w2 = min(2, H), min(2, W)
+        if len(inputs) == 1:
+            w = conv.w * inputs[0][1]
+        else:
+            w = conv.w * torch.cat([torch.full((q.shape[1],), s) for q, s in inputs])[None, :, None, None]
+        inv = None if out_scale is None else 1.0 / out_scale
+
+        def strips(sl_a, sl_b) -> Tensor:  # both strips of every input, stacked on the batch axis
+            parts = [torch.cat([q[sl_a], q[sl_b]], 0) for q, _ in inputs]
+            return parts[0] if len(parts) == 1 else torch.cat(parts, 1)
+
+        def ring(strips: Tensor) -> Tensor:
+            y = F.conv2d(F.pad(strips.float(), (1, 1, 1, 1), mode="replicate"), w, conv.b)
+            if relu:
+                y.relu_()
+            if inv is not None:
+                y.mul_(inv).round_().clamp_(0, 255)
+            return y
+
+        y = ring(strips((slice(None), slice(None), slice(0, h2)), (slice(None), slice(None), slice(H - h2, H))))
+        dst[:, :, :1] = y[:1, :, :1]
+        dst[:, :, H - 1:] = y[1:, :, -1:]
+        y = ring(strips((Ellipsis, slice(0, w2)), (Ellipsis, slice(W - w2, W))))
+        dst[..., :1] = y[:1, ..., :1]
+        dst[..., W - 1:] = y[1:, ..., -1:]

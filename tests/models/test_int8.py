@@ -1,0 +1,202 @@
+"""The int8 inference form (rest_video.models.int8) keeps its accuracy contract against fp32.
+
+oneDNN's int8 convs run on any x86 CPU (VNNI / AMX-int8 only make them fast), so these tests run
+the real kernels everywhere the CPU build of torch has them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import rest_video.models.int8 as int8
+from rest_video.engine.precision import CONTRACT, meets_contract
+from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
+from rest_video.metrics import psnr
+from rest_video.models import create_model
+from rest_video.models.inference import build_inference
+from rest_video.models.int8 import Int8Inference, int8_available, quantize_weights
+
+from media import make_frame
+
+INT8 = CONTRACT["int8"]
+pytestmark = pytest.mark.skipif(not int8_available(), reason="this torch has no oneDNN int8 convs")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(autouse=True)
+def _int8_at_every_size(monkeypatch):
+    monkeypatch.setattr(int8, "_MIN_PIXELS_IN_PLACE", 0)  # the int8 path at every test size
+
+
+@pytest.fixture(scope="module")
+def model():
+    return create_model("rest_16x5")  # the shipped, trained weights: real statistics
+
+
+@pytest.fixture(scope="module")
+def style(model):
+    img = make_frame(48, 40, 9)
+    img[..., 0] = img[..., 0] // 2 + 100
+    return model.style_stats(frames_to_tensor(img[None], torch.device("cpu"), torch.float32))
+
+
+def _frames(w: int, h: int, n: int = 2, start: int = 3) -> np.ndarray:
+    return np.stack([make_frame(w, h, start + 5 * i) for i in range(n)])
+
+
+def _run(net, frames: np.ndarray, style, **kw) -> np.ndarray:
+    with torch.inference_mode():
+        x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
+        return tensor_to_uint8(net(x, style, **kw).clamp_(0, 1))
+
+
+def _score(out: np.ndarray, ref: np.ndarray) -> tuple[float, int]:
+    return psnr([out], [ref]), int(np.abs(out.astype(np.int16) - ref).max())
+
+
+def test_quantize_weights_per_output_channel():
+    w = torch.tensor([[1.0, -0.5], [0.01, 0.02]]).reshape(2, 2, 1, 1).expand(2, 2, 3, 3).contiguous()
+    q, s = quantize_weights(w)
+    assert q.dtype == torch.int8 and s.shape == (2,)
+    assert int(q.abs().amax()) == 127 and int(q[0].amax()) == 127 and int(q[1].amax()) == 127
+    assert torch.allclose(q.float() * s[:, None, None, None], w, rtol=0, atol=float(s.max()) + 1e-9)
+
+
+def test_quantized_kernels_keep_their_sums():
+    """Each 3x3 kernel's sum stays within half a step of the exact one (plain rounding: up to 4.5
+    steps), and every tap within one step."""
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(16, 19, 3, 3, generator=g) * torch.rand(16, 1, 1, 1, generator=g)
+    q, s = quantize_weights(w)
+    v = w.double() / s.double()[:, None, None, None]
+    assert float((q.double() - v).abs().max()) <= 1.0
+    assert float((q.double().sum((2, 3)) - v.sum((2, 3))).abs().max()) <= 0.5 + 1e-9
+    plain = v.round().clamp(-127, 127)
+    assert float((plain.sum((2, 3)) - v.sum((2, 3))).abs().max()) > 0.5  # the test can tell them apart
+
+
+@pytest.mark.parametrize("hw", [(45, 61), (72, 128), (7, 3)])
+@pytest.mark.parametrize("strength", [0.0, 0.6, 1.0])
+def test_int8_keeps_the_contract(model, style, hw, strength):
+    """Odd sizes, strengths 0 / 0.6 / 1, a batch of two: PSNR and largest difference against fp32."""
+    fp32 = build_inference(model, "cpu", torch.float32)
+    net = build_inference(model, "cpu", precision="int8")
+    assert isinstance(net, Int8Inference)
+    frames = _frames(hw[1], hw[0])
+    ref = _run(fp32, frames, style, strength=strength)
+    out = _run(net, frames, style, strength=strength)
+    assert out.shape == ref.shape == frames.shape
+    db, diff = _score(out, ref)
+    assert meets_contract("int8", db, diff), (db, diff)
+    assert net._state.scales, "the int8 path did not run"
+
+
+def test_int8_keeps_the_contract_on_real_photos(model):
+    """The contract as stated: real photos (the shipped style photos, each stylized with the next),
+    run one after another through one network as a video's frames are (a scene cut each time)."""
+    import cv2
+
+    from rest_video.io.image import read_image
+    from rest_video.resources import styles_dir
+
+    photos = [cv2.resize(read_image(p, 512), (160, 112), interpolation=cv2.INTER_AREA)
+              for p in sorted(styles_dir().glob("*.jpg"))]
+    assert len(photos) >= 3
+    fp32 = build_inference(model, "cpu", torch.float32)
+    net = build_inference(model, "cpu", precision="int8")
+    for i, img in enumerate(photos):
+        other = photos[(i + 1) % len(photos)]
+        st = model.style_stats(frames_to_tensor(other[None], torch.device("cpu"), torch.float32))
+        db, diff = _score(_run(net, img[None], st), _run(fp32, img[None], st))
+        assert meets_contract("int8", db, diff), (i, db, diff)
+
+
+def test_int8_is_really_int8(model, style):
+    """The contract test above would pass trivially on fp32: the int8 output differs from fp32's,
+    and every stored activation is uint8 codes."""
+    net = build_inference(model, "cpu", precision="int8")
+    frames = _frames(64, 48, 1)
+    with torch.inference_mode():
+        x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
+        y = net(x, style)
+        ref = build_inference(model, "cpu", torch.float32)(x, style)
+        codes = net._encode_q((x * 255).round().to(torch.uint8))
+    assert 0 < float((y - ref).abs().max()) < 0.05
+    assert sorted(codes) == [3, 4, 5] and all(q.dtype == torch.uint8 and 0 < s for q, s in codes.values())
+
+
+def test_int8_against_the_unfolded_model_with_a_stats_filter(model, style):
+    net = build_inference(model, "cpu", precision="int8")
+    frames = _frames(53, 37, 1)
+    seen = []
+
+    def filt(s):
+        seen.append(sorted(s))
+        return {l: (m * 0.97, v * 1.02) for l, (m, v) in s.items()}
+    with torch.inference_mode():
+        x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
+        ref = tensor_to_uint8(model(x, style, 0.8, stats_filter=filt).clamp_(0, 1))
+    out = _run(net, frames, style, strength=0.8, stats_filter=filt)
+    assert seen[-1] == [3, 4, 5]
+    db, diff = _score(out, ref)
+    assert meets_contract("int8", db, diff), (db, diff)
+
+
+@pytest.mark.parametrize("start_scale", [1e-6, 1e3])
+def test_scales_never_clip_and_find_the_range(model, style, start_scale):
+    """Scales far too small (everything would clip to 255) or far too large (everything rounds to a
+    few codes) are corrected by rerunning the conv: the output keeps the contract."""
+    fp32 = build_inference(model, "cpu", torch.float32)
+    net = build_inference(model, "cpu", precision="int8")
+    frames = _frames(61, 45, 1)
+    _run(net, frames, style)
+    net._state.scales = {k: start_scale for k in net._state.scales}
+    before = net.reruns
+    out = _run(net, frames, style)
+    assert net.reruns > before
+    db, diff = _score(out, _run(fp32, frames, style))
+    assert meets_contract("int8", db, diff), (db, diff)
+
+
+def test_scales_follow_the_frames(model, style):
+    """A frame like the one before runs without reruns; reset_scales forgets the stream."""
+    net = build_inference(model, "cpu", precision="int8")
+    frames = _frames(61, 45, 1)
+    _run(net, frames, style)
+    n = net.reruns
+    _run(net, frames, style)
+    assert net.reruns == n
+    net.reset_scales()
+    _run(net, frames, style)
+    assert net.reruns > n
+
+
+def test_wct_and_masks_run_the_fp32_form(model, style, monkeypatch):
+    """What int8 does not cover runs the fp32 folded form: the same output as fp32."""
+    fp32 = build_inference(model, "cpu", torch.float32)
+    net = build_inference(model, "cpu", precision="int8")
+    frames = _frames(40, 30, 1)
+    wct_style = model.style_stats(frames_to_tensor(make_frame(48, 40, 9)[None], torch.device("cpu"),
+                                                   torch.float32), with_cov=True)
+    assert np.array_equal(_run(net, frames, wct_style, method="wct"), _run(fp32, frames, wct_style, method="wct"))
+    monkeypatch.setattr(int8, "_MIN_PIXELS_IN_PLACE", 10_000)  # small frames: fp32 form
+    assert np.array_equal(_run(net, frames, style), _run(fp32, frames, style))
+    assert not net._state.scales
+
+
+def test_int8_needs_the_cpu(model):
+    from rest_video.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="CPU"):
+        build_inference(model, torch.device("meta"), precision="int8")
+    with pytest.raises(ConfigError, match="unknown precision"):
+        build_inference(model, "cpu", precision="int4")
