@@ -204,7 +204,7 @@ class Stylizer:
                 self._warned_whole = True
                 log.warning("frames of %dx%d are over runtime.max_memory_mb=%d, but only AdaIN runs in bands: "
                             "running them whole", batch.shape[2], batch.shape[1], self.cfg.runtime.max_memory_mb)
-        y = self.stylize_tensor(self.to_tensor(batch), style, strength, stats_filter)
+        y = self.stylize_tensor(self.input_tensor(batch), style, strength, stats_filter)
         return tensor_to_uint8(y)
 
     def _stylize_masked(self, frames: np.ndarray, style: StyleStats | RegionStyle, strength: float | None,
@@ -268,13 +268,21 @@ class Stylizer:
     @torch.inference_mode()
     def stylize_tensor(self, x: Tensor, style: StyleStats, strength: float,
                        stats_filter: StatsFilter | None = None) -> Tensor:
-        """``(B, 3, H, W)`` float in [0, 1] on the device -> stylized, same shape, clamped to [0, 1]."""
+        """``(B, 3, H, W)`` float in [0, 1] on the device (or uint8 for the int8 form,
+        :meth:`input_tensor`) -> stylized, float, same shape, clamped to [0, 1]."""
         y = self.net(x, style, strength=strength, method=self.method, stats_filter=stats_filter)
         return y.clamp_(0.0, 1.0)
 
     def to_tensor(self, batch: np.ndarray) -> Tensor:
         """``(N, H, W, 3)`` uint8 -> ``(N, 3, H, W)`` float in [0, 1] on the device, in the dtype the network takes."""
         return frames_to_tensor(batch, self.device, self.input_dtype)
+
+    def input_tensor(self, batch: np.ndarray) -> Tensor:
+        """Frames as the network takes them: :meth:`to_tensor`, except for the int8 form, which
+        takes the uint8 frames themselves (a channels-last view of ``batch``, no conversion)."""
+        if getattr(self.net, "takes_uint8", False):
+            return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
+        return self.to_tensor(batch)
 
 
 def state_hash(model: REST) -> str:

@@ -137,7 +137,7 @@ class DeviceTimer:
 
     def upload(self, frame: np.ndarray) -> torch.Tensor:
         if not self.cuda:
-            return self.st.to_tensor(frame[None])  # exactly the Stylizer's conversion
+            return self.st.input_tensor(frame[None])  # exactly the Stylizer's conversion
         pin = self._pinned(frame.shape, "in")
         pin.numpy()[...] = frame
         d = pin.to(self.device, non_blocking=True)

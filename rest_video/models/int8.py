@@ -20,11 +20,11 @@ How a frame runs:
   1 / :data:`MIN_FILL` of each range. Reruns happen on the first frame and on sharp changes only.
   The output therefore depends slightly on the frames before (the rounding grid, within the
   accuracy contract; :meth:`Int8Inference.reset_scales` forgets them).
-* **Replication padding**: the convs pad with zeros, then the 1-pixel border is recomputed in
-  fp32 from replication-padded strips of the dequantized inputs and rounded into the output, as
-  the fp32 form does (:func:`~rest_video.models.backends.fix_border`).
-* **Statistics** of the stylized layers come from the uint8 codes' Gram moments, scaled exactly
-  (``G * s**2``, ``S * s``); the AdaIN map of each skip is folded into the decoder conv that takes
+* **Replication padding**: the convs pad with zeros, then the 1-pixel border is recomputed by the
+  same int8 conv on replication-padded strips of the inputs' codes, as the fp32 form does in fp32
+  (:func:`~rest_video.models.backends.fix_border`).
+* **Statistics** of the stylized layers come from the uint8 codes' Gram moments, exact integers
+  (:func:`code_moments`), scaled (``G * s**2``, ``S * s``); the AdaIN map of each skip is folded into the decoder conv that takes
   it (per frame, as in fp32), then quantized. A decoder block with two inputs runs as one conv on
   their channel concatenation, each input's scale folded into its weights.
 
@@ -42,7 +42,6 @@ from torch import Tensor
 
 from rest_video.models.folding import fold_input_affine
 from rest_video.models.inference import _MIN_PIXELS_IN_PLACE, RESTInference
-from rest_video.models.moments import frame_moments
 from rest_video.models.rest import REST
 from rest_video.models.threads import num_threads
 from rest_video.style import StatsFilter, StyleStats
@@ -111,6 +110,32 @@ def quantize_weights(w: Tensor) -> tuple[Tensor, Tensor]:
     return q, scale.float()
 
 
+_MOMENT_BLOCK = 1 << 16
+"""Pixels per integer Gram product: 65536 x 128 x 128 = 2**30 stays within int32."""
+
+
+def code_moments(R: Tensor) -> tuple[Tensor, Tensor]:
+    """Exact Gram matrix ``(C, C)`` and column sums ``(C,)`` (fp64) of uint8 codes ``R`` ``(N, C)``.
+
+    The codes are shifted to int8 (``v - 128``: one xor) so that oneDNN's int8 GEMM
+    (``torch._int_mm``, int32 sums) computes the products over blocks of :data:`_MOMENT_BLOCK`
+    pixels; the blocks add up in int64 and the shift is undone exactly:
+    ``G = G' + 128 (S' 1^T + 1 S'^T) + 128^2 N``, ``S = S' + 128 N``. (The fp32 form's block
+    products of the same values round; these do not, and take a third of the time.)"""
+    N, C = R.shape
+    X = torch.bitwise_xor(R, 128).view(torch.int8)
+    G = torch.zeros(C, C, dtype=torch.int64, device=R.device)
+    S = torch.zeros(C, dtype=torch.int64, device=R.device)
+    ones = torch.ones(1, min(N, _MOMENT_BLOCK), dtype=torch.int8, device=R.device)
+    for i in range(0, N, _MOMENT_BLOCK):
+        xb = X[i:i + _MOMENT_BLOCK]
+        G += torch._int_mm(xb.t(), xb)
+        S += torch._int_mm(ones[:, :xb.shape[0]], xb)[0]
+    G = G + 128 * (S[:, None] + S[None, :]) + 128 * 128 * N
+    S = S + 128 * N
+    return G.double(), S.double()
+
+
 class _Conv:
     """One prepacked int8 conv: fp32 weights ``w`` (for the border), int8 ``qw`` and scales."""
 
@@ -146,8 +171,23 @@ class Int8Inference(RESTInference):
         self._qdec = [None if blk.ws is not None else _Conv(blk.wx, blk.b) for blk in self._dec]
         self.int8_ok = all(blk.relu for blk in self._dec[:-1])  # every stored activation is >= 0
 
+    takes_uint8 = True
+    """It takes uint8 frames ``(B, 3, H, W)`` as they are (and [0, 1] float ones, like the fp32 form)."""
+
     def extra_repr(self) -> str:
         return "precision=int8 (oneDNN u8 x s8), fp32 form for the rest, channels_last"
+
+    def _int8_path(self, content: Tensor, method: str) -> bool:
+        return method == "adain" and content.shape[-1] * content.shape[-2] >= _MIN_PIXELS_IN_PLACE and self.int8_ok
+
+    @torch.no_grad()
+    def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
+                method: str = "adain", stats_filter: StatsFilter | None = None,
+                regions=None) -> Tensor:
+        if content.dtype == torch.uint8 and (regions is not None or not self._int8_path(content, method)):
+            # the fp32 form's input, with the same bits as frames_to_tensor's
+            content = content.float().mul_(torch.tensor(1.0 / 255.0, dtype=torch.float32))
+        return super().forward(content, style, strength, method, stats_filter, regions)
 
     def reset_scales(self) -> None:
         """Forget the scales learned from earlier frames (the next frame finds its own)."""
@@ -162,7 +202,7 @@ class Int8Inference(RESTInference):
     def _forward(self, content: Tensor, style: StyleStats | Tensor, strength: float,
                  method: str, stats_filter: StatsFilter | None) -> Tensor:
         H, W = content.shape[-2:]
-        if method != "adain" or H * W < _MIN_PIXELS_IN_PLACE or not self.int8_ok:
+        if not self._int8_path(content, method):
             return super()._forward(content, style, strength, method, stats_filter)
         if isinstance(style, Tensor):
             style = self.model.batch_style_stats(style.to(self.device, torch.float32))
@@ -195,11 +235,12 @@ class Int8Inference(RESTInference):
         return out
 
     def _stats_q(self, layer_rs: list[tuple[Tensor, float]], layer: int) -> tuple[Tensor, Tensor]:
+        """AdaIN content statistics of ``layer`` from its codes' exact integer moments, scaled."""
         Gs, Ss = [], []
         for q, s in layer_rs:
             _, C, H, W = q.shape
             with num_threads(self._threads):
-                G, S = frame_moments(q.permute(0, 2, 3, 1).reshape(H * W, C), self._ones)
+                G, S = code_moments(q.permute(0, 2, 3, 1).reshape(H * W, C))
             Gs.append(G * (s * s))
             Ss.append(S * s)
         return self.stats_from_moments(layer, torch.stack(Gs), torch.stack(Ss), H * W)
@@ -233,20 +274,16 @@ class Int8Inference(RESTInference):
             wscale = self._mixed_scales(conv, inputs)
         attr = "relu" if relu else "none"
         if out_float:
-            y = self._qconv(xq, conv, wscale, 1.0, torch.float32, attr)
-            self._fix_border(inputs, conv, relu, y, None)
-            return y, 1.0
+            return self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr), 1.0
         st = self._state
         so = st.scales.get(key)
         if so is None:  # no earlier frame: a first guess, corrected below
             so = 0.05
         for _ in range(_MAX_RERUNS):
-            y = self._qconv(xq, conv, wscale, so, None, attr)
-            self._fix_border(inputs, conv, relu, y, so)
+            y = self._qconv_padded(xq, conv, wscale, so, None, attr)
             top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1 ms at 720p
             if top >= 255 or top == 0:  # clipped, or all rounded to 0: the largest value in fp32
-                yf = self._qconv(xq, conv, wscale, 1.0, torch.float32, attr)
-                self._fix_border(inputs, conv, relu, yf, None)
+                yf = self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr)
                 top_f = float(yf.amax())
                 if top_f <= 0:  # truly all zero
                     break
@@ -272,42 +309,28 @@ class Int8Inference(RESTInference):
         conv.pk = torch.ops.onednn.qconv_prepack(qw, ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
         return ws
 
-    def _qconv(self, xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str) -> Tensor:
+    def _qconv_padded(self, xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str) -> Tensor:
+        """The int8 conv of ``xq`` with replication padding: oneDNN's conv pads with zeros, so the
+        1-pixel border is then recomputed by the same int8 conv on replication-padded strips
+        (top and bottom rows, left and right columns: two small convs)."""
         with num_threads(self._threads):
-            return torch.ops.onednn.qconv2d_pointwise(
-                xq, 1.0, 0, conv.pk, wscale, conv.zp, conv.b, _ONE, _ONE, _ONE, 1,
-                float(out_scale), 0, out_dtype, attr, [], "")
+            y = self._qconv(xq, conv, wscale, out_scale, out_dtype, attr)
+        H, W = y.shape[-2:]
+        h2, w2 = min(2, H), min(2, W)
+        # rows: strips of (up to) 2 rows, padded by replication; with the conv's own zero padding
+        # on top, output rows 1 .. h2 and columns 1 .. W of a strip are exact
+        rows = torch.cat([xq[:, :, :h2], xq[:, :, H - h2:]], 0)
+        r = self._qconv(F.pad(rows, (1, 1, 1, 1), mode="replicate"), conv, wscale, out_scale, out_dtype, attr)
+        y[:, :, :1] = r[:1, :, 1:2, 1:W + 1]
+        y[:, :, H - 1:] = r[1:, :, h2:h2 + 1, 1:W + 1]
+        cols = torch.cat([xq[..., :w2], xq[..., W - w2:]], 0)
+        c = self._qconv(F.pad(cols, (1, 1, 1, 1), mode="replicate"), conv, wscale, out_scale, out_dtype, attr)
+        y[..., :1] = c[:1, :, 1:H + 1, 1:2]
+        y[..., W - 1:] = c[1:, :, 1:H + 1, w2:w2 + 1]
+        return y
 
     @staticmethod
-    def _fix_border(inputs: list[tuple[Tensor, float]], conv: _Conv, relu: bool, dst: Tensor,
-                    out_scale: float | None) -> None:
-        """Overwrite the outer ring of ``dst`` with the replication-padded conv, computed in fp32
-        from the inputs' codes (their scales folded into the weights), rounded to ``out_scale``
-        codes unless None: two small convs, on the top and bottom row strips and on the left and
-        right column strips."""
-        H, W = dst.shape[-2:]
-        h2, w2 = min(2, H), min(2, W)
-        if len(inputs) == 1:
-            w = conv.w * inputs[0][1]
-        else:
-            w = conv.w * torch.cat([torch.full((q.shape[1],), s) for q, s in inputs])[None, :, None, None]
-        inv = None if out_scale is None else 1.0 / out_scale
-
-        def strips(sl_a, sl_b) -> Tensor:  # both strips of every input, stacked on the batch axis
-            parts = [torch.cat([q[sl_a], q[sl_b]], 0) for q, _ in inputs]
-            return parts[0] if len(parts) == 1 else torch.cat(parts, 1)
-
-        def ring(strips: Tensor) -> Tensor:
-            y = F.conv2d(F.pad(strips.float(), (1, 1, 1, 1), mode="replicate"), w, conv.b)
-            if relu:
-                y.relu_()
-            if inv is not None:
-                y.mul_(inv).round_().clamp_(0, 255)
-            return y
-
-        y = ring(strips((slice(None), slice(None), slice(0, h2)), (slice(None), slice(None), slice(H - h2, H))))
-        dst[:, :, :1] = y[:1, :, :1]
-        dst[:, :, H - 1:] = y[1:, :, -1:]
-        y = ring(strips((Ellipsis, slice(0, w2)), (Ellipsis, slice(W - w2, W))))
-        dst[..., :1] = y[:1, ..., :1]
-        dst[..., W - 1:] = y[1:, ..., -1:]
+    def _qconv(xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str) -> Tensor:
+        return torch.ops.onednn.qconv2d_pointwise(
+            xq, 1.0, 0, conv.pk, wscale, conv.zp, conv.b, _ONE, _ONE, _ONE, 1,
+            float(out_scale), 0, out_dtype, attr, [], "")

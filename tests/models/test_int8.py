@@ -200,3 +200,35 @@ def test_int8_needs_the_cpu(model):
         build_inference(model, torch.device("meta"), precision="int8")
     with pytest.raises(ConfigError, match="unknown precision"):
         build_inference(model, "cpu", precision="int4")
+
+
+def test_uint8_frames_go_in_as_they_are(model, style, monkeypatch):
+    """uint8 frames (what the Stylizer hands the int8 form) give the same output as the [0, 1]
+    float frames, on the int8 path and on the fp32 form it falls back to (small frames, masks)."""
+    frames = _frames(61, 45, 2)
+    u8 = torch.from_numpy(frames).permute(0, 3, 1, 2)
+    x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
+    with torch.inference_mode():
+        a = build_inference(model, "cpu", precision="int8")(u8, style)
+        b = build_inference(model, "cpu", precision="int8")(x, style)
+        assert torch.equal(a, b)
+        monkeypatch.setattr(int8, "_MIN_PIXELS_IN_PLACE", 10_000)
+        c = build_inference(model, "cpu", precision="int8")(u8, style)
+        assert torch.equal(c, build_inference(model, "cpu", torch.float32)(x, style))
+
+
+@pytest.mark.parametrize("n", [1, 21, 70_001])
+def test_code_moments_are_exact(n):
+    """Gram matrix and sums of uint8 codes, exactly (odd counts, more than one block, extremes)."""
+    from rest_video.models.int8 import code_moments
+
+    g = torch.Generator().manual_seed(n)
+    R = torch.randint(0, 256, (n, 16), generator=g, dtype=torch.uint8)
+    R[0] = 255
+    if n > 1:
+        R[1] = 0
+    G, S = code_moments(R)
+    X = R.double()
+    assert torch.equal(G, X.T @ X) and torch.equal(S, X.sum(0))
+    full = torch.full((70_000, 16), 255, dtype=torch.uint8)  # the int32 bound of a block, at its worst
+    assert torch.equal(code_moments(full)[0], torch.full((16, 16), 70_000 * 255.0 ** 2, dtype=torch.float64))
