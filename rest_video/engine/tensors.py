@@ -41,6 +41,14 @@ def frames_to_tensor(batch: np.ndarray, device: torch.device, dtype: torch.dtype
     return hwc_to_tensor(t, dtype)
 
 
+def unit_float(x: Tensor) -> Tensor:
+    """``x`` as float32 in [0, 1]: uint8 frames ``(N, 3, H, W)`` scaled with the same bits as
+    :func:`frames_to_tensor`'s (one fp32 multiply by 1/255), any float tensor as float32."""
+    if x.dtype == torch.uint8:
+        return x.float().mul_(torch.tensor(1.0 / 255.0, dtype=torch.float32))
+    return x.float()
+
+
 def hwc_to_tensor(t: Tensor, dtype: torch.dtype) -> Tensor:
     """``(N, H, W, 3)`` uint8 tensor (on its device) -> ``(N, 3, H, W)`` ``dtype`` in [0, 1]."""
     return t.permute(0, 3, 1, 2).to(dtype).div_(255.0)

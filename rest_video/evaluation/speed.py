@@ -39,7 +39,7 @@ from rest_video.core.config import PipelineConfig, load_pipeline
 from rest_video.core.devices import apply_runtime, resolve_device
 from rest_video.core.errors import ConfigError, MediaError
 from rest_video.engine.stylizer import Stylizer
-from rest_video.engine.tensors import hwc_to_tensor, round_to_uint8, tensor_to_uint8
+from rest_video.engine.tensors import hwc_to_tensor, round_to_uint8, tensor_to_uint8, unit_float
 from rest_video.evaluation.report import machine_info
 from rest_video.evaluation.speed_report import STAGES, SizeResult, VideoResult, format_size
 from rest_video.io.clips import read_clip
@@ -183,7 +183,7 @@ def _bench_network(dev: DeviceTimer, frames: list[np.ndarray], style, reference:
         return net(x, style, strength=strength, method=method).clamp_(0.0, 1.0)
 
     def run_ref(x):
-        return model(x.float(), style, strength=strength, method=method).clamp_(0.0, 1.0)
+        return model(unit_float(x), style, strength=strength, method=method).clamp_(0.0, 1.0)
 
     with torch.inference_mode():
         x0 = dev.upload(frames[0])

@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rest_video.engine.tensors import unit_float
 from rest_video.models.folding import fold_input_affine
 from rest_video.models.inference import _MIN_PIXELS_IN_PLACE, RESTInference
 from rest_video.models.rest import REST
@@ -185,8 +186,7 @@ class Int8Inference(RESTInference):
                 method: str = "adain", stats_filter: StatsFilter | None = None,
                 regions=None) -> Tensor:
         if content.dtype == torch.uint8 and (regions is not None or not self._int8_path(content, method)):
-            # the fp32 form's input, with the same bits as frames_to_tensor's
-            content = content.float().mul_(torch.tensor(1.0 / 255.0, dtype=torch.float32))
+            content = unit_float(content)  # the fp32 form's input, the same bits as frames_to_tensor's
         return super().forward(content, style, strength, method, stats_filter, regions)
 
     def reset_scales(self) -> None:

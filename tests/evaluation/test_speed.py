@@ -99,3 +99,26 @@ def test_bench_end_to_end_in_fp32_beside_what_auto_chose(tmp_path, random_weight
     rep = run_bench(device="cpu", sizes=[(16, 12)], frames=1, video=clip, style=style_image,
                     checkpoint=str(random_weights), video_frames=3, reference=False, precisions=None)
     assert "end_to_end_fp32" not in rep  # no per-precision table asked for: one end-to-end run
+
+
+def test_bench_int8_against_the_eager_model_and_its_gemm(style_image, monkeypatch):
+    """The int8 form takes uint8 frames; the eager reference gets the same frames as [0, 1] floats
+    (not 0..255), and the int8 row's GEMM is the int8 one."""
+    from rest_video.engine import precision
+    from rest_video.evaluation.speed import run_bench
+    from rest_video.models.int8 import int8_available
+
+    if not int8_available():
+        import pytest
+
+        pytest.skip("this torch has no oneDNN int8 convs")
+    monkeypatch.setattr(precision, "choose_cpu_precision",
+                        lambda *a, **k: precision.PrecisionChoice("int8", "forced by the test", "features", ["fp32", "int8"]))
+    rep = run_bench(device="cpu", sizes=[(160, 120)], frames=2, style=style_image, checkpoint=None,
+                    video=None, precisions="fp32,int8")  # the shipped weights: random ones hide a wrong input
+    assert rep["precision"] == "int8"
+    assert rep["sizes"][0]["max_u8_diff"] <= 8  # against the eager fp32 model
+    rows = {r["precision"]: r for r in rep["precisions"]}
+    (s,) = rows["int8"]["sizes"]
+    assert s["psnr_db"] >= 45 and s["max_diff"] <= 8
+    assert rows["int8"]["gemm_gmacs"] != rows["fp32"]["gemm_gmacs"]
