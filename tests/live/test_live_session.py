@@ -22,6 +22,15 @@ def test_auto_path_choice_follows_measured_speed():
     assert choose_path("full", slow, 1.0, (640, 480), 30).path == "full"
 
 
+def test_auto_path_leaves_the_loop_its_share_of_a_frame():
+    """A network that fits a frame's time only just (28 ms of 33 at 30 fps) leaves nothing for
+    capture, filters and outputs: the LUT; at 20 fps (50 ms) it is the full network."""
+    near = GradeStylizer(delay=0.028)
+    c = choose_path("auto", near, 1.0, (64, 48), 30)
+    assert c.path == "lut" and c.full_ms >= 28 and "75% of a frame" in c.reason
+    assert choose_path("auto", near, 1.0, (64, 48), 20).path == "full"
+
+
 class ListGrabber:
     """Stands in for LatestFrame: hands out the given frames in order, then ends."""
 
