@@ -18,8 +18,10 @@ How a frame runs:
   frame, or a darker scene) it runs again with a finer one. So no value is ever clipped (the
   failure that rules static int8 out, BENCHMARKS.md) and a frame uses at least
   1 / :data:`MIN_FILL` of each range. Reruns happen on the first frame and on sharp changes only.
-  The output therefore depends slightly on the frames before (the rounding grid, within the
-  accuracy contract; :meth:`Int8Inference.reset_scales` forgets them).
+  The output therefore depends on the frames before (the rounding grid, within the accuracy
+  contract; :meth:`Int8Inference.reset_scales` forgets them). Scales are snapped to a grid
+  (:func:`snap_scale`), so two runs over the same frames that began apart (a segment of a file after
+  its warm-up, and the whole file) soon choose the same scales and give the same bits from then on.
 * **Replication padding**: the convs pad with zeros, then the 1-pixel border is recomputed by the
   same int8 conv on replication-padded strips of the inputs' codes, as the fp32 form does in fp32
   (:func:`~rest_video.models.backends.fix_border`).
@@ -34,6 +36,7 @@ real frames: BENCHMARKS.md, "CPU precision".
 
 from __future__ import annotations
 
+import math
 import threading
 
 import torch
@@ -56,6 +59,18 @@ MARGIN = 1.15
 MIN_FILL = 1.5
 """A conv is rerun with a finer scale when its largest code is under 255 / MIN_FILL."""
 _MAX_RERUNS = 8
+SCALE_STEPS = 8
+"""Scales are rounded up to a grid of 2**(1/SCALE_STEPS) (9 %): two runs of the same frames that
+began at different frames (a segment of a file and the whole file) choose the same scales within a
+few frames, and from then on compute the same bits."""
+
+
+def snap_scale(s: float) -> float:
+    """``s`` rounded up to the scale grid (:data:`SCALE_STEPS` steps per power of two)."""
+    if not s > 0 or not math.isfinite(s):
+        return s
+    k = math.ceil(math.log2(s) * SCALE_STEPS - 1e-9)
+    return 2.0 ** (k / SCALE_STEPS)
 
 
 def int8_available() -> bool:
@@ -278,7 +293,7 @@ class Int8Inference(RESTInference):
         st = self._state
         so = st.scales.get(key)
         if so is None:  # no earlier frame: a first guess, corrected below
-            so = 0.05
+            so = snap_scale(0.05)
         for _ in range(_MAX_RERUNS):
             y = self._qconv_padded(xq, conv, wscale, so, None, attr)
             top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1 ms at 720p
@@ -287,13 +302,13 @@ class Int8Inference(RESTInference):
                 top_f = float(yf.amax())
                 if top_f <= 0:  # truly all zero
                     break
-                so = top_f * MARGIN / 255.0
+                so = snap_scale(top_f * MARGIN / 255.0)
             elif top < 255 / MIN_FILL:
-                so *= top * MARGIN / 255.0
+                so = snap_scale(so * top * MARGIN / 255.0)
             else:
                 break
             st.reruns += 1
-        st.scales[key] = so * top * MARGIN / 255.0 if 0 < top < 255 else so
+        st.scales[key] = snap_scale(so * top * MARGIN / 255.0) if 0 < top < 255 else so
         return y, so
 
     def _mixed_scales(self, conv: _Conv, inputs: list[tuple[Tensor, float]]) -> Tensor:

@@ -232,3 +232,21 @@ def test_code_moments_are_exact(n):
     assert torch.equal(G, X.T @ X) and torch.equal(S, X.sum(0))
     full = torch.full((70_000, 16), 255, dtype=torch.uint8)  # the int32 bound of a block, at its worst
     assert torch.equal(code_moments(full)[0], torch.full((16, 16), 70_000 * 255.0 ** 2, dtype=torch.float64))
+
+
+def test_a_segment_joins_the_whole_run_within_a_few_frames(model, style):
+    """Scales snapped to a grid: a run that starts later over the same frames (a segment after its
+    warm-up) soon computes the same bits as the run from the start, and keeps to them."""
+    from rest_video.models.int8 import snap_scale
+
+    assert snap_scale(0.1) == snap_scale(0.1 * 1.001) or snap_scale(0.1 * 0.999) == snap_scale(0.1)
+    assert snap_scale(0.1) >= 0.1 and snap_scale(0.1) < 0.1 * 2 ** (1 / 8) + 1e-12
+    frames = _frames(96, 72, 14, start=0)
+
+    def run(fs):
+        net = build_inference(model, "cpu", precision="int8")
+        return [_run(net, f[None], style)[0] for f in fs]
+    whole = run(frames)
+    part = run(frames[4:])
+    same = [np.array_equal(a, b) for a, b in zip(whole[4:], part)]
+    assert True in same and all(same[same.index(True):]) and same.index(True) <= 3, same
