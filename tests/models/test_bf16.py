@@ -19,33 +19,13 @@ import rest_video.models.inference as inf
 from rest_video.engine.precision import CONTRACT, meets_contract
 from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.metrics import psnr
-from rest_video.models import create_model
 from rest_video.models.inference import RESTInference, build_inference
 
 from media import make_frame
 
 BF16 = CONTRACT["bf16"]
 NATIVE = backends.mkldnn_bf16_available()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def model():
-    return create_model("rest_16x5")  # the shipped, trained weights: real statistics
-
-
-@pytest.fixture(scope="module")
-def style(model):
-    img = make_frame(48, 40, 9)
-    img[..., 0] = img[..., 0] // 2 + 100
-    return model.style_stats(frames_to_tensor(img[None], torch.device("cpu"), torch.float32))
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _emulated_fused_conv_add_(dst, x, w, bias, unary):

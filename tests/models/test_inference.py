@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch
@@ -13,15 +12,7 @@ from rest_video.models.inference import ModelFallback, RESTInference, build_infe
 from rest_video.ops.stats import mean_std
 
 BACKENDS = ["generic"] + (["mkldnn"] if default_backend("cpu", torch.float32) == "mkldnn" else [])
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread (a loaded CI machine makes every multi-threaded op wait for a core)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(autouse=True)

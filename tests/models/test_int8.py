@@ -14,39 +14,19 @@ import rest_video.models.int8 as int8
 from rest_video.engine.precision import CONTRACT, meets_contract
 from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.metrics import psnr
-from rest_video.models import create_model
 from rest_video.models.inference import build_inference
 from rest_video.models.int8 import Int8Inference, int8_available, quantize_weights
 
 from media import make_frame
 
 INT8 = CONTRACT["int8"]
-pytestmark = pytest.mark.skipif(not int8_available(), reason="this torch has no oneDNN int8 convs")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.skipif(not int8_available(), reason="this torch has no oneDNN int8 convs"),
+              pytest.mark.usefixtures("one_thread")]
 
 
 @pytest.fixture(autouse=True)
 def _int8_at_every_size(monkeypatch):
     monkeypatch.setattr(int8, "_MIN_PIXELS_IN_PLACE", 0)  # the int8 path at every test size
-
-
-@pytest.fixture(scope="module")
-def model():
-    return create_model("rest_16x5")  # the shipped, trained weights: real statistics
-
-
-@pytest.fixture(scope="module")
-def style(model):
-    img = make_frame(48, 40, 9)
-    img[..., 0] = img[..., 0] // 2 + 100
-    return model.style_stats(frames_to_tensor(img[None], torch.device("cpu"), torch.float32))
 
 
 def _frames(w: int, h: int, n: int = 2, start: int = 3) -> np.ndarray:
