@@ -195,6 +195,7 @@ def _main(argv: list[str] | None) -> int:
                 for chroma, px, bound in _stabilizer_settings(args.chroma_sigma or [t.chroma_sigma],
                                                               args.pixel_smoothing, args.hold_limit or [t.hold_limit])]
     stylizer = Stylizer(cfg)
+    print(f"precision: {stylizer.precision}", flush=True)
     style = stylizer.load_style(args.style)
     frames = read_clip(args.video, args.frames or None, start=args.start, side=args.side or None)
     if not frames:
