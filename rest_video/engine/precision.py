@@ -143,6 +143,7 @@ def probe(model, candidates: list[str], size: tuple[int, int] = PROBE_SIZE, runs
           images: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, ProbeResult]:
     """Time each candidate's inference form on one frame (alternating order, after a warm-up call;
     best of ``runs``) and compare its uint8 output with fp32's. ``fp32`` is always measured."""
+    from rest_video.core.errors import ConfigError
     from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
     from rest_video.metrics import psnr
     from rest_video.models.inference import build_inference
@@ -154,14 +155,22 @@ def probe(model, candidates: list[str], size: tuple[int, int] = PROBE_SIZE, runs
     with torch.inference_mode():
         style = model.style_stats(frames_to_tensor(style_img[None], cpu, torch.float32).float())
         nets, xs = {}, {}
-        for c in cands:
-            nets[c] = build_inference(model, cpu, DTYPES[c], precision=c)
-            if hasattr(nets[c], "conv_threads"):
-                nets[c].conv_threads = torch.get_num_threads()  # like for like, no tuning in the probe
-            xs[c] = frames_to_tensor(content[None], cpu, DTYPES[c])
         outs: dict[str, np.ndarray] = {}
-        for c in cands:  # warm-up: oneDNN primitives, buffers
-            outs[c] = tensor_to_uint8(nets[c](xs[c], style).clamp_(0, 1))[0]
+        for c in list(cands):
+            try:
+                nets[c] = build_inference(model, cpu, DTYPES[c], precision=c)
+                if hasattr(nets[c], "conv_threads"):
+                    nets[c].conv_threads = torch.get_num_threads()  # like for like, no tuning in the probe
+                xs[c] = frames_to_tensor(content[None], cpu, DTYPES[c])
+                outs[c] = tensor_to_uint8(nets[c](xs[c], style).clamp_(0, 1))[0]  # warm-up: primitives, buffers
+            except (RuntimeError, ConfigError) as e:
+                if c == "fp32":
+                    raise
+                # a kernel this CPU / torch refuses: that candidate only is out
+                first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+                log.warning("precision auto: %s does not run here (%s): not a candidate", c, first)
+                cands.remove(c)
+                nets.pop(c, None)
         times: dict[str, list[float]] = {c: [] for c in cands}
         for r in range(max(1, runs)):
             for c in (cands if r % 2 == 0 else cands[::-1]):

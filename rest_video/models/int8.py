@@ -296,7 +296,8 @@ class Int8Inference(RESTInference):
             so = snap_scale(0.05)
         for _ in range(_MAX_RERUNS):
             y = self._qconv_padded(xq, conv, wscale, so, None, attr)
-            top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1 ms at 720p
+            with num_threads(self._threads):
+                top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1-0.5 ms at 720p
             if top >= 255 or top == 0:  # clipped, or all rounded to 0: the largest value in fp32
                 yf = self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr)
                 top_f = float(yf.amax())

@@ -210,3 +210,27 @@ def test_int8_on_cuda_is_a_clear_error():
     with pytest.raises(ConfigError, match="CPU only"):
         resolve_dtype("int8", torch.device("cuda"))
     assert resolve_dtype("int8", torch.device("cpu")) == torch.float32
+
+
+def test_a_candidate_that_does_not_run_is_dropped_alone(model, monkeypatch, caplog):
+    """A kernel this CPU / torch refuses for one reduced precision leaves the others in the probe."""
+    import rest_video.models.inference as inf
+
+    real = inf.build_inference
+
+    def refusing(model, device=None, dtype=torch.float32, backend="auto", channels_last=True, precision=None):
+        if precision == "int8":
+            raise RuntimeError("onednn qconv: unsupported isa\nmore")
+        return real(model, device, dtype, backend, channels_last, precision)
+
+    monkeypatch.setattr(inf, "build_inference", refusing)
+    content, style = prec.probe_images((96, 54))
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with caplog.at_level(logging.WARNING, logger="rest_video"):
+            res = prec.probe(model, ["fp32", "bf16", "int8"], runs=1, images=(content, style))
+    finally:
+        torch.set_num_threads(n)
+    assert set(res) == {"fp32", "bf16"}
+    assert "int8 does not run here (onednn qconv: unsupported isa)" in caplog.text and "more" not in caplog.text
