@@ -284,8 +284,7 @@ class Int8Inference(RESTInference):
             xq, xs = inputs[0]
             wscale = conv.ws * xs
         else:  # one conv on the concatenation: each input's scale goes into its weights' scales
-            with num_threads(self._threads):  # a 60 MB copy at 720p: worth both threads
-                xq = torch.cat([t for t, _ in inputs], 1).contiguous(memory_format=_CL)
+            xq = self._concat([t for t, _ in inputs])
             wscale = self._mixed_scales(conv, inputs)
         attr = "relu" if relu else "none"
         if out_float:
@@ -311,6 +310,17 @@ class Int8Inference(RESTInference):
             st.reruns += 1
         st.scales[key] = snap_scale(so * top * MARGIN / 255.0) if 0 < top < 255 else so
         return y, so
+
+    def _concat(self, ts: list[Tensor]) -> Tensor:
+        """The channel concatenation of channels-last uint8 ``ts`` ``(1, C_i, H, W)``, into a buffer
+        reused between frames (a fresh 30 MB tensor at 720p costs its page faults every frame), on
+        the conv threads."""
+        _, _, H, W = ts[0].shape
+        C = sum(t.shape[1] for t in ts)
+        buf = self._pool.get("cat", (1, C, H, W), torch.uint8, self.device)
+        with num_threads(self._threads):
+            torch.cat([t.permute(0, 2, 3, 1) for t in ts], 3, out=buf.permute(0, 2, 3, 1))
+        return buf
 
     def _mixed_scales(self, conv: _Conv, inputs: list[tuple[Tensor, float]]) -> Tensor:
         """Per-output-channel weight scales of a conv whose input channels come from inputs of
