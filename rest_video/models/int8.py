@@ -13,8 +13,9 @@ How a frame runs:
   Every activation that is stored is a ReLU output (>= 0), so uint8 loses no sign.
 * **Scales follow the video, and never clip.** A conv's output scale must be known before it runs.
   Each layer's scale is the previous frame's largest value there times :data:`MARGIN`; after the
-  conv the output's largest code is read (0.1 ms at 720p): if it is 255 the output may have been
-  clipped, so the conv runs again with the scale its fp32 output needs; if the range is mostly unused (the first
+  conv the output's largest code is read (0.1-0.5 ms at 720p): if it is 255 the output may have
+  been clipped, so the conv runs again with the scale its fp32 output's largest value needs (no
+  headroom: this frame's range is known); if the range is mostly unused (the first
   frame, or a darker scene) it runs again with a finer one. So no value is ever clipped (the
   failure that rules static int8 out, BENCHMARKS.md) and a frame uses at least
   1 / :data:`MIN_FILL` of each range. Reruns happen on the first frame and on sharp changes only.
@@ -293,22 +294,24 @@ class Int8Inference(RESTInference):
         so = st.scales.get(key)
         if so is None:  # no earlier frame: a first guess, corrected below
             so = snap_scale(0.05)
+        exact = False  # so was set from this frame's own largest value (then a 255 is that value)
         for _ in range(_MAX_RERUNS):
             y = self._qconv_padded(xq, conv, wscale, so, None, attr)
             with num_threads(self._threads):
                 top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1-0.5 ms at 720p
-            if top >= 255 or top == 0:  # clipped, or all rounded to 0: the largest value in fp32
+            if (top >= 255 and not exact) or top == 0:  # clipped, or all rounded to 0: the largest value in fp32
                 yf = self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr)
                 top_f = float(yf.amax())
                 if top_f <= 0:  # truly all zero
                     break
-                so = snap_scale(top_f * MARGIN / 255.0)
+                so, exact = snap_scale(top_f / 255.0), True  # it fits: the grid rounds the scale up
             elif top < 255 / MIN_FILL:
                 so = snap_scale(so * top * MARGIN / 255.0)
             else:
                 break
             st.reruns += 1
-        st.scales[key] = snap_scale(so * top * MARGIN / 255.0) if 0 < top < 255 else so
+        # the next frame: this one's largest value with headroom
+        st.scales[key] = snap_scale(so * top * MARGIN / 255.0) if 0 < top and (top < 255 or exact) else so
         return y, so
 
     def _concat(self, ts: list[Tensor]) -> Tensor:
