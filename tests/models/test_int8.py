@@ -80,13 +80,18 @@ def test_int8_keeps_the_contract(model, style, hw, strength):
     assert net._state.scales, "the int8 path did not run"
 
 
-def test_int8_keeps_the_contract_on_real_photos(model):
+@pytest.mark.parametrize("weights", ["rest_16x5", "rest_16x5.look"])
+def test_int8_keeps_the_contract_on_real_photos(weights):
     """The contract as stated: real photos (the shipped style photos, each stylized with the next),
-    run one after another through one network as a video's frames are (a scene cut each time)."""
+    run one after another through one network as a video's frames are (a scene cut each time),
+    with both shipped sets of weights."""
     import cv2
 
     from rest_video.io.image import read_image
+    from rest_video.models import create_model
     from rest_video.resources import styles_dir
+
+    model = create_model(weights)
 
     photos = [cv2.resize(read_image(p, 512), (160, 112), interpolation=cv2.INTER_AREA)
               for p in sorted(styles_dir().glob("*.jpg"))]
