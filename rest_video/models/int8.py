@@ -11,25 +11,28 @@ How a frame runs:
   and the result rounded to the next layer's uint8 (all inside one oneDNN call,
   ``torch.ops.onednn.qconv2d_pointwise``). The input frame is its own uint8 (scale 1/255).
   Every activation that is stored is a ReLU output (>= 0), so uint8 loses no sign.
-* **Scales follow the video, and never clip.** A conv's output scale must be known before it runs.
-  Each layer's scale is the previous frame's largest value there times :data:`MARGIN`; after the
-  conv the output's largest code is read (0.1-0.5 ms at 720p): if it is 255 the output may have
-  been clipped, so the conv runs again with the scale its fp32 output's largest value needs (no
-  headroom: this frame's range is known); if the range is mostly unused (the first
-  frame, or a darker scene) it runs again with a finer one. So no value is ever clipped (the
-  failure that rules static int8 out, BENCHMARKS.md) and a frame uses at least
-  1 / :data:`MIN_FILL` of each range. Reruns happen on the first frame and on sharp changes only.
-  The output therefore depends on the frames before (the rounding grid, within the accuracy
-  contract; :meth:`Int8Inference.reset_scales` forgets them). Scales are snapped to a grid
-  (:func:`snap_scale`), so two runs over the same frames that began apart (a segment of a file after
-  its warm-up, and the whole file) soon choose the same scales and give the same bits from then on.
+* **Scales follow the video, and never clip.** A conv's output scale must be known before it
+  runs. Each layer's scale is the previous frame's largest value there times :data:`MARGIN`.
+  After the conv the output's largest code is read (0.1-0.5 ms at 720p): at 255 the output may
+  have been clipped, so the conv runs again with the scale its fp32 output's largest value needs
+  (no headroom: this frame's range is known); if the range is mostly unused (the first frame, a
+  darker scene) it runs again with a finer one. So no value is ever clipped (the failure that
+  rules static int8 out, BENCHMARKS.md) and a frame uses at least 1 / :data:`MIN_FILL` of each
+  range. Reruns happen on the first frame and at sharp changes only.
+* **The output depends on the frames before** (the rounding grid, within the accuracy contract;
+  :meth:`Int8Inference.reset_scales` forgets them). Scales are snapped to a grid
+  (:func:`snap_scale`), so two runs over the same frames that began apart (a segment of a file
+  after its warm-up, and the whole file) soon choose the same scales and give the same bits from
+  then on.
 * **Replication padding**: the convs pad with zeros, then the 1-pixel border is recomputed by the
   same int8 conv on replication-padded strips of the inputs' codes, as the fp32 form does in fp32
   (:func:`~rest_video.models.backends.fix_border`).
 * **Statistics** of the stylized layers come from the uint8 codes' Gram moments, exact integers
-  (:func:`code_moments`), scaled (``G * s**2``, ``S * s``); the AdaIN map of each skip is folded into the decoder conv that takes
-  it (per frame, as in fp32), then quantized. A decoder block with two inputs runs as one conv on
-  their channel concatenation, each input's scale folded into its weights.
+  (:func:`code_moments`), scaled (``G * s**2``, ``S * s``). The AdaIN map of each skip is folded
+  into the decoder conv that takes it (per frame, as in fp32), then quantized. A decoder block
+  with two inputs runs as one conv on their channel concatenation, each input's scale folded into
+  its weights.
+* **Weights** are rounded so that each 3x3 kernel keeps its sum (:func:`quantize_weights`).
 
 Accuracy contract: :data:`rest_video.engine.precision.CONTRACT` (``int8``). Speed and accuracy on
 real frames: BENCHMARKS.md, "CPU precision".
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import math
 import threading
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -51,7 +55,7 @@ from rest_video.models.rest import REST
 from rest_video.models.threads import num_threads
 from rest_video.style import StatsFilter, StyleStats
 
-__all__ = ["Int8Inference", "int8_available", "MARGIN", "MIN_FILL"]
+__all__ = ["Int8Inference", "int8_available", "code_moments", "quantize_weights", "snap_scale", "MARGIN", "MIN_FILL"]
 
 _CL = torch.channels_last
 _ONE = [1, 1]
@@ -74,19 +78,10 @@ def snap_scale(s: float) -> float:
     return 2.0 ** (k / SCALE_STEPS)
 
 
+@lru_cache(maxsize=1)
 def int8_available() -> bool:
     """True when this torch has oneDNN's quantized conv ops (any x86 CPU runs them; VNNI or AMX-int8
     make them fast) and they compute a tiny conv as expected (checked once)."""
-    return _int8_check()
-
-
-_checked: list[bool] = []
-
-
-def _int8_check() -> bool:
-    if _checked:
-        return _checked[0]
-    ok = False
     try:
         q = torch.ops.onednn
         x = torch.full((1, 2, 3, 3), 10, dtype=torch.uint8).contiguous(memory_format=_CL)
@@ -96,11 +91,9 @@ def _int8_check() -> bool:
         y = q.qconv2d_pointwise(x, 0.5, 0, pk, ws, torch.zeros(1, dtype=torch.int64), None,
                                 _ONE, _ONE, _ONE, 1, 1.0, 0, torch.float32, "none", [], "")
         # zero padding: the centre sums 9 pixels x 2 channels x 10 x 0.5, a corner 4 x 2 x 5
-        ok = float(y[0, 0, 1, 1]) == 90.0 and float(y[0, 0, 0, 0]) == 40.0
+        return float(y[0, 0, 1, 1]) == 90.0 and float(y[0, 0, 0, 0]) == 40.0
     except (AttributeError, RuntimeError):
-        ok = False
-    _checked.append(ok)
-    return ok
+        return False
 
 
 def quantize_weights(w: Tensor) -> tuple[Tensor, Tensor]:
