@@ -31,9 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, metavar="N", help="torch CPU threads (0 = torch's default)")
     p.add_argument("--no-reference", action="store_true", help="do not time the eager fp32 reference")
     p.add_argument("--precisions", default="auto", metavar="LIST",
-                   help="the per-precision table: auto (this CPU's candidates: fp32, and bf16 where the CPU has "
-                        "AMX / AVX512-bf16), a comma list of fp32,fp16,bf16 (bf16 without them is very slow), "
-                        "or none (default: %(default)s)")
+                   help="the per-precision table: auto (this CPU's candidates: fp32, bf16 where the CPU has "
+                        "AMX / AVX512-bf16, int8 where it has VNNI / AMX-int8), a comma list of "
+                        "fp32,fp16,bf16,int8 (bf16 without those units is very slow), or none (default: %(default)s)")
     p.add_argument("--variants", action="store_true",
                    help="moved to the lab: python tools/bench_variants.py (in a source checkout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
