@@ -53,8 +53,8 @@ def keep_freed_memory() -> bool:
     A video reuses the same tensor sizes every frame. By default a freed block of several MB goes
     back to the system, and the next frame's tensor of that size page-faults its memory in again:
     oneDNN's int8 convs return a fresh tensor per layer, and at 1280x720 those page faults took
-    1280x720 int8 inference from 129 to 180 ms a frame (BENCHMARKS.md, "CPU precision"). The cost:
-    the process keeps its peak heap. No-op where the C library is not glibc."""
+    int8 inference from 129 to 180 ms a frame (BENCHMARKS.md, "CPU precision"). The cost: the
+    process keeps its peak heap. No-op where the C library is not glibc."""
     import ctypes
     import ctypes.util
     import sys

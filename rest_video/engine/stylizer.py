@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -281,7 +282,9 @@ class Stylizer:
         """Frames as the network takes them: :meth:`to_tensor`, except for the int8 form, which
         takes the uint8 frames themselves (a channels-last view of ``batch``, no conversion)."""
         if getattr(self.net, "takes_uint8", False):
-            return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
+            with warnings.catch_warnings():  # read-only frames: the network only reads them
+                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+                return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
         return self.to_tensor(batch)
 
 

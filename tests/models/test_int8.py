@@ -235,3 +235,16 @@ def test_a_segment_joins_the_whole_run_within_a_few_frames(model, style):
     part = run(frames[4:])
     same = [np.array_equal(a, b) for a, b in zip(whole[4:], part)]
     assert True in same and all(same[same.index(True):]) and same.index(True) <= 3, same
+
+
+def test_the_stylizer_hands_read_only_frames_over_without_a_warning(random_weights, recwarn):
+    from rest_video import Stylizer, load_pipeline
+
+    st = Stylizer(load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.device": "cpu",
+                                       "runtime.precision": "int8"}))
+    assert st.precision == "int8"
+    frame = make_frame(160, 120, 2)
+    frame.flags.writeable = False
+    out = st.stylize(frame, st.load_style(make_frame(40, 30, 7), use_cache=False))
+    assert out.shape == frame.shape
+    assert not [w for w in recwarn if "not writable" in str(w.message)]
