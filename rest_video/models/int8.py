@@ -33,6 +33,8 @@ How a frame runs:
   with two inputs runs as one conv on their channel concatenation, each input's scale folded into
   its weights.
 * **Weights** are rounded so that each 3x3 kernel keeps its sum (:func:`quantize_weights`).
+* **Nearly flat frames run in fp32.** AdaIN divides each feature by its std; where that std is
+  not well above what rounding to codes adds (:data:`MIN_SNR`), the frame is redone in fp32.
 
 Accuracy contract: :data:`rest_video.engine.precision.CONTRACT` (``int8``). Speed and accuracy on
 real frames: BENCHMARKS.md, "CPU precision".
@@ -64,6 +66,12 @@ MARGIN = 1.15
 MIN_FILL = 1.5
 """A conv is rerun with a finer scale when its largest code is under 255 / MIN_FILL."""
 _MAX_RERUNS = 8
+MIN_SNR = 10.0
+"""A frame runs in fp32 when some stylized feature's std is under this many times the std its
+rounding to codes adds (:meth:`Int8Inference._code_snr`). AdaIN divides by that std, so on nearly
+flat frames (a fade to black, a title card) it would amplify the rounding: a photo at 2 % of its
+brightness scores 3.4 and came out 17 levels from fp32. Real frames of vtest.avi and the dev
+pairs score 14.7-38.8."""
 SCALE_STEPS = 8
 """Scales are rounded up to a grid of 2**(1/SCALE_STEPS) (9 %): two runs of the same frames that
 began at different frames (a segment of a file and the whole file) choose the same scales within a
@@ -160,11 +168,12 @@ class _Conv:
 
 
 class _State(threading.local):
-    """Per-thread scales (concurrent callers each follow their own stream)."""
+    """Per-thread scales (concurrent callers each follow their own stream) and counts."""
 
     def __init__(self) -> None:
         self.scales: dict[tuple, float] = {}
         self.reruns = 0
+        self.fallbacks = 0
 
 
 class Int8Inference(RESTInference):
@@ -203,6 +212,11 @@ class Int8Inference(RESTInference):
         self._state.scales.clear()
 
     @property
+    def fallbacks(self) -> int:
+        """Frames run in fp32 on this thread so far because the codes could not resolve them."""
+        return self._state.fallbacks
+
+    @property
     def reruns(self) -> int:
         """Convs run again on this thread so far because a scale did not fit (see the module docstring)."""
         return self._state.reruns
@@ -224,6 +238,10 @@ class Int8Inference(RESTInference):
         B = q.shape[0]
         rs = [self._encode_q(q[i:i + 1]) for i in range(B)]  # per sample: {layer: (codes, scale)}
         stats = {l: self._stats_q([r[l] for r in rs], l) for l in self.cfg.stylized}
+        if self._code_snr(stats, rs) < MIN_SNR:  # the codes cannot resolve this frame: fp32
+            self._state.fallbacks += 1
+            del rs
+            return super()._forward(unit_float(content), style, strength, method, stats_filter)
         if stats_filter is not None:
             stats = stats_filter(stats)
         maps = self.adain_maps(stats, style, strength)
@@ -231,6 +249,19 @@ class Int8Inference(RESTInference):
         for i in range(B):
             out[i:i + 1] = self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()})
         return out
+
+    def _code_snr(self, stats: dict[int, tuple[Tensor, Tensor]], rs: list[dict[int, tuple[Tensor, float]]]) -> float:
+        """The smallest ratio, over the stylized layers, channels and samples, of a projected
+        feature's std to the std that rounding to codes adds to it (uniform, step ``s``, through
+        the projection ``P``)."""
+        worst = float("inf")
+        for l in self.cfg.stylized:
+            P, _ = self._proj[l]
+            gain = P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0)  # (C,) per unit step
+            for i, r in enumerate(rs):
+                noise = gain * r[l][1]
+                worst = min(worst, float((stats[l][1][i].flatten().double() / noise).min()))
+        return worst
 
     def _encode_q(self, q: Tensor) -> dict[int, tuple[Tensor, float]]:
         """The encoder on one frame's codes: ``{layer: (uint8 codes, scale)}`` of the stylized layers

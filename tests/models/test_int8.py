@@ -77,7 +77,7 @@ def test_int8_keeps_the_contract(model, style, hw, strength):
     assert out.shape == ref.shape == frames.shape
     db, diff = _score(out, ref)
     assert meets_contract("int8", db, diff), (db, diff)
-    assert net._state.scales, "the int8 path did not run"
+    assert net._state.scales and net.fallbacks == 0, "the int8 path did not run"
 
 
 @pytest.mark.parametrize("weights", ["rest_16x5", "rest_16x5.look"])
@@ -103,6 +103,7 @@ def test_int8_keeps_the_contract_on_real_photos(weights):
         st = model.style_stats(frames_to_tensor(other[None], torch.device("cpu"), torch.float32))
         db, diff = _score(_run(net, img[None], st), _run(fp32, img[None], st))
         assert meets_contract("int8", db, diff), (i, db, diff)
+    assert net.fallbacks == 0
 
 
 def test_int8_is_really_int8(model, style):
@@ -117,6 +118,7 @@ def test_int8_is_really_int8(model, style):
         codes = net._encode_q((x * 255).round().to(torch.uint8))
     assert 0 < float((y - ref).abs().max()) < 0.05
     assert sorted(codes) == [3, 4, 5] and all(q.dtype == torch.uint8 and 0 < s for q, s in codes.values())
+    assert net.fallbacks == 0
 
 
 def test_int8_against_the_unfolded_model_with_a_stats_filter(model, style):
@@ -248,3 +250,22 @@ def test_the_stylizer_hands_read_only_frames_over_without_a_warning(random_weigh
     out = st.stylize(frame, st.load_style(make_frame(40, 30, 7), use_cache=False))
     assert out.shape == frame.shape
     assert not [w for w in recwarn if "not writable" in str(w.message)]
+
+
+def test_nearly_flat_frames_run_in_fp32(model, style):
+    """A frame whose features the codes cannot resolve (a photo at 2 % of its brightness, as in a
+    fade to black; a flat grey card) runs in fp32: AdaIN would amplify the rounding (17 levels off
+    measured). A normal photo stays int8."""
+    import cv2
+
+    from rest_video.io.image import read_image
+    from rest_video.resources import styles_dir
+
+    photo = cv2.resize(read_image(styles_dir() / "evening-glow.jpg", 512), (160, 112), interpolation=cv2.INTER_AREA)
+    fp32 = build_inference(model, "cpu", torch.float32)
+    net = build_inference(model, "cpu", precision="int8")
+    for frame in ((photo.astype(np.float32) * 0.02).astype(np.uint8), np.full_like(photo, 128)):
+        assert np.array_equal(_run(net, frame[None], style), _run(fp32, frame[None], style))
+    assert net.fallbacks == 2
+    out = _run(net, photo[None], style)
+    assert net.fallbacks == 2 and not np.array_equal(out, _run(fp32, photo[None], style))
