@@ -180,6 +180,9 @@ class Int8Inference(RESTInference):
     """The folded REST with the whole-frame AdaIN path in int8 (see the module docstring); built by
     :func:`rest_video.models.inference.build_inference` with ``precision="int8"``."""
 
+    takes_uint8 = True
+    """It takes uint8 frames ``(B, 3, H, W)`` as they are (and [0, 1] float ones, like the fp32 form)."""
+
     def __init__(self, model: REST, device: torch.device) -> None:
         super().__init__(model, device, torch.float32, "mkldnn")
         self.precision = "int8"
@@ -189,9 +192,6 @@ class Int8Inference(RESTInference):
         # decoder blocks without a skip (fixed weights): their input's scale goes in at run time
         self._qdec = [None if blk.ws is not None else _Conv(blk.wx, blk.b) for blk in self._dec]
         self.int8_ok = all(blk.relu for blk in self._dec[:-1])  # every stored activation is >= 0
-
-    takes_uint8 = True
-    """It takes uint8 frames ``(B, 3, H, W)`` as they are (and [0, 1] float ones, like the fp32 form)."""
 
     def extra_repr(self) -> str:
         return "precision=int8 (oneDNN u8 x s8), fp32 form for the rest, channels_last"
