@@ -111,8 +111,9 @@ def build_inference(model: REST, device: torch.device | str | None = None, dtype
         from rest_video.models.int8 import Int8Inference, int8_available
 
         if device.type != "cpu" or not (mkldnn_supports(torch.float32) and int8_available()):
-            raise ConfigError("int8 inference needs a CPU and a torch with oneDNN's int8 convs "
-                              "(torch.ops.onednn.qconv2d_pointwise)")
+            raise ConfigError("int8 inference needs a CPU with int8 dot products (VNNI or AMX-int8: "
+                              "`lscpu | grep -o 'vnni\\|amx_int8'`) and a torch with oneDNN's int8 convs; "
+                              "use --precision auto, fp32 or bf16")
         return Int8Inference(model, device)
     if precision not in (None, "fp32", "fp16", "bf16"):
         raise ConfigError(f"unknown precision {precision!r} (fp32, fp16, bf16 or int8)")

@@ -173,7 +173,7 @@ def test_vnni_makes_int8_a_candidate_without_bf16():
     from rest_video.models.int8 import int8_available
 
     if not int8_available():
-        pytest.skip("this torch has no oneDNN int8 convs")
+        pytest.skip("no exact int8 here (VNNI / AMX-int8 and oneDNN's int8 ops)")
     assert prec.auto_candidates(VNNI) == ["fp32", "int8"]
     assert prec.auto_candidates(AVX2) == ["fp32"]
 
@@ -183,7 +183,7 @@ def test_int8_chosen_when_fastest_and_the_stylizer_runs_it(model, tmp_path, monk
     from rest_video.models.int8 import Int8Inference, int8_available
 
     if not int8_available():
-        pytest.skip("this torch has no oneDNN int8 convs")
+        pytest.skip("no exact int8 here (VNNI / AMX-int8 and oneDNN's int8 ops)")
     monkeypatch.setattr(prec, "auto_candidates", lambda f=None: ["fp32", "bf16", "int8"])
     fn = _probe_with({"fp32": ProbeResult(100.0, float("inf"), 0), "bf16": ProbeResult(58.0, 54.0, 2),
                       "int8": ProbeResult(39.0, 49.5, 5)})
@@ -234,3 +234,21 @@ def test_a_candidate_that_does_not_run_is_dropped_alone(model, monkeypatch, capl
         torch.set_num_threads(n)
     assert set(res) == {"fp32", "bf16"}
     assert "int8 does not run here (onednn qconv: unsupported isa)" in caplog.text and "more" not in caplog.text
+
+
+def test_int8_asked_where_it_is_not_exact_is_one_clear_line(tmp_path, capsys, random_weights, style_image, monkeypatch):
+    """--precision int8 on a CPU without exact int8 (no VNNI / AMX-int8): one line, exit 2."""
+    import cv2
+    from media import make_frame
+
+    import rest_video.models.int8 as int8
+    from rest_video.cli.main import main
+
+    monkeypatch.setattr(int8, "int8_available", lambda: False)
+    img = tmp_path / "in.png"
+    cv2.imwrite(str(img), make_frame(40, 30, 1))
+    rc = main([str(img), str(style_image), str(tmp_path / "out.png"), "--checkpoint", str(random_weights),
+               "--device", "cpu", "--precision", "int8"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "VNNI or AMX-int8" in err[0]
+    assert not (tmp_path / "out.png").exists()

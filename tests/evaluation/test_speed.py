@@ -111,7 +111,7 @@ def test_bench_int8_against_the_eager_model_and_its_gemm(style_image, monkeypatc
     if not int8_available():
         import pytest
 
-        pytest.skip("this torch has no oneDNN int8 convs")
+        pytest.skip("no exact int8 here (VNNI / AMX-int8 and oneDNN's int8 ops)")
     monkeypatch.setattr(precision, "choose_cpu_precision",
                         lambda *a, **k: precision.PrecisionChoice("int8", "forced by the test", "features", ["fp32", "int8"]))
     rep = run_bench(device="cpu", sizes=[(160, 120)], frames=2, style=style_image, checkpoint=None,

@@ -20,7 +20,7 @@ from rest_video.models.int8 import Int8Inference, int8_available, quantize_weigh
 from media import make_frame
 
 INT8 = CONTRACT["int8"]
-pytestmark = [pytest.mark.skipif(not int8_available(), reason="this torch has no oneDNN int8 convs"),
+pytestmark = [pytest.mark.skipif(not int8_available(), reason="no exact int8 here (VNNI / AMX-int8 and oneDNN's int8 ops)"),
               pytest.mark.usefixtures("one_thread")]
 
 
