@@ -44,6 +44,7 @@ real frames: BENCHMARKS.md, "CPU precision".
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from functools import lru_cache
@@ -58,6 +59,8 @@ from rest_video.models.inference import _MIN_PIXELS_IN_PLACE, RESTInference
 from rest_video.models.rest import REST
 from rest_video.models.threads import num_threads
 from rest_video.style import StatsFilter, StyleStats
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Int8Inference", "int8_available", "code_moments", "quantize_weights", "snap_scale", "MARGIN", "MIN_FILL"]
 
@@ -250,7 +253,10 @@ class Int8Inference(RESTInference):
         B = q.shape[0]
         rs = [self._encode_q(q[i:i + 1]) for i in range(B)]  # per sample: {layer: (codes, scale)}
         stats = {l: self._stats_q([r[l] for r in rs], l) for l in self.cfg.stylized}
-        if self._code_snr(stats, rs) < MIN_SNR:  # the codes cannot resolve this frame: fp32
+        snr = self._code_snr(stats, rs)
+        if snr < MIN_SNR:  # the codes cannot resolve this frame: fp32
+            if not self._state.fallbacks:  # -v: once per stream
+                log.debug("int8: a nearly flat frame (code SNR %.1f < %g) runs in fp32, as will any like it", snr, MIN_SNR)
             self._state.fallbacks += 1
             del rs
             return super()._forward(unit_float(content), style, strength, method, stats_filter)

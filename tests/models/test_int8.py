@@ -252,7 +252,7 @@ def test_the_stylizer_hands_read_only_frames_over_without_a_warning(random_weigh
     assert not [w for w in recwarn if "not writable" in str(w.message)]
 
 
-def test_nearly_flat_frames_run_in_fp32(model, style):
+def test_nearly_flat_frames_run_in_fp32(model, style, caplog):
     """A frame whose features the codes cannot resolve (a photo at 2 % of its brightness, as in a
     fade to black; a flat grey card) runs in fp32: AdaIN would amplify the rounding (17 levels off
     measured). A normal photo stays int8."""
@@ -264,8 +264,12 @@ def test_nearly_flat_frames_run_in_fp32(model, style):
     photo = cv2.resize(read_image(styles_dir() / "evening-glow.jpg", 512), (160, 112), interpolation=cv2.INTER_AREA)
     fp32 = build_inference(model, "cpu", torch.float32)
     net = build_inference(model, "cpu", precision="int8")
-    for frame in ((photo.astype(np.float32) * 0.02).astype(np.uint8), np.full_like(photo, 128)):
-        assert np.array_equal(_run(net, frame[None], style), _run(fp32, frame[None], style))
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="rest_video"):
+        for frame in ((photo.astype(np.float32) * 0.02).astype(np.uint8), np.full_like(photo, 128)):
+            assert np.array_equal(_run(net, frame[None], style), _run(fp32, frame[None], style))
     assert net.fallbacks == 2
+    assert caplog.text.count("nearly flat frame") == 1  # said once, with -v
     out = _run(net, photo[None], style)
     assert net.fallbacks == 2 and not np.array_equal(out, _run(fp32, photo[None], style))
