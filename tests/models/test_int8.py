@@ -239,8 +239,19 @@ def test_a_segment_joins_the_whole_run_within_a_few_frames(model, style):
     assert True in same and all(same[same.index(True):]) and same.index(True) <= 3, same
 
 
-def test_the_stylizer_hands_read_only_frames_over_without_a_warning(random_weights, recwarn):
+def test_the_stylizer_hands_read_only_frames_over_without_a_warning(random_weights, recwarn, monkeypatch):
+    import warnings
+
     from rest_video import Stylizer, load_pipeline
+
+    real = torch.from_numpy
+
+    def from_numpy(a):  # torch warns once per process; here every time, so the test does not hang on order
+        if not a.flags.writeable:
+            warnings.warn("The given NumPy array is not writable, and PyTorch does not support ...", UserWarning)
+        return real(a)
+
+    monkeypatch.setattr(torch, "from_numpy", from_numpy)
 
     st = Stylizer(load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.device": "cpu",
                                        "runtime.precision": "int8"}))
