@@ -79,7 +79,7 @@ class Stylizer:
     @property
     def precision(self) -> str:
         """The compute precision in effect: ``fp32``, ``fp16``, ``bf16`` or ``int8``."""
-        if self._precision == "int8" and getattr(self.net, "precision", None) == "int8":
+        if getattr(self.net, "precision", None) == "int8":  # the int8 form computes around an fp32 one
             return "int8"
         return {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
 

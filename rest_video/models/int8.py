@@ -170,12 +170,11 @@ def code_moments(R: Tensor) -> tuple[Tensor, Tensor]:
 
 
 class _Conv:
-    """One prepacked int8 conv: fp32 weights ``w`` (for the border), int8 ``qw`` and scales."""
+    """One prepacked int8 conv: its fp32 bias, int8 weights (packed) and their scales."""
 
-    __slots__ = ("w", "b", "pk", "ws", "zp")
+    __slots__ = ("b", "pk", "ws", "zp")
 
     def __init__(self, w: Tensor, b: Tensor) -> None:
-        self.w = w.float().contiguous()
         self.b = b.float().contiguous()
         qw, self.ws = quantize_weights(w)
         self.pk = torch.ops.onednn.qconv_prepack(qw, self.ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
@@ -207,6 +206,8 @@ class Int8Inference(RESTInference):
         # decoder blocks without a skip (fixed weights): their input's scale goes in at run time
         self._qdec = [None if blk.ws is not None else _Conv(blk.wx, blk.b) for blk in self._dec]
         self.int8_ok = all(blk.relu for blk in self._dec[:-1])  # every stored activation is >= 0
+        # per stylized layer: the std rounding to codes of step 1 adds to each projected feature
+        self._round_std = {l: P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0) for l, (P, _) in self._proj.items()}
 
     def extra_repr(self) -> str:
         return "precision=int8 (oneDNN u8 x s8), fp32 form for the rest, channels_last"
@@ -274,10 +275,8 @@ class Int8Inference(RESTInference):
         the projection ``P``)."""
         worst = float("inf")
         for l in self.cfg.stylized:
-            P, _ = self._proj[l]
-            gain = P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0)  # (C,) per unit step
             for i, r in enumerate(rs):
-                noise = gain * r[l][1]
+                noise = self._round_std[l] * r[l][1]
                 worst = min(worst, float((stats[l][1][i].flatten().double() / noise).min()))
         return worst
 
@@ -287,7 +286,7 @@ class Int8Inference(RESTInference):
         s = 1.0 / 255.0
         out = {}
         for i, conv in enumerate(self._qenc):
-            q, s = self._run([(q, s)], conv, ("e", i), relu=True)
+            q, s = self._run([q], s, conv, ("e", i), relu=True)
             if i + 1 in self.cfg.stylized:
                 out[i + 1] = (q, s)
         return out
@@ -307,28 +306,28 @@ class Int8Inference(RESTInference):
         x: tuple[Tensor, float] | None = None
         n = len(self._dec)
         for k, blk in enumerate(self._dec):
-            inputs = [] if x is None else [x]
             conv = self._qdec[k]
-            if conv is None:  # a skip: its AdaIN map folded into the weights, this frame's
+            if conv is not None:  # fixed weights: the input's scale goes in at run time
+                codes, in_scale = [x[0]], x[1]
+            else:  # a skip: its AdaIN map folded into the weights, this frame's
                 m, c = maps[blk.layer]
                 ws, b = fold_input_affine(blk.ws, blk.b32, m, c)
-                w = ws if blk.wx is None else torch.cat([blk.wx.float(), ws.float()], 1)
-                conv = _Conv(w, b)
-                inputs.append(rs[blk.layer])
+                r, rscale = rs[blk.layer]
+                if x is None:  # the skip alone
+                    conv, codes, in_scale = _Conv(ws, b), [r], rscale
+                else:  # one conv on the concatenation [x, skip], each input's scale in its weights
+                    conv = _Conv(torch.cat([blk.wx.float() * x[1], ws.float() * rscale], 1), b)
+                    codes, in_scale = [x[0], r], 1.0
             last = k == n - 1
-            x = self._run(inputs, conv, ("d", k), relu=blk.relu, out_float=last)
+            x = self._run(codes, in_scale, conv, ("d", k), relu=blk.relu, out_float=last)
         return x[0]
 
-    def _run(self, inputs: list[tuple[Tensor, float]], conv: _Conv, key: tuple, relu: bool,
+    def _run(self, codes: list[Tensor], in_scale: float, conv: _Conv, key: tuple, relu: bool,
              out_float: bool = False) -> tuple[Tensor, float]:
-        """One 3x3 replication-padded conv (+ ReLU) on the channel concatenation of ``inputs``
-        (uint8 codes and their scales): ``(uint8 codes, scale)``, or ``(fp32, 1.0)`` with ``out_float``."""
-        if len(inputs) == 1:
-            xq, xs = inputs[0]
-            wscale = conv.ws * xs
-        else:  # one conv on the concatenation: each input's scale goes into its weights' scales
-            xq = self._concat([t for t, _ in inputs])
-            wscale = self._mixed_scales(conv, inputs)
+        """One 3x3 replication-padded conv (+ ReLU) on the channel concatenation of uint8 ``codes``
+        of scale ``in_scale``: ``(uint8 codes, scale)``, or ``(fp32, 1.0)`` with ``out_float``."""
+        xq = codes[0] if len(codes) == 1 else self._concat(codes)
+        wscale = conv.ws * in_scale
         attr = "relu" if relu else "none"
         if out_float:
             return self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr), 1.0
@@ -366,19 +365,6 @@ class Int8Inference(RESTInference):
         with num_threads(self._threads):
             torch.cat([t.permute(0, 2, 3, 1) for t in ts], 3, out=buf.permute(0, 2, 3, 1))
         return buf
-
-    def _mixed_scales(self, conv: _Conv, inputs: list[tuple[Tensor, float]]) -> Tensor:
-        """Per-output-channel weight scales of a conv whose input channels come from inputs of
-        different scales: the weights are requantized with each input's scale folded in."""
-        parts, c0 = [], 0
-        for t, s in inputs:
-            c = t.shape[1]
-            parts.append(conv.w[:, c0:c0 + c] * s)
-            c0 += c
-        w = torch.cat(parts, 1)
-        qw, ws = quantize_weights(w)
-        conv.pk = torch.ops.onednn.qconv_prepack(qw, ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
-        return ws
 
     def _qconv_padded(self, xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str) -> Tensor:
         """The int8 conv of ``xq`` with replication padding: oneDNN's conv pads with zeros, so the
