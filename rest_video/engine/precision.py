@@ -107,6 +107,11 @@ def meets_contract(precision: str, psnr_db: float, max_diff: int) -> bool:
 
 
 # ------------------------------------------------------------------------------ probe
+def _first_line(e: Exception) -> str:
+    """The first line of a kernel's error (oneDNN's run to many), for a one-line log."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+
+
 @dataclass
 class ProbeResult:
     ms: float
@@ -167,7 +172,7 @@ def probe(model, candidates: list[str], size: tuple[int, int] = PROBE_SIZE, runs
                 if c == "fp32":
                     raise
                 # a kernel this CPU / torch refuses: that candidate only is out
-                first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+                first = _first_line(e)
                 log.warning("precision auto: %s does not run here (%s): not a candidate", c, first)
                 cands.remove(c)
                 nets.pop(c, None)
@@ -272,7 +277,7 @@ def choose_cpu_precision(model, weights_id: str, features: CpuFeatures | None = 
     try:
         results = (probe_fn or probe)(model, cands)
     except RuntimeError as e:  # a kernel this CPU / torch refuses: the run goes on in fp32
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        first = _first_line(e)
         log.warning("precision auto: the probe failed (%s): running fp32", first)
         return PrecisionChoice("fp32", f"the probe failed ({first}): fp32", "probe", cands)
     precision, reason = pick(results)
