@@ -264,10 +264,10 @@ class Int8Inference(RESTInference):
         if stats_filter is not None:
             stats = stats_filter(stats)
         maps = self.adain_maps(stats, style, strength)
-        out = torch.empty((B, 3, H, W), device=self.device, dtype=torch.float32, memory_format=_CL)
-        for i in range(B):
-            out[i:i + 1] = self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()})
-        return out
+        outs = [self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()}) for i in range(B)]
+        if B == 1:
+            return outs[0]  # a fresh (1, 3, H, W) fp32 channels-last tensor: no copy
+        return torch.cat(outs).contiguous(memory_format=_CL)
 
     def _code_snr(self, stats: dict[int, tuple[Tensor, Tensor]], rs: list[dict[int, tuple[Tensor, float]]]) -> float:
         """The smallest ratio, over the stylized layers, channels and samples, of a projected
