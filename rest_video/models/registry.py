@@ -118,15 +118,12 @@ def load_weights(checkpoint: str | Path | None = None, name: str = "rest_16x5") 
 
 def save_weights(model: REST, path: str | Path, extra: dict | None = None) -> None:
     """Write a model as safetensors with its architecture in the metadata (atomic rename)."""
-    from safetensors.torch import save_file
-
-    from rest_video.io.atomic import atomic_output
+    from rest_video.io.tensor_file import save_tensors
 
     meta = {"format": "rest-video/1", "config": json.dumps(model.cfg.to_dict())}
     for k, v in (extra or {}).items():
         meta[k] = str(v)
-    with atomic_output(path) as tmp:  # permissions as the umask says, like any file the user writes
-        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
+    save_tensors(model.state_dict(), path, metadata=meta)  # permissions as the umask says, like any file the user writes
 
 
 def load_checkpoint(path: str | Path) -> REST:

@@ -76,17 +76,14 @@ class StyleCache:
         self._write(key, stats.state_dict(), REGIONS_FORMAT)
 
     def _write(self, key: str, tensors: dict, fmt: str) -> None:
-        from safetensors.torch import save_file
-
-        from rest_video.io.atomic import atomic_output
+        """Write an entry; a failure of any kind costs only speed: one warning line, and the run goes on."""
+        from rest_video.io.tensor_file import save_tensors
 
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            with atomic_output(self.path(key)) as tmp:
-                save_file(tensors, str(tmp), metadata={"format": fmt})
-        except OSError as e:  # an unwritable cache only costs speed
-            log.debug("style cache not written: %s", e)
-
+            save_tensors(tensors, self.path(key), metadata={"format": fmt})
+        except Exception as e:  # noqa: BLE001 - the statistics are in memory; the cache only saves time
+            log.warning("style statistics not cached in %s (%s); the run goes on", self.root, _short(e))
 
 def _read(p: Path) -> StyleStats:
     return StyleStats.from_state_dict(_read_tensors(p, FORMAT))

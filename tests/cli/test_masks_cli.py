@@ -76,3 +76,54 @@ def test_masks_that_cannot_be_used_are_one_line_and_exit_2(tmp_path, capsys, sty
     assert expect in err[0]
     assert not out.exists() and not (tmp_path / "x.cube").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or "tmp" in p.name]
+
+
+def _labels_png(path, labels, colours):
+    m = np.zeros((*labels.shape, 3), np.uint8)
+    for lab, bgr in colours.items():
+        m[labels == lab] = bgr
+    cv2.imwrite(str(path), m)
+    return path
+
+
+@pytest.mark.parametrize("style_case", ["tiny-region", "one-label"])
+def test_masked_styles_cache_writes_and_reads_regions_that_fall_back(tmp_path, capsys, style_image, random_weights,
+                                                                    monkeypatch, style_case):
+    """A style region under masks.min_region, a label only in the content mask, and a style mask of one
+    label (its statistics are the whole style's, once a traceback from the cache write): cache on,
+    written then read, gives the --no-cache output."""
+    monkeypatch.setenv("REST_VIDEO_CACHE", str(tmp_path / "cache"))
+    img = tmp_path / "in.png"
+    cv2.imwrite(str(img), np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    content = np.zeros((48, 64), np.uint8)
+    content[:, 32:] = 1
+    content[:10, :10] = 2                                         # blue: only in the content mask
+    style = np.zeros((30, 40), np.uint8)
+    if style_case == "tiny-region":
+        style[:, 20:] = 1
+        style[:4, :4] = 2                                         # 16 pixels, under min_region (100 here)
+    colours = {0: (0, 0, 0), 1: (0, 0, 255), 2: (255, 0, 0)}
+    cmask, smask = _labels_png(tmp_path / "cm.png", content, colours), _labels_png(tmp_path / "sm.png", style, colours)
+    common = [style_image, "--content-mask", cmask, "--style-mask", smask, "--checkpoint", random_weights,
+              "--set", "masks.min_region=100", "-q"]
+    outs = {}
+    for name, extra in [("write", []), ("read", []), ("nocache", ["--no-cache"])]:
+        rc, err = _run([img, *common[:1], tmp_path / f"{name}.png", *common[1:], *extra], capsys)
+        assert rc == 0 and err == [], err
+        outs[name] = cv2.imread(str(tmp_path / f"{name}.png"))
+    assert len(list((tmp_path / "cache" / "styles").glob("*.safetensors"))) == 1
+    assert np.array_equal(outs["write"], outs["nocache"]) and np.array_equal(outs["read"], outs["nocache"])
+
+
+def test_an_unwritable_cache_costs_one_warning_line_not_the_run(tmp_path, capsys, style_image, random_weights,
+                                                               monkeypatch, masks):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")                                      # unwritable for root too: a file where a folder goes
+    monkeypatch.setenv("REST_VIDEO_CACHE", str(blocker))
+    img = tmp_path / "in.png"
+    cv2.imwrite(str(img), np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    for name, extra in [("plain", []), ("masked", ["--content-mask", masks[0], "--style-mask", masks[1]])]:
+        rc, err = _run([img, style_image, tmp_path / f"{name}.png", "--checkpoint", random_weights, "-q", *extra],
+                       capsys)
+        assert rc == 0 and (tmp_path / f"{name}.png").is_file()
+        assert len(err) == 1 and "not cached" in err[0] and "Traceback" not in err[0], err
