@@ -10,6 +10,10 @@
 - **palette distance** (look taken, lower is better): sliced Wasserstein-1 distance between two
   images' pixel colours in CIE Lab (64 seeded directions, 20,000 pixels each, 100 quantiles).
 - **PSNR**: dB of a stream against a reference stream (8-bit levels).
+- **shadows** (dark styles keep their detail): the share of crushed pixels (every channel at or
+  below 2 levels), and the gradient correlation (cosine of the output's and the content's luma
+  gradient fields: blind to a darker or brighter tone, which scales gradients, and lowered by
+  detail lost), over the frame and over the content's shadows (luma <= 64).
 - **flicker**: ``sum_t mean|out_t - out_{t-1}| / sum_t mean|in_t - in_{t-1}|`` over consecutive
   frames, with the change on still pixels, the motion floor and the trails a temporal filter leaves.
 """
@@ -57,6 +61,63 @@ def ssim_gray(output: np.ndarray, content: np.ndarray) -> float:
         raise ShapeError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, got {content.shape[:2]}")
     m = kornia.metrics.ssim(to_gray(output), to_gray(content), SSIM_WINDOW, max_val=1.0, padding="valid")
     return float(m.mean())
+
+
+CRUSHED = 2  # a pixel whose channels are all at or below this many levels is crushed to black
+
+
+def crushed_share(img: np.ndarray, level: int = CRUSHED) -> float:
+    """Share of the pixels of ``(H, W, 3)`` uint8 ``img`` whose every channel is <= ``level``.
+
+    >>> crushed_share(np.array([[[0, 2, 1], [3, 0, 0]]], np.uint8))
+    0.5
+    """
+    return float((img.max(axis=-1) <= level).mean())
+
+
+DETAIL_WINDOW = 9    # px: the windows gradient correlation is measured in
+DETAIL_FLOOR = 8.0   # RMS Sobel response (about 2 levels a pixel) below which a content window counts as flat
+SHADOW_LUMA = 64     # content pixels at or below this luma (a quarter of the range) are shadows
+
+
+def gradient_correlation(output: np.ndarray, content: np.ndarray, where: np.ndarray | None = None) -> float:
+    """Detail kept: the cosine of the luma gradient fields (Sobel x and y) of ``output`` and
+    ``content`` (``(H, W, 3)`` RGB uint8, same size) in each 9x9 window, averaged over the windows
+    where the content has detail (RMS gradient above :data:`DETAIL_FLOOR`) and, with ``where``, whose
+    centre is set there. Every window counts the same, so faint shadow detail weighs as much as a
+    bright edge. 1: the same detail, whatever the gain (a darker tone keeps it); 0 where the output
+    went flat (crushed); 1.0 when the content has no detail there.
+
+    >>> a = np.tile(np.arange(0, 200, 10, dtype=np.uint8)[None, :, None], (12, 1, 3))
+    >>> round(gradient_correlation(a // 2, a), 3), round(gradient_correlation(np.zeros_like(a), a), 3)
+    (1.0, 0.0)
+    """
+    if output.shape != content.shape:
+        raise ShapeError(f"output {tuple(output.shape)} must have the content's shape {tuple(content.shape)}")
+
+    def grads(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g = img.astype(np.float32) @ np.asarray(GRAY_WEIGHTS, np.float32)
+        return cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+
+    (ax, ay), (bx, by) = grads(output), grads(content)
+    k = (DETAIL_WINDOW, DETAIL_WINDOW)
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)
+
+    ab, aa, bb = box(ax * bx + ay * by), box(ax * ax + ay * ay), box(bx * bx + by * by)
+    cos = ab / np.sqrt(np.maximum(aa * bb, 1e-12))
+    valid = bb > DETAIL_FLOOR ** 2
+    if where is not None:
+        valid &= where
+    return float(cos[valid].mean()) if valid.any() else 1.0
+
+
+def shadow_detail(output: np.ndarray, content: np.ndarray, level: int = SHADOW_LUMA) -> float:
+    """:func:`gradient_correlation` over the content's shadows (luma <= ``level``): whether their
+    detail survives a dark look (1.0 when the content has no shadow detail)."""
+    luma = content.astype(np.float32) @ np.asarray(GRAY_WEIGHTS, np.float32)
+    return gradient_correlation(output, content, luma <= level)
 
 
 def gram(feat: Tensor) -> Tensor:

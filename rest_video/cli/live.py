@@ -40,7 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loop", action="store_true", help="with --camera FILE: start again at the end")
     p.add_argument("--path", choices=["auto", "full", "lut"],
                    help="full network, 3D-LUT fast path, or auto (measured at start; default)")
-    p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
+    p.add_argument("--strength", type=finite_float, metavar="A",
+                   help="the look's opacity over the input: 0 = the input itself, 1 = the full look (default)")
     p.add_argument("--smoothing", type=finite_float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
     p.add_argument("--pixel-smoothing", type=finite_float, metavar="F",
                    help="temporal smoothing of output pixels where the input stood still (0 = off)")

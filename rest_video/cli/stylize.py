@@ -22,7 +22,8 @@ def add_file_options(p: argparse.ArgumentParser, masks: bool = True) -> None:
     """The per-file options, shared with ``rest-video batch`` (``masks=False``: a mask belongs to one
     file, so batch leaves the mask options out)."""
     add_pipeline_argument(p, "; default: built-in defaults = pipelines/default.yaml")
-    p.add_argument("--strength", type=finite_float, metavar="A", help="0 = content, 1 = full style")
+    p.add_argument("--strength", type=finite_float, metavar="A",
+                   help="the look's opacity over the input: 0 = the input itself, 1 = the full look (default)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
     p.add_argument("--precision", choices=["auto", "fp32", "fp16", "bf16", "int8"],
                    help="compute precision (default auto: fp16 on CUDA; on the CPU the fastest that keeps "

@@ -51,9 +51,10 @@ class ModelCfg:
 
 @dataclass(frozen=True)
 class StyleCfg:
-    strength: float = 1.0             # 0 = content, 1 = full style
+    strength: float = 1.0             # the look's opacity over the input: 0 = the input, 1 = the full look
     cache: bool = True                # keep style statistics on disk
     max_side: int = 1024              # style image is resized so its long side is at most this
+    keep_shadows: bool = True         # the shadow guard: a dark look keeps the shadows' detail (ops/shadows.py)
 
     def __post_init__(self) -> None:
         check_strength(self.strength, "style.strength")

@@ -219,4 +219,5 @@ class CudaFrameRunner(StagedRunner):
         self.downloaded[slot].synchronize()
 
     def _result(self, slot: int) -> np.ndarray:
-        return self.pin_out_np[slot].copy()
+        # the slot's input is still staged (it is reused only after this frame retires)
+        return self.stylizer.finish(self.pin_in_np[slot], self.pin_out_np[slot].copy())

@@ -38,6 +38,8 @@ from rest_video.io.image import read_image
 from rest_video.io.mask_colours import colour_label
 from rest_video.io.masks import as_labels, read_mask
 from rest_video.models import REST, create_model, weights_identity
+from rest_video.ops.opacity import blend
+from rest_video.ops.shadows import keep_shadow_detail
 from rest_video.style import StatsFilter, StyleCache, StyleStats, cache_key, check_not_flat, file_hash
 from rest_video.style.regions import RegionStyle, plan_regions, protect_weight
 
@@ -175,7 +177,9 @@ class Stylizer:
                 protect: str | None = None) -> np.ndarray:
         """Stylize RGB uint8 frames ``(H, W, 3)`` or ``(N, H, W, 3)``; returns the same shape.
 
-        ``strength``: 0 = content, 1 = full style (None: the configured ``style.strength``).
+        ``strength``: the look's opacity over the input, 0 = the input itself (a copy, the network
+        does not run), 1 = the full look (None: the configured ``style.strength``); see
+        :func:`~rest_video.ops.opacity.blend`.
         Frames over the memory budget (:meth:`fits`) run in bands, with the same output.
 
         ``content_mask``: labels (``(H, W)``, or ``(N, H, W)`` one per frame; an ``(H, W, 3)``
@@ -193,8 +197,17 @@ class Stylizer:
             style = style.whole
         single = frames.ndim == 3
         batch = check_frames(frames[None] if single else frames)
-        out = self._stylize_plain(batch, style, self.resolve_strength(strength), stats_filter)
+        strength = self.resolve_strength(strength)
+        if strength <= 0.0:
+            out = batch.copy()
+        else:
+            out = blend(batch, self.finish(batch, self._stylize_plain(batch, style, 1.0, stats_filter)), strength)
         return out[0] if single else out
+
+    def finish(self, frames: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+        """The network's uint8 output of ``frames`` with the shadow guard (``style.keep_shadows``,
+        :func:`~rest_video.ops.shadows.keep_shadow_detail`): the full look as every path renders it."""
+        return keep_shadow_detail(frames, stylized) if self.cfg.style.keep_shadows else stylized
 
     def _stylize_plain(self, batch: np.ndarray, style: StyleStats, strength: float,
                        stats_filter: StatsFilter | None) -> np.ndarray:
@@ -223,25 +236,29 @@ class Stylizer:
             p_label = None if protect is None else colour_label(protect)
         except ValueError as e:
             raise ConfigError(f"--protect: {e}") from None
+        if strength <= 0.0:
+            return batch[0].copy() if single else batch.copy()
         m = self.cfg.masks
         out = np.empty_like(batch)
         for i in range(n):
             stats, regions = self._plan(labels[i], style)
             frame = batch[i:i + 1]
             if regions is None:
-                out[i] = self._stylize_plain(frame, stats, strength, stats_filter)[0]
+                out[i] = self._stylize_plain(frame, stats, 1.0, stats_filter)[0]
             elif not self.fits(1, h, w, len(regions.keys)):
-                out[i] = self.tiled(frame, stats, strength, stats_filter, regions)[0]
+                out[i] = self.tiled(frame, stats, 1.0, stats_filter, regions)[0]
             else:
-                y = self.net(self.to_tensor(frame), stats, strength=strength, method=self.method,
+                y = self.net(self.to_tensor(frame), stats, strength=1.0, method=self.method,
                              stats_filter=stats_filter, regions=regions)
                 out[i] = tensor_to_uint8(y.clamp_(0.0, 1.0))[0]
+            out[i] = self.finish(batch[i], out[i])
             if p_label is not None:
                 keep = protect_weight(labels[i], p_label, m.feather)
                 if keep is not None:
-                    blend = out[i].astype(np.float32)
-                    blend += keep[..., None] * (batch[i].astype(np.float32) - blend)
-                    out[i] = np.rint(blend).astype(np.uint8)
+                    mixed = out[i].astype(np.float32)
+                    mixed += keep[..., None] * (batch[i].astype(np.float32) - mixed)
+                    out[i] = np.rint(mixed).astype(np.uint8)
+        out = blend(batch, out, strength)
         return out[0] if single else out
 
     def _plan(self, labels: np.ndarray, style: StyleStats | RegionStyle):

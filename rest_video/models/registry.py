@@ -29,10 +29,13 @@ class WeightsCfg:
 
 _REGISTRY: dict[str, Callable[[], RESTConfig]] = {}
 default_cfgs: dict[str, WeightsCfg] = {
-    "rest_16x5.default": WeightsCfg(file="rest_16x5.safetensors"),
-    # the stronger look of issue 10 (MODEL_CARD.md, "rest_16x5.look"); pipelines/strong-look.yaml
+    # the default: the style photo's look (MODEL_CARD.md, "rest_16x5.look")
     "rest_16x5.look": WeightsCfg(file="rest_16x5_look.safetensors", train_crop=128),
+    # a faint hint of the look, the first weights (MODEL_CARD.md, "rest_16x5.subtle"); pipelines/subtle.yaml
+    "rest_16x5.subtle": WeightsCfg(file="rest_16x5.safetensors"),
 }
+DEFAULT_TAGS: dict[str, str] = {"rest_16x5": "look"}
+"""The weights a bare architecture name (``rest_16x5``, or ``rest_16x5.default``) gets."""
 
 
 def register_model(fn: Callable[[], RESTConfig]) -> Callable[[], RESTConfig]:
@@ -84,7 +87,9 @@ def shipped_weights(name: str = "rest_16x5") -> Path:
     """The shipped weights file of a registered name (``arch`` or ``arch.tag``); it may not exist
     yet (check ``is_file()``). An unknown tag is a :class:`WeightsError`."""
     arch, _, tag = name.partition(".")
-    key = f"{arch}.{tag or 'default'}"
+    if tag in ("", "default"):
+        tag = DEFAULT_TAGS.get(arch, "default")
+    key = f"{arch}.{tag}"
     if key not in default_cfgs:
         raise WeightsError(f"no shipped weights for '{key}'")
     return WEIGHTS_DIR / default_cfgs[key].file

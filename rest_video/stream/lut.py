@@ -108,7 +108,7 @@ class LutStylizer:
                 self._submit(req)
             else:
                 self._fit(req)
-        return self._applier(rgb)
+        return self.stylizer.finish(rgb, self._applier(rgb))  # the shadow guard, as on the full path
 
     def _request(self, rgb: np.ndarray, cut: bool) -> _FitRequest:
         self._since_fit = 0

@@ -1,4 +1,4 @@
-"""One stream of frames, in order: smoothing -> stylize -> stabilize (:class:`StreamStylizer`).
+"""One stream of frames, in order: smoothing -> stylize -> stabilize -> strength (:class:`StreamStylizer`).
 
     stream = StreamStylizer(stylizer, style, cfg)            # full network; path="lut": the 3D-LUT path
     for frame in frames:
@@ -7,7 +7,9 @@
 
 It is composed once from the config, and is the only place the per-frame temporal chain is
 wired: file mode, live mode and the flicker tool all use it. Strength is resolved (None: the
-configured ``style.strength``) and range-checked here, once; everything below gets a float.
+configured ``style.strength``) and range-checked here, once. The network, the LUT and the
+filters always render the full look; strength is applied last, as an opacity over the input
+(:func:`~rest_video.ops.opacity.blend`), so strength 0 gives the input frames themselves.
 
 File mode overlaps the three steps (the network may keep frames in flight on a CUDA device): it
 calls :meth:`observe` as frames are decoded, stylizes through :meth:`runner`, and calls
@@ -24,6 +26,7 @@ from rest_video.core.config import PipelineConfig, TemporalCfg, check_strength
 from rest_video.core.errors import ConfigError
 from rest_video.engine.runner import FrameRunner, make_runner
 from rest_video.engine.stylizer import Stylizer
+from rest_video.ops.opacity import blend
 from rest_video.stream.lut import LutStylizer
 from rest_video.stream.smoothing import StatsSmoother
 from rest_video.stream.stabilizer import PixelStabilizer, make_stabilizer
@@ -64,7 +67,7 @@ class StreamStylizer:
         self.lut: LutStylizer | None = None
         if path == "lut":
             live = cfg.live
-            self.lut = LutStylizer(stylizer, style, self.strength, lut_size=live.lut_size,
+            self.lut = LutStylizer(stylizer, style, 1.0, lut_size=live.lut_size,
                                    refit_every=live.refit_every, fit_side=live.fit_side, smoothing=t.smoothing,
                                    scene_cut=t.scene_cut, background=background)
         elif t.smoothing > 0:
@@ -88,10 +91,8 @@ class StreamStylizer:
             self.lut.set_style(style)
 
     def set_strength(self, strength: float) -> None:
-        """A new strength for the next frames (range-checked: 0..1)."""
+        """A new strength for the next frames (range-checked: 0..1); nothing is refitted or reset."""
         self.strength = check_strength(strength)
-        if self.lut is not None:
-            self.lut.set_strength(self.strength)
 
     # -- frames ---------------------------------------------------------------------------
     def __call__(self, rgb: np.ndarray, content_mask: np.ndarray | None = None) -> np.ndarray:
@@ -102,7 +103,7 @@ class StreamStylizer:
         else:
             self.observe(rgb)
             masks = {} if content_mask is None else {"content_mask": content_mask}
-            out = self.stylizer.stylize(rgb, self.style, self.strength, self.smoother, **masks)
+            out = self.stylizer.stylize(rgb, self.style, 1.0, self.smoother, **masks)
         return self.stabilize(rgb, out)
 
     def observe(self, rgb: np.ndarray) -> None:
@@ -111,15 +112,19 @@ class StreamStylizer:
             self.smoother.observe(rgb)
 
     def runner(self) -> FrameRunner:
-        """A frame runner for the full path with this stream's style, strength and statistics filter
-        (on CUDA, with upload, compute and download overlapped); frames must be :meth:`observe`\\ d first."""
+        """A frame runner for the full path with this stream's style and statistics filter, at the
+        full look (on CUDA, with upload, compute and download overlapped); frames must be
+        :meth:`observe`\\ d first, and its outputs go through :meth:`stabilize`."""
         if self.lut is not None:
             raise ValueError("runner() is the full network's; the LUT path stylizes in __call__")
-        return make_runner(self.stylizer, self.style, self.strength, self.smoother, masked=self.masked)
+        return make_runner(self.stylizer, self.style, 1.0, self.smoother, masked=self.masked)
 
     def stabilize(self, rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """The pixel stabilizer on ``out``, the stylized ``rgb`` (frames in stream order)."""
-        return self.stabilizer(rgb, out) if self.stabilizer is not None else out
+        """The pixel stabilizer on ``out``, the stylized ``rgb`` (frames in stream order), then the
+        strength: the finished frame."""
+        if self.stabilizer is not None:
+            out = self.stabilizer(rgb, out)
+        return blend(rgb, out, self.strength)
 
     def describe(self) -> str:
         return self.lut.describe() if self.lut is not None else "full network"

@@ -21,13 +21,15 @@ def test_default_yaml_is_the_builtin_default():
 
 def test_every_shipped_pipeline_and_train_config_loads():
     names = pipeline_names()
-    assert names == ["default", "fast-preview", "strong-look", "train"]
+    assert names == ["default", "fast-preview", "strong-look", "subtle", "train"]
     assert load_train_config(pipelines_dir() / "train.yaml").steps > 0
     assert load_pipeline("default") == PipelineConfig()
     fast = load_pipeline("fast-preview")
     assert fast.output.preset == "veryfast" and fast != PipelineConfig()
-    look = load_pipeline("strong-look")  # only the weights differ from the defaults
+    look = load_pipeline("strong-look")  # the old name of the default's weights
     assert look.model.name == "rest_16x5.look" and replace(look, model=PipelineConfig().model) == PipelineConfig()
+    subtle = load_pipeline("subtle")     # only the weights differ from the defaults
+    assert subtle.model.name == "rest_16x5.subtle" and replace(subtle, model=PipelineConfig().model) == PipelineConfig()
 
 
 def test_pipelines_ship_inside_the_package_and_the_checkout_links_them():

@@ -8,6 +8,7 @@ import pytest
 from media import make_frame
 from stand_ins import GradeStylizer, frame
 
+from rest_video.ops.opacity import blend
 from rest_video import Stylizer, load_pipeline
 from rest_video.core.errors import ConfigError
 from rest_video.ops.lut import LutApplier, fit_lut
@@ -32,7 +33,7 @@ def test_full_path_is_the_hand_wired_chain_bit_for_bit(stylizer, style_image):
     expected = []
     for f in clip():
         smoother.observe(f)
-        expected.append(stab(f, stylizer.stylize(f, style, 0.8, smoother)))
+        expected.append(blend(f, stab(f, stylizer.stylize(f, style, 1.0, smoother)), 0.8))  # strength comes last
     stream = StreamStylizer(stylizer, style, strength=0.8)
     got = [stream(f) for f in clip()]
     assert isinstance(stream.stabilizer, PixelStabilizer) and stream.strength == 0.8
@@ -61,7 +62,7 @@ def test_lut_path_is_the_hand_wired_chain(stylizer, style_image):
     small = downscale(frames[0], 24)
     table = fit_lut(small, stylizer.stylize(small, style), 9)
     stab = make_stabilizer(t)
-    expected = [stab(f, LutApplier(table)(f)) for f in frames]    # one fit (no cut, no refit due)
+    expected = [stab(f, stylizer.finish(f, LutApplier(table)(f))) for f in frames]  # one fit (no cut, no refit due)
     assert stream.lut.refits == 1
     assert all(np.array_equal(x, y) for x, y in zip(got, expected))
     stream.close()
@@ -79,23 +80,24 @@ def test_strength_is_resolved_once_and_range_checked(stylizer, style_image):
     f = make_frame(48, 40, 1)
     stream = StreamStylizer(stylizer, style, strength=1.0, stabilize=False)
     full = stream(f)
-    stream.set_strength(0.0)                       # a new strength reaches the network at the next frame
+    stream.set_strength(0.0)                       # a new strength reaches the next frame
     assert stream.strength == 0.0
-    assert np.array_equal(stream(f), stylizer.stylize(f, style, 0.0, stream.smoother))
-    assert not np.array_equal(full, stylizer.stylize(f, style, 0.0))
+    assert np.array_equal(stream(f), f) and not np.array_equal(full, f)   # strength 0: the input itself
 
 
 def test_set_style_and_strength_reach_the_lut_path():
     st = GradeStylizer()
     stream = StreamStylizer(st, 1.0, path="lut", background=False, stabilize=False)
-    stream(frame(0))
+    full = stream(frame(0))
     assert stream.lut.refits == 1
-    stream.set_strength(0.0)
-    out = stream(frame(1))
-    assert stream.lut.refits == 2 and np.abs(out.astype(int) - frame(1)).max() <= 2
+    stream.set_strength(0.0)                       # strength is an opacity: no refit, the input exactly
+    assert np.array_equal(stream(frame(0)), frame(0)) and not np.array_equal(full, frame(0))
+    stream.set_strength(0.5)
+    half = stream(frame(0)).astype(int)
+    assert stream.lut.refits == 1 and np.abs(2 * half - full.astype(int) - frame(0)).max() <= 1
     stream.set_style(0.0)
     stream(frame(2))
-    assert stream.lut.refits == 3 and stream.lut.style == 0.0 and stream.describe().startswith("3D LUT")
+    assert stream.lut.refits == 2 and stream.lut.style == 0.0 and stream.describe().startswith("3D LUT")
     stream.close()
 
 

@@ -1,0 +1,47 @@
+"""The shadow guard: a dark look keeps the detail of the shadows it darkens.
+
+A dark style darkens the picture, which is its look, but the network then renders faint shadow
+detail with few levels and loses some of it (EVAL.md, "Shadows"). :func:`keep_shadow_detail`
+keeps the output's local tone (its blurred luma) and gives the shadows back the input's detail,
+scaled by how much darker the output is there:
+
+    out_luma = blur(out_luma) + gain * (in_luma - blur(in_luma)),  gain = blur(out) / blur(in) <= 1
+
+over the input's shadows (blurred BT.601 luma <= 64 levels, fading out by 128). The change is added to
+the three channels alike, so colours stay; where the network kept the detail nothing changes.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SIGMA = 2.0        # px: the scale that separates tone (blurred) from detail
+SHADOW = 64.0      # input luma (blurred) up to which the guard applies fully
+FADE = 128.0       # ... and from which it does not apply
+
+
+def keep_shadow_detail(content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    """uint8 RGB ``stylized`` (``(H, W, 3)`` or ``(N, H, W, 3)``) with the detail of ``content``'s
+    shadows put back at the output's tone; a new array.
+
+    >>> c = np.full((16, 16, 3), 40, np.uint8); c[:, ::2] = 50           # faint shadow texture
+    >>> flat = np.full_like(c, 10)                                       # a dark look that lost it
+    >>> out = keep_shadow_detail(c, flat)
+    >>> int(out[8, 8, 0]) != int(out[8, 9, 0]), abs(float(out.mean()) - 10) < 1
+    (True, True)
+    """
+    if content.shape != stylized.shape:
+        raise ValueError(f"content {content.shape} and stylized {stylized.shape} differ in shape")
+    if stylized.ndim == 4:
+        return np.stack([keep_shadow_detail(c, s) for c, s in zip(content, stylized)])
+    yi = cv2.cvtColor(content, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    bi = cv2.GaussianBlur(yi, (0, 0), SIGMA)
+    weight = cv2.min(cv2.max((FADE - bi) * (1.0 / (FADE - SHADOW)), 0.0), 1.0)
+    if cv2.countNonZero(weight) == 0:        # no shadows: nothing to do
+        return stylized.copy()
+    yo = cv2.cvtColor(stylized, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    bo = cv2.GaussianBlur(yo, (0, 0), SIGMA)
+    gain = cv2.min(bo / cv2.max(bi, 4.0), 1.0)
+    delta = cv2.multiply(gain * (yi - bi) - (yo - bo), weight)
+    return cv2.add(stylized, cv2.merge([delta, delta, delta]), dtype=cv2.CV_8U)  # rounded, saturated
