@@ -266,6 +266,31 @@ def motion_floor(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], mo
     return d_out / d_in if d_in > 0 else float("inf")
 
 
+def edge_gain(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], moving: float = 16.0,
+              radius: int = 5, blur: int = 2) -> tuple[float, float]:
+    """How much contrast the output draws against the input's: the mean one-pixel difference to
+    the right and lower neighbours (all channels) of the outputs over the inputs', over every pixel
+    and over the pixels that clearly moved (as :func:`motion_floor`, frames after the first).
+    ``motion_floor / moving gain`` is the flicker per unit of moving-edge contrast: how much a look
+    flickers for the contrast it draws where things move (a global colour transfer's is the scale).
+    """
+    def edges(img: np.ndarray) -> np.ndarray:
+        x = img.astype(np.int16)
+        e = np.zeros(img.shape[:2], np.float32)
+        e[:, :-1] += np.abs(x[:, 1:] - x[:, :-1]).sum(-1)
+        e[:-1] += np.abs(x[1:] - x[:-1]).sum(-1)
+        return e
+
+    all_in = all_out = mov_in = mov_out = 0.0
+    for t in range(1, len(inputs)):
+        ei, eo = edges(inputs[t]), edges(outputs[t])
+        all_in, all_out = all_in + float(ei.sum()), all_out + float(eo.sum())
+        moved = motion_map(inputs[t], inputs[t - 1], radius, blur) > moving
+        mov_in, mov_out = mov_in + float(ei[moved].sum()), mov_out + float(eo[moved].sum())
+    ratio = lambda o, i: o / i if i > 0 else float("nan")
+    return ratio(all_out, all_in), ratio(mov_out, mov_in)
+
+
 def lag_share(filtered: Sequence[np.ndarray], raw: Sequence[np.ndarray], levels: int = LAG) -> float:
     """Share of pixels where a temporally filtered output is more than ``levels`` away (any channel)
     from the per-frame output: trails left where motion was taken for stillness."""

@@ -1,7 +1,7 @@
 """A before/after picture of two sets of weights (README's picture): style | content | before | after.
 
-    git show d15f43e:rest_video/weights/rest_16x5.safetensors > /tmp/before.safetensors
-    python tools/before_after.py --before /tmp/before.safetensors --out docs/before-after.jpg
+    python tools/before_after.py --before-pipeline subtle --labels subtle default --out docs/before-after.jpg
+    python tools/before_after.py --before-pipeline no-guard.yaml --out docs/shadows.jpg   # one setting's effect
 
 Each ``--pair CONTENT STYLE`` adds a row (an image, or a video's first frame); the default rows are
 the sample clip with each shipped style. ``--after`` defaults to the shipped weights.
@@ -33,11 +33,13 @@ def read_content(path: Path, max_side: int) -> np.ndarray:
     return read_clip(path, 1, side=max_side)[0]
 
 
-def render(before: str, after: str | None, pairs: list[tuple[Path, Path]], max_side: int,
-           labels: tuple[str, str] = ("before", "after")) -> np.ndarray:
-    """The before/after sheet as RGB uint8, its two output columns headed ``labels``."""
-    stylizers = {name: Stylizer(load_pipeline(None, {"model.checkpoint": ckpt, "style.cache": False}))
-                 for name, ckpt in zip(labels, (before, after))}
+def render(before: str | None, after: str | None, pairs: list[tuple[Path, Path]], max_side: int,
+           labels: tuple[str, str] = ("before", "after"),
+           pipelines: tuple[str | None, str | None] = (None, None)) -> np.ndarray:
+    """The before/after sheet as RGB uint8, its two output columns headed ``labels``: each column's
+    weights (None: the pipeline's) through its pipeline (a name or file; None: the default)."""
+    stylizers = {name: Stylizer(load_pipeline(pipe, {"model.checkpoint": ckpt, "style.cache": False}))
+                 for name, ckpt, pipe in zip(labels, (before, after), pipelines)}
     sheet = ContactSheet(list(stylizers), tile=(240, 320))
     for content_path, style_path in pairs:
         content = read_content(content_path, max_side)
@@ -49,8 +51,12 @@ def render(before: str, after: str | None, pairs: list[tuple[Path, Path]], max_s
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python tools/before_after.py", description=__doc__.splitlines()[0])
-    ap.add_argument("--before", required=True, help="weights for the 'before' column (.safetensors or .pt)")
-    ap.add_argument("--after", default=None, help="weights for the 'after' column (default: shipped)")
+    ap.add_argument("--before", default=None, help="weights for the 'before' column (.safetensors or .pt; "
+                                                   "default: its pipeline's)")
+    ap.add_argument("--after", default=None, help="weights for the 'after' column (default: its pipeline's)")
+    ap.add_argument("--before-pipeline", default=None, help="pipeline of the 'before' column (name or file; "
+                                                            "default: the default pipeline)")
+    ap.add_argument("--after-pipeline", default=None, help="pipeline of the 'after' column")
     ap.add_argument("--pair", nargs=2, action="append", metavar=("CONTENT", "STYLE"), type=Path,
                     help="one row (repeatable; default: the sample clip with each shipped style)")
     ap.add_argument("--max-side", type=int, default=640, help="shrink content and style to this long side")
@@ -61,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from rest_video.io.image import write_image
 
-        sheet = render(args.before, args.after, args.pair or DEFAULT_PAIRS, args.max_side, tuple(args.labels))
+        sheet = render(args.before, args.after, args.pair or DEFAULT_PAIRS, args.max_side, tuple(args.labels),
+                       (args.before_pipeline, args.after_pipeline))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_image(args.out, sheet, quality=88)
     except RestVideoError as e:

@@ -32,8 +32,8 @@ from rest_video.core.errors import MediaError
 from rest_video.evaluation.methods import baseline_methods
 from rest_video.io.clips import read_clip
 from rest_video.io.image import read_image
-from rest_video.metrics import (LAG, STILL, flicker_ratio, lag_share, motion_floor, psnr, ssim_gray, still_change,
-                                still_change_ycc)
+from rest_video.metrics import (LAG, STILL, edge_gain, flicker_ratio, lag_share, motion_floor, psnr, ssim_gray,
+                                still_change, still_change_ycc)
 from rest_video.ops.color import to_uint8
 from rest_video.stream import PixelStabilizer, StreamStylizer, make_stabilizer
 from rest_video.style import StyleStats
@@ -55,6 +55,7 @@ class FlickerResult:
     chroma_sigma: float = 0.0  # the stabilizer's colour blur (pixels; 0 = none)
     psnr: float = float("inf")  # dB of the output against the network's own per-frame output (inf = the same)
     halo: float = 0.0     # the part of the floor on still pixels next to motion: what the network spreads
+    edge_gain: float = float("nan")  # output / input neighbour contrast over clearly moving pixels
 
     def row(self, base: "FlickerResult | None" = None) -> str:
         """A markdown table row; with ``base``, also the change against it."""
@@ -64,7 +65,7 @@ class FlickerResult:
         psnr = "-" if self.psnr == float("inf") else f"{self.psnr:.1f}"
         return (f"| {self.path} | {self.smoothing:g} | {self.chroma_sigma:g} | {self.pixel_smoothing:g} | {bound} | {self.frames} "
                 f"| {self.flicker:.3f} | {self.still:.3f} | {self.ssim:.4f} | {100 * self.lag:.3f}% | {psnr} "
-                f"| {self.floor:.3f} | {self.halo:.3f} | {change} |")
+                f"| {self.floor:.3f} | {self.halo:.3f} | {self.floor / self.edge_gain:.3f} | {change} |")
 
 
 def _pct(value: float, base: float) -> str:
@@ -122,7 +123,8 @@ def score(frames: Sequence[np.ndarray], outs: Sequence[np.ndarray], raw: Sequenc
     lag = lag_share(outs, raw if per_frame_ref is None else per_frame_ref)
     return FlickerResult(smoothing, path, len(frames), flicker_ratio(frames, outs), ssim, still_change(frames, outs),
                          cuts, pixel_smoothing, motion_floor(frames, outs, moving), lag, hold_limit, chroma_sigma,
-                         psnr(outs, raw), motion_floor(frames, outs, moving, still=STILL))
+                         psnr(outs, raw), motion_floor(frames, outs, moving, still=STILL),
+                         edge_gain(frames, outs, moving)[1])
 
 
 def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.ndarray], smoothing: float,
@@ -204,8 +206,8 @@ def _main(argv: list[str] | None) -> int:
     print(f"{Path(args.video).name}: frames {args.start}..{args.start + len(frames) - 1} at {w}x{h}, "
           f"style {Path(args.style).name}, still {t.still:g} / moving {t.moving:g} levels", file=sys.stderr)
     print("| path | smoothing | chroma sigma | pixel smoothing | hold limit | frames | flicker | still-pixel change "
-          f"| SSIM to input | lag > {LAG} | PSNR to per-frame (dB) | motion floor | halo | flicker change | still change "
-          "| SSIM change |\n" + "| --- " * 16 + "|")
+          f"| SSIM to input | lag > {LAG} | PSNR to per-frame (dB) | motion floor | halo | floor / moving-edge gain "
+          "| flicker change | still change | SSIM change |\n" + "| --- " * 17 + "|")
     floors: list[str] = []
     for path in args.path:
         base = None
