@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         "temporal.smoothing": args.smoothing,
         "temporal.pixel_smoothing": args.pixel_smoothing,
         "runtime.device": args.device,
-        "live.path": args.path,
+        "runtime.path": args.path,
         "live.size": _parse_size(args.size),
         "live.fps": args.fps,
     })
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             sinks.append(stack.enter_context(VirtualCamSink(*source.size, source.fps)))
         stylizer = Stylizer(cfg)
         styles = [stylizer.load_style(s) for s in style_paths]
-        choice = choose_path(live.path, stylizer, styles[0], source.size, source.fps, live.fit_side)
+        choice = choose_path(cfg.runtime.path, stylizer, styles[0], source.size, source.fps, live.fit_side)
         print(f"rest-video: live: {args.camera} {source.size[0]}x{source.size[1]} @ {source.fps:g} fps; "
               f"{choice.reason}", file=sys.stderr)
         if choice.path == "lut":

@@ -30,6 +30,10 @@ def add_file_options(p: argparse.ArgumentParser, masks: bool = True) -> None:
                         "the picture: fp32, bf16 or int8, measured once per machine)")
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     p.add_argument("--method", choices=["adain", "wct"], help="stylization transform (default adain)")
+    p.add_argument("--path", choices=["auto", "full", "lut"],
+                   help="full: the network on every frame; lut: a 3D colour LUT fitted to the network at scene "
+                        "cuts and drifts renders the frames, many times faster; auto (default): full where it "
+                        "keeps up with the encoder, else lut (one line says which)")
     p.add_argument("--smoothing", type=finite_float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
     p.add_argument("--pixel-smoothing", type=finite_float, metavar="F",
                    help="temporal smoothing of output pixels where the input stood still (0 = off)")
@@ -70,6 +74,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
         "runtime.precision": args.precision,
         "model.checkpoint": args.checkpoint,
         "model.method": args.method,
+        "runtime.path": args.path,
         "temporal.smoothing": args.smoothing,
         "temporal.pixel_smoothing": args.pixel_smoothing,
         "output.crf": args.crf,

@@ -68,6 +68,8 @@ class RuntimeCfg:
     precision: Literal["auto", "fp32", "fp16", "bf16", "int8"] = "auto"   # auto: fp16 on CUDA; CPU: rest_video.engine.precision; int8: CPU only
     optimized: bool = True            # use the folded inference form of the network
     threads: int = 0                  # CPU threads for torch (0 = torch's default)
+    path: Literal["auto", "full", "lut"] = "auto"  # the network on every frame, or a 3D LUT fitted to it (file,
+    #                                   batch and live mode; auto: full where it keeps up, README "Speed")
     queue_size: int = 8               # frames buffered between pipeline stages
     max_memory_mb: int = 4096         # working memory of one stylize call (device memory on CUDA);
     #                                   larger frames run in tiles, with the same output
@@ -126,10 +128,11 @@ class OutputCfg:
 
 @dataclass(frozen=True)
 class LiveCfg:
-    path: Literal["auto", "full", "lut"] = "auto"  # auto picks the LUT fast path when the full net is too slow
-    lut_size: int = 33
-    refit_every: int = 15             # frames between LUT refits (and on scene cuts)
+    lut_size: int = 33                # the LUT path (runtime.path: lut), file and live mode: lattice points per axis
+    refit_every: int = 15             # frames between LUT refits at most (also on scene cuts and drift)
     fit_side: int = 256               # long side of the frame the full model runs on to fit the LUT
+    drift: float = 0.03               # mean colour change (0..1, small thumbnail) since the last fit that refits
+    fade: int = 8                     # frames over which a refitted LUT blends in (0: at once; cuts: at once)
     size: tuple[int, int] | None = None
     fps: float | None = None          # camera: the rate to request (None: 30); a file: playback rate (None: its own)
 
@@ -140,6 +143,10 @@ class LiveCfg:
             raise ConfigError(f"live.refit_every must be >= 1, got {self.refit_every}")
         if not 16 <= self.fit_side <= MAX_SIDE:
             raise ConfigError(f"live.fit_side must be in 16..{MAX_SIDE}, got {self.fit_side}")
+        if not 0.0 < self.drift <= 1.0:
+            raise ConfigError(f"live.drift must be in (0, 1], got {self.drift}")
+        if not 0 <= self.fade <= 1000:
+            raise ConfigError(f"live.fade must be in 0..1000 frames, got {self.fade}")
         if self.size is not None and not all(16 <= v <= MAX_SIDE for v in self.size):
             raise ConfigError(f"live.size: width and height must be in 16..{MAX_SIDE}, got {list(self.size)}")
         if self.fps is not None and not 0 < self.fps <= 1000:
@@ -301,7 +308,23 @@ def load_pipeline(path: str | Path | None = None, overrides: list[str] | dict | 
     With no ``path`` the dataclass defaults are used; ``pipelines/default.yaml`` spells out exactly
     those values (a test keeps the two equal), so the package works without the YAML files."""
     data = _read_yaml(path) if path is not None else {}
-    return build(PipelineConfig, _apply_overrides(data, overrides))
+    return build(PipelineConfig, _renamed_keys(_apply_overrides(data, overrides)))
+
+
+def _renamed_keys(data: dict) -> dict:
+    """Keys that moved, accepted under their old names: ``live.path`` is ``runtime.path`` (file mode
+    has the LUT path too); the two given with different values is an error."""
+    live = data.get("live")
+    if isinstance(live, dict) and "path" in live:
+        old = live.pop("path")
+        runtime = data.setdefault("runtime", {})
+        if not isinstance(runtime, dict):
+            raise ConfigError("runtime: expected a mapping")
+        if runtime.get("path", old) != old:
+            raise ConfigError(f"live.path ({old}) and runtime.path ({runtime['path']}) disagree: "
+                              "live.path is the old name of runtime.path, give one")
+        runtime["path"] = old
+    return data
 
 
 def load_train_config(path: str | Path, overrides: list[str] | dict | None = None) -> TrainConfig:

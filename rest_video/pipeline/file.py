@@ -29,6 +29,7 @@ from rest_video.io.containers import video_codec
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.masks import ContentMaskSource, read_mask
 from rest_video.io.video import Frame, VideoReader, VideoWriter
+from rest_video.pipeline.path_choice import check_path, choose_file_path
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
 from rest_video.style.regions import RegionStyle
@@ -112,6 +113,7 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
     named = style if not isinstance(style, (StyleStats, RegionStyle)) else None
     src, dst = check_paths(in_path, named, out_path, overwrite)
     check_masks(content_mask, style_mask, cfg)
+    check_path(cfg, content_mask is not None)
     if max_frames is not None and max_frames < 1:
         raise MediaError("--max-frames must be >= 1")
     if not is_image_path(dst):
@@ -166,10 +168,18 @@ def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_
 def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | RegionStyle, cfg: PipelineConfig,
                max_frames: int | None, progress: bool, overlap: bool, strength: float, strict: bool,
                content_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None) -> int:
-    stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=content_mask is not None)
     with VideoReader(src, log_errors=False) as reader, atomic_output(dst) as tmp, \
             (_mask_source(content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
+        choice = choose_file_path(cfg, stylizer, stats if isinstance(stats, StyleStats) else stats.whole,
+                                  (info.width, info.height), video_codec(dst, cfg.output), cfg.output.pix_fmt,
+                                  masked=content_mask is not None,
+                                  frames=min(info.frames, max_frames or info.frames) if info.frames > 0 else 0)
+        # one note when auto hands the frames to the LUT path (the picture is then not the network's own)
+        (log.info if cfg.runtime.path == "auto" and choice.path == "lut" else log.debug)(
+            "path: %s (%s)", choice.path, choice.reason)
+        stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=content_mask is not None,
+                                path=choice.path, background=False)
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
         stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks)

@@ -3,8 +3,10 @@
 A background thread runs the full network on a downscaled copy of the current frame (long side
 ``fit_side``), fits a 3D colour LUT to its (input, output) pixel pairs and swaps it in; every
 full-resolution frame is mapped through the newest LUT with trilinear interpolation (~5 ms at
-768x576). Refits happen every ``refit_every`` frames, at once on a scene cut, and when the style
-or strength changes.
+768x576). Refits happen at once on a scene cut, when the content's colours drift from the frame
+of the last fit (file mode's pans and light changes), when the style changes, and at the latest
+every ``refit_every`` frames. A refitted LUT blends in over ``fade`` frames (the two tables
+crossfaded), so a refit never pops; on a scene cut it takes over at once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from rest_video.engine.stylizer import Stylizer
@@ -36,12 +39,15 @@ class LutStylizer:
     Args:
         stylizer, style, strength: the full network and what it renders.
         lut_size: lattice points per axis.
-        refit_every: frames between refits (a scene cut or a style / strength change refits at once).
+        refit_every: frames between refits at most (a scene cut, a drift or a style change refits sooner).
         fit_side: long side of the downscaled frame the network runs on for a fit.
         smoothing: per-frame EMA factor for content statistics (as ``temporal.smoothing``); fits
             are ``refit_every`` frames apart, so the fits use ``smoothing ** refit_every``.
         scene_cut: threshold of the scene-cut detector (as ``temporal.scene_cut``).
-        background: refit in a thread (False: refit synchronously, for tests and measurements).
+        background: refit in a thread (False: refit synchronously: file mode, tests, measurements).
+        drift: mean absolute change (0..1) of an 8x8 colour thumbnail since the frame of the last
+            fit that refits (None: never).
+        fade: frames over which a refitted table replaces the one in use (0: at once).
         fit_iterations: conjugate-gradient steps of :func:`~rest_video.ops.lut.fit_lut`.
 
     The pixel stabilizer is not part of it: :class:`~rest_video.stream.processor.StreamStylizer`
@@ -50,10 +56,17 @@ class LutStylizer:
 
     def __init__(self, stylizer: Stylizer, style: StyleStats, strength: float, *,
                  lut_size: int = 33, refit_every: int = 15, fit_side: int = 256, smoothing: float = 0.0,
-                 scene_cut: float = 0.25, background: bool = True, fit_iterations: int = 0) -> None:
+                 scene_cut: float = 0.25, background: bool = True, fit_iterations: int = 0,
+                 drift: float | None = None, fade: int = 0) -> None:
         self.stylizer, self.style, self.strength = stylizer, style, strength
         self.lut_size, self.refit_every, self.fit_side = lut_size, refit_every, fit_side
         self.fit_iterations = fit_iterations
+        self.drift, self.fade = drift, int(fade)
+        self._fit_thumb: np.ndarray | None = None
+        self._incoming: tuple[np.ndarray, bool] | None = None   # a fitted (table, cut) not yet in use
+        self._fade_from: np.ndarray | None = None
+        self._fade_step = 0
+        self.drifts = 0
         per_fit = smoothing ** refit_every if smoothing > 0 else 0.0
         self.smoother = StatsSmoother(per_fit, scene_cut) if per_fit > 1e-4 else None
         self._cuts = SceneCutDetector(scene_cut)
@@ -100,19 +113,46 @@ class LutStylizer:
             raise err
         cut = self._cuts(rgb)
         self._since_fit += 1
+        thumb = _thumbnail(rgb) if self.drift is not None else None
+        drifted = (thumb is not None and self._fit_thumb is not None and thumb.shape == self._fit_thumb.shape
+                   and float(np.abs(thumb - self._fit_thumb).mean()) > self.drift)
         if self._applier is None:                      # first frame: fit before showing anything
-            self._fit(self._request(rgb, cut=True))
-        elif cut or self._dirty or self._since_fit >= self.refit_every:
-            req = self._request(rgb, cut)
+            self._fit(self._request(rgb, cut=True, thumb=thumb))
+        elif cut or drifted or self._dirty or self._since_fit >= self.refit_every:
+            self.drifts += int(drifted and not cut)
+            req = self._request(rgb, cut, thumb)
             if self.background:
                 self._submit(req)
             else:
                 self._fit(req)
+        self._take_incoming()
         return self.stylizer.finish(rgb, self._applier(rgb))  # the shadow guard, as on the full path
 
-    def _request(self, rgb: np.ndarray, cut: bool) -> _FitRequest:
+    def _take_incoming(self) -> None:
+        """Put the newest fitted table in use: at once on a cut (or with no fade), else crossfaded
+        from the table in use over ``fade`` frames, one step a frame."""
+        with self._cond:
+            incoming, self._incoming = self._incoming, None
+        if incoming is not None:
+            table, cut = incoming
+            if self._applier is None or cut or self.fade <= 0:
+                self._fade_from, self._fade_step = None, 0
+                self._applier = LutApplier(table)
+                return
+            self._fade_from = self._applier.table          # what this frame would have shown
+            self._fade_step = 0
+        if self._fade_from is not None:
+            self._fade_step += 1
+            t = min(1.0, self._fade_step / self.fade)
+            target = self.table
+            self._applier = LutApplier(self._fade_from + np.float32(t) * (target - self._fade_from))
+            if t >= 1.0:
+                self._fade_from = None
+
+    def _request(self, rgb: np.ndarray, cut: bool, thumb: np.ndarray | None = None) -> _FitRequest:
         self._since_fit = 0
         self._dirty = False
+        self._fit_thumb = thumb
         return _FitRequest(downscale(rgb, self.fit_side).copy(), self.style, self.strength, cut)
 
     def _submit(self, req: _FitRequest) -> None:
@@ -129,8 +169,9 @@ class LutStylizer:
                 self.smoother.reset()
         out = self.stylizer.stylize(req.small, req.style, req.strength, self.smoother)
         table = fit_lut(req.small, out, self.lut_size, iterations=self.fit_iterations)
-        applier = LutApplier(table)
-        self.table, self._applier = table, applier     # one reference swap: the frame loop never waits
+        with self._cond:                               # the frame loop puts it in use (a swap, or a fade)
+            self.table = table
+            self._incoming = (table, req.cut)
         self.refits += 1
         self.fit_seconds.append(time.perf_counter() - t0)
 
@@ -165,3 +206,11 @@ class LutStylizer:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+def _thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """An 8x8 colour thumbnail (0..1) of a frame, from a sparse sample: its block means move with
+    the content's colours and light, hardly with a small object's motion."""
+    step = max(1, min(rgb.shape[0], rgb.shape[1]) // 32)
+    sample = np.ascontiguousarray(rgb[::step, ::step])
+    return cv2.resize(sample, (8, 8), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0

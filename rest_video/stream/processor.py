@@ -69,7 +69,7 @@ class StreamStylizer:
             live = cfg.live
             self.lut = LutStylizer(stylizer, style, 1.0, lut_size=live.lut_size,
                                    refit_every=live.refit_every, fit_side=live.fit_side, smoothing=t.smoothing,
-                                   scene_cut=t.scene_cut, background=background)
+                                   scene_cut=t.scene_cut, background=background, drift=live.drift, fade=live.fade)
         elif t.smoothing > 0:
             self.smoother = StatsSmoother(t.smoothing, t.scene_cut)
 
@@ -111,12 +111,12 @@ class StreamStylizer:
         if self.smoother is not None:
             self.smoother.observe(rgb)
 
-    def runner(self) -> FrameRunner:
-        """A frame runner for the full path with this stream's style and statistics filter, at the
-        full look (on CUDA, with upload, compute and download overlapped); frames must be
-        :meth:`observe`\\ d first, and its outputs go through :meth:`stabilize`."""
+    def runner(self) -> FrameRunner | LutFrameRunner:
+        """A frame runner with this stream's style, at the full look: the network with the statistics
+        filter (on CUDA, with upload, compute and download overlapped), or the LUT path's. Frames
+        must be :meth:`observe`\\ d first, in order, and its outputs go through :meth:`stabilize`."""
         if self.lut is not None:
-            raise ValueError("runner() is the full network's; the LUT path stylizes in __call__")
+            return LutFrameRunner(self.lut)
         return make_runner(self.stylizer, self.style, 1.0, self.smoother, masked=self.masked)
 
     def stabilize(self, rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -138,3 +138,18 @@ class StreamStylizer:
         if self.lut is not None:
             self.lut.close()
 
+
+class LutFrameRunner:
+    """The LUT path as a frame runner (file mode's stylize stage): each frame through
+    :class:`LutStylizer` in order, refits synchronous, finished at once."""
+
+    def __init__(self, lut: LutStylizer) -> None:
+        self.lut = lut
+
+    def submit(self, frame: np.ndarray, meta=None, content_mask: np.ndarray | None = None) -> list:
+        if content_mask is not None:
+            raise ConfigError("masks need the full network: the LUT path maps colours and has no regions")
+        return [(self.lut(frame), meta)]
+
+    def flush(self) -> list:
+        return []

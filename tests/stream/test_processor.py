@@ -54,7 +54,7 @@ def test_file_mode_steps_equal_the_call(stylizer, style_image):
 
 def test_lut_path_is_the_hand_wired_chain(stylizer, style_image):
     style = stylizer.load_style(style_image)
-    cfg = replace(stylizer.cfg, live=replace(stylizer.cfg.live, refit_every=100, fit_side=24, lut_size=9))
+    cfg = replace(stylizer.cfg, live=replace(stylizer.cfg.live, refit_every=100, fit_side=24, lut_size=9, drift=1.0))
     t = replace(cfg.temporal, smoothing=0.0)
     stream = StreamStylizer(stylizer, style, cfg, path="lut", temporal=t, background=False)
     frames = clip(3)
@@ -114,5 +114,17 @@ def test_full_path_smooths_statistics_and_can_leave_them():
 def test_bad_path_is_refused():
     with pytest.raises(ValueError, match="path"):
         StreamStylizer(GradeStylizer(), 1.0, path="fast")
-    with pytest.raises(ValueError, match="runner"):
-        StreamStylizer(GradeStylizer(), 1.0, path="lut", background=False).runner()
+
+
+
+def test_the_lut_runner_is_the_lut_path_frame_by_frame():
+    """File mode's stylize stage on the LUT path: the frames the stream itself gives, in order."""
+    a = StreamStylizer(GradeStylizer(), 1.0, path="lut", background=False)
+    b = StreamStylizer(GradeStylizer(), 1.0, path="lut", background=False)
+    runner = b.runner()
+    for i in range(5):
+        [(out, meta)] = runner.submit(frame(i), i)
+        assert meta == i and np.array_equal(b.stabilize(frame(i), out), a(frame(i)))
+    assert runner.flush() == []
+    with pytest.raises(ConfigError, match="masks need the full network"):
+        runner.submit(frame(0), 0, content_mask=np.zeros((72, 96), np.uint8))
