@@ -40,3 +40,14 @@ def frame(i: int, w: int = 96, h: int = 72) -> np.ndarray:
 
 def psnr(a, b):
     return 10 * np.log10(255 ** 2 / max(np.mean((a.astype(float) - b.astype(float)) ** 2), 1e-12))
+
+
+class MeanStylizer(GradeStylizer):
+    """A look that depends on the frame's own statistics (as AdaIN's does): each channel's mean is
+    pulled to mid-grey, so a LUT fitted on one frame differs from one fitted on a brighter frame."""
+
+    def stylize(self, frames, style, strength=None, stats_filter=None):
+        self.calls.append(frames.shape)
+        x = frames.astype(np.float32) / 255
+        y = x + (0.5 - x.reshape(-1, 3).mean(0))
+        return np.rint(255 * np.clip(y, 0, 1)).astype(np.uint8)
