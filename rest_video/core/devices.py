@@ -55,6 +55,18 @@ def keep_freed_memory() -> bool:
     oneDNN's int8 convs return a fresh tensor per layer, and at 1280x720 those page faults took
     int8 inference from 129 to 180 ms a frame (BENCHMARKS.md, "CPU precision"). The cost: the
     process keeps its peak heap. No-op where the C library is not glibc."""
+    return _mallopt(MMAP_THRESHOLD, TRIM_THRESHOLD)
+
+
+def return_freed_memory() -> bool:
+    """Undo :func:`keep_freed_memory` for large frames (4K file mode): blocks from 4 MB up are
+    mapped and unmapped by themselves, and the heap is trimmed past 64 MB free, so the process's
+    resident memory follows what it holds (the page faults cost little next to a 4K frame's work);
+    True where it applied."""
+    return _mallopt(4 << 20, 64 << 20)
+
+
+def _mallopt(mmap_threshold: int, trim_threshold: int) -> bool:
     import ctypes
     import ctypes.util
     import sys
@@ -67,4 +79,4 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):
         return False
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))

@@ -106,6 +106,16 @@ class Stylizer:
         plan = TilePlan(self.net, self.cfg.runtime.max_memory_mb << 20)
         return plan, TiledStylizer(self.net, plan, self.input_dtype)
 
+    def limit_memory(self, budget: int) -> None:
+        """Give the network's working memory ``budget`` bytes from now on (frames over it run in
+        bands, with the same output): file mode's share of ``runtime.max_memory_mb`` once the
+        queues, filters and codecs have theirs (:mod:`rest_video.pipeline.memory`)."""
+        if self.plan is not None:
+            from rest_video.engine.tiling import TiledStylizer, TilePlan
+
+            self.plan = TilePlan(self.net, max(int(budget), 1))
+            self.tiled = TiledStylizer(self.net, self.plan, self.input_dtype)
+
     def fits(self, frames: int, h: int, w: int, regions: int = 0) -> bool:
         """True when ``frames`` frames of ``h`` x ``w`` run whole within ``runtime.max_memory_mb``
         (larger ones run in bands); always True where there is no estimate (the plain model).

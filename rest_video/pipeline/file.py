@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from rest_video.core.config import PipelineConfig
+from rest_video.core.devices import return_freed_memory
 from rest_video.engine.stylizer import Stylizer
 from rest_video.core.errors import ConfigError, MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output, check_writable
@@ -29,6 +30,7 @@ from rest_video.io.containers import video_codec
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.masks import ContentMaskSource, read_mask
 from rest_video.io.video import Frame, VideoReader, VideoWriter
+from rest_video.pipeline.memory import MemoryPlan, plan_memory
 from rest_video.pipeline.path_choice import check_path, choose_file_path
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
@@ -143,6 +145,24 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
     return PipelineResult(n, time.perf_counter() - t0, "video")
 
 
+def _plan_memory(cfg: PipelineConfig, stylizer: Stylizer, w: int, h: int, path: str) -> MemoryPlan:
+    """Share ``runtime.max_memory_mb`` out for this video and give the network its part."""
+    pixels = w * h
+    if path == "lut":                       # the network runs on the fit frame only
+        side = cfg.live.fit_side
+        pixels = min(pixels, side * side)
+    need = stylizer.plan.bpp["frame"] * pixels if stylizer.plan is not None else 0
+    t = cfg.temporal
+    memory = plan_memory(cfg.runtime.max_memory_mb, w, h, cfg.runtime.queue_size, need,
+                         filters=t.pixel_smoothing > 0 or t.chroma_sigma > 0)
+    stylizer.limit_memory(memory.network)
+    if memory.return_freed:
+        return_freed_memory()
+    log.debug("memory: queues of %d frames, %d MB for the network, about %d MB in all (runtime.max_memory_mb %d)",
+              memory.queue_size, memory.network >> 20, memory.needed >> 20, cfg.runtime.max_memory_mb)
+    return memory
+
+
 def _mask_source(content_mask: str | Path | None, src: Path, info) -> ContentMaskSource | None:
     """The content masks of video ``src`` (one image, or a mask video of the same frame count)."""
     if content_mask is None:
@@ -180,9 +200,11 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | Reg
             "path: %s (%s)", choice.path, choice.reason)
         stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=content_mask is not None,
                                 path=choice.path, background=False)
+        memory = _plan_memory(cfg, stylizer, info.width, info.height, choice.path)
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
-        stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks)
+        stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks,
+                        queue_size=memory.queue_size)
         try:
             n = stages.run_overlapped() if overlap else stages.run_sequential()
         finally:
@@ -209,9 +231,10 @@ class Stages:
     def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, stream: StreamStylizer, bar, *,
                  max_frames: int | None = None, on_frame: Callable[[int], None] | None = None,
                  source: Iterable[Frame] | None = None, audio: bool = True, output_from: int | None = None,
-                 masks: ContentMaskSource | None = None) -> None:
+                 masks: ContentMaskSource | None = None, queue_size: int | None = None) -> None:
         self.reader, self.tmp, self.cfg, self.max_frames = reader, tmp, cfg, max_frames
         self.masks = masks
+        self.queue_size = queue_size or cfg.runtime.queue_size
         self.stream, self.runner, self.bar = stream, stream.runner(), bar
         self.on_frame, self.source, self.output_from = on_frame, source, output_from
         self.writer: VideoWriter | None = None
@@ -289,7 +312,7 @@ class Stages:
         return self._finish()
 
     def run_overlapped(self) -> int:
-        size = self.cfg.runtime.queue_size
+        size = self.queue_size
         in_q: queue.Queue = queue.Queue(maxsize=size)
         out_q: queue.Queue = queue.Queue(maxsize=size)
         stop = threading.Event()
