@@ -26,9 +26,12 @@ def make_frame(w: int, h: int, i: int) -> np.ndarray:
 def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, audio: bool = False,
               pts: list[int] | None = None, time_base: Fraction | None = None, rotation: int = 0,
               codec: str = "libx264", pix_fmt: str = "yuv420p", audio_codec: str = "aac",
-              gop: int | None = None, frames: list[np.ndarray] | None = None) -> Path:
+              gop: int | None = None, frames: list[np.ndarray] | None = None,
+              colour: tuple[int, int, int, int] | None = None) -> Path:
     """Write a clip of ``n`` frames; ``pts`` (in ``time_base``) makes variable frame rate; ``gop``:
-    a keyframe every ``gop`` frames (x264); ``frames``: these pictures instead of :func:`make_frame`'s."""
+    a keyframe every ``gop`` frames (x264); ``frames``: these pictures instead of :func:`make_frame`'s;
+    ``colour``: (matrix, range, primaries, transfer) tags, FFmpeg's numbers, the pixels converted with
+    that matrix and range (2 = unspecified matrix: converted as BT.601, FFmpeg's default, untagged)."""
     with av.open(str(path), "w") as c:
         s = c.add_stream(codec, rate=fps)
         s.width, s.height, s.pix_fmt = w, h, pix_fmt
@@ -38,12 +41,19 @@ def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, 
         s.codec_context.time_base = tb
         if rotation:
             s.set_display_rotation(rotation)
+        if colour is not None:
+            cc = s.codec_context
+            cc.colorspace, cc.color_range, cc.color_primaries, cc.color_trc = colour
         a = None
         if audio:
             a = c.add_stream(audio_codec, rate=44100)
             a.layout = "mono"
         for i in range(n):
             f = av.VideoFrame.from_ndarray(frames[i] if frames is not None else make_frame(w, h, i), format="rgb24")
+            if colour is not None:
+                f = f.reformat(format=pix_fmt, dst_colorspace=colour[0] if colour[0] in (1, 4, 7, 9) else 5,
+                               src_color_range=2, dst_color_range=colour[1] or 1)
+                f.colorspace, f.color_range, f.color_primaries, f.color_trc = colour
             f.pts = pts[i] if pts else i
             f.time_base = tb
             for p in s.encode(f):
@@ -67,11 +77,15 @@ def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, 
 
 
 def read_frames(path: Path) -> tuple[list[np.ndarray], list[int], Fraction]:
+    """Every frame of ``path`` as RGB, decoded by its colour tags (as rest-video reads it), with pts."""
+    from rest_video.io.colour import ColourTags, to_rgb
+
     with av.open(str(path)) as c:
         s = c.streams.video[0]
+        tags = ColourTags.of(s.codec_context, s.codec_context.pix_fmt)
         frames, pts = [], []
         for f in c.decode(s):
-            frames.append(f.to_ndarray(format="rgb24"))
+            frames.append(to_rgb(f, tags))
             pts.append(f.pts)
         return frames, pts, s.time_base
 

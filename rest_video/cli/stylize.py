@@ -36,7 +36,7 @@ def add_file_options(p: argparse.ArgumentParser, masks: bool = True) -> None:
     p.add_argument("--crf", type=int, help="encoder quality (lower = better, default 18)")
     p.add_argument("--preset", help="encoder preset (x264: ultrafast .. veryslow)")
     p.add_argument("--codec", help="video encoder (default auto: libx264, libvpx-vp9 for .webm)")
-    p.add_argument("--pix-fmt", help="output pixel format (default yuv420p)")
+    p.add_argument("--pix-fmt", help="output pixel format (default auto: yuv420p, yuv420p10le for 10-bit input)")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--strict", action="store_true",
                    help="an input that ends before its stated frame count (truncated, damaged) is an error "

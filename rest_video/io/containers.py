@@ -11,6 +11,7 @@ else re-encoded: AAC, or Opus in WebM).
 from __future__ import annotations
 
 import io
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import av
 
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
+
+log = logging.getLogger(__name__)
 
 MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi",
           ".ts": "mpegts", ".mts": "mpegts", ".m2ts": "mpegts", ".flv": "flv"}
@@ -74,9 +77,31 @@ def video_codec(path: str | Path, cfg: OutputCfg, muxer: str | None = None) -> s
             raise MediaError(f"output codec {codec} cannot go in a {ext} file (use {hint}--codec auto, "
                              f"or another container such as .mkv)")
     formats = _pixel_formats(codec)
-    if formats and cfg.pix_fmt not in formats:
+    if formats and cfg.pix_fmt != "auto" and cfg.pix_fmt not in formats:
         raise MediaError(f"{codec} cannot encode pixel format {cfg.pix_fmt!r} (it takes {', '.join(sorted(formats))})")
     return codec
+
+
+def output_pix_fmt(codec: str, pix_fmt: str, width: int, height: int, bit_depth: int = 8) -> str:
+    """The pixel format to encode: ``pix_fmt``, or for ``auto`` 4:2:0 at the input's bit depth
+    (``yuv420p10le`` for a high-bit-depth input where ``codec`` can write it, with a note where it
+    cannot). An odd-sized picture gets full-resolution chroma (4:2:0 needs even sizes), with a note."""
+    formats = _pixel_formats(codec)
+    chosen = pix_fmt
+    if pix_fmt == "auto":
+        chosen = "yuv420p"
+        if bit_depth > 8:
+            if "yuv420p10le" in formats:
+                chosen = "yuv420p10le"
+            else:
+                log.info("note: %d-bit input, %s writes 8 bits per component (the output is 8-bit)", bit_depth, codec)
+    if chosen in ("yuv420p", "yuvj420p", "nv12", "yuv420p10le") and (width % 2 or height % 2):
+        wide = "yuv444p10le" if chosen.endswith("10le") else "yuv444p"
+        if not formats or wide in formats:
+            log.info("note: %dx%d is odd-sized; %s needs even sizes, encoding %s to keep the exact picture size",
+                     width, height, chosen, wide)
+            chosen = wide
+    return chosen
 
 
 def encoder_options(codec: str, cfg: OutputCfg) -> dict[str, str]:

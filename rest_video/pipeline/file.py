@@ -28,7 +28,8 @@ from rest_video.io.atomic import atomic_output, check_writable
 from rest_video.io.containers import video_codec
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.masks import ContentMaskSource, read_mask
-from rest_video.io.video import Frame, VideoReader, VideoWriter
+from rest_video.io.video import Frame, VideoReader
+from rest_video.io.video_writer import VideoWriter
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
 from rest_video.style.regions import RegionStyle
