@@ -120,7 +120,8 @@ def from_rgb(rgb: np.ndarray, tags: ColourTags, pix_fmt: str) -> av.VideoFrame:
         return frame if pix_fmt == "rgb24" else frame.reformat(format=pix_fmt)
     h, w = rgb.shape[:2]
     dst_range = ColorRange.JPEG if tags.full_range() else ColorRange.MPEG
-    out = frame.reformat(format=pix_fmt, dst_colorspace=tags.sws_matrix(w, h), src_color_range=ColorRange.JPEG,
+    out = frame.reformat(format=pix_fmt, dst_colorspace=tags.sws_matrix(w, h),
+                         src_color_range=ColorRange.JPEG,
                          dst_color_range=dst_range, interpolation=SWS_FLAGS)
     tag_frame(out, tags)
     return out

@@ -94,11 +94,13 @@ def output_pix_fmt(codec: str, pix_fmt: str, width: int, height: int, bit_depth:
             if "yuv420p10le" in formats:
                 chosen = "yuv420p10le"
             else:
-                log.info("note: %d-bit input, %s writes 8 bits per component (the output is 8-bit)", bit_depth, codec)
+                log.info("note: %d-bit input, %s writes 8 bits per component (the output is 8-bit)",
+                         bit_depth, codec)
     if chosen in ("yuv420p", "yuvj420p", "nv12", "yuv420p10le") and (width % 2 or height % 2):
         wide = "yuv444p10le" if chosen.endswith("10le") else "yuv444p"
         if not formats or wide in formats:
-            log.info("note: %dx%d is odd-sized; %s needs even sizes, encoding %s to keep the exact picture size",
+            log.info("note: %dx%d is odd-sized; %s needs even sizes, encoding %s to keep the exact "
+                     "picture size",
                      width, height, chosen, wide)
             chosen = wide
     return chosen

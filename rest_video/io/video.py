@@ -136,7 +136,8 @@ class VideoReader:
                         if on_audio is not None and packet.size:
                             on_audio(packet)
                         continue
-                    decoded = [(to_rgb(f, self.info.colour), f.pts, _frame_rotation(f) if index + k == 0 else 0)
+                    decoded = [(to_rgb(f, self.info.colour), f.pts,
+                                 _frame_rotation(f) if index + k == 0 else 0)
                                for k, f in enumerate(packet.decode())]
                 for rgb, pts, rotation in decoded:
                     self.decoded = index + 1

@@ -100,7 +100,8 @@ class VideoWriter:
         try:
             s = self.container.add_stream_from_template(template)
         except (av.FFmpegError, ValueError) as e:
-            raise MediaError(f"cannot copy {template.codec_context.name} video into {self.path} ({short_error(e)})") from None
+            raise MediaError(f"cannot copy {template.codec_context.name} video into {self.path} "
+                             f"({short_error(e)})") from None
         s.time_base = template.time_base
         if self.info.rotation:
             try:
