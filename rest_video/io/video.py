@@ -20,6 +20,8 @@ import numpy as np
 
 from rest_video.core.errors import MediaError
 from rest_video.io.colour import ColourTags, to_rgb
+from rest_video.io.sequence import demuxer_args
+from rest_video.io.streams import user_metadata
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class VideoInfo:
     duration: float | None = None  # seconds
     colour: ColourTags = field(default_factory=ColourTags)  # matrix, range, primaries, transfer
     bit_depth: int = 8             # bits per component of the decoded pixel format
+    metadata: dict = field(default_factory=dict)        # the container's (creation time, title ...)
+    video_metadata: dict = field(default_factory=dict)  # the video stream's (language, title ...)
 
 
 @dataclass
@@ -59,7 +63,9 @@ def probe_video(path: str | Path) -> VideoInfo:
 class VideoReader:
     """Decode the first video stream of a file as RGB frames; hand audio packets to a callback."""
 
-    def __init__(self, path: str | Path, threads: bool = True, log_errors: bool = True) -> None:
+    def __init__(self, path: str | Path, threads: bool = True, log_errors: bool = True,
+                 fps: float | None = None) -> None:
+        """``fps``: the frame rate of an image sequence input (``frame_%04d.png`` or a folder)."""
         self.path = Path(path)
         self.log_errors = log_errors      # False: the caller reports decode errors (see ended_early)
         self.decoded = 0                  # frames decoded so far
@@ -70,12 +76,12 @@ class VideoReader:
         # segfault in FFmpeg, so both hold this lock and a closed reader decodes no more
         self._lock = threading.Lock()
         self._closed = False
-        if not self.path.exists():
+        sequence = demuxer_args(self.path, fps)
+        if sequence is None and not self.path.exists():
             raise MediaError(f"file not found: {self.path}")
-        if self.path.is_dir():
-            raise MediaError(f"is a folder, not a video: {self.path}")
+        url, fmt, options = sequence or (str(self.path), None, None)
         try:
-            self.container = av.open(str(self.path))
+            self.container = av.open(url, format=fmt, options=options)
         except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
             raise MediaError(f"not a readable video or image: {self.path} ({short_error(e)})") from None
         if not self.container.streams.video:
@@ -85,6 +91,8 @@ class VideoReader:
         if threads:
             self.stream.thread_type = "AUTO"
         self.audio_streams = list(self.container.streams.audio)
+        # subtitle and data streams, handed on as packets with the audio (ffmpeg's -map 0)
+        self.other_streams = [s for s in self.container.streams if s.type in ("subtitle", "data")]
         cc = self.stream.codec_context
         rate = self.stream.average_rate or self.stream.guessed_rate
         dur = None
@@ -101,6 +109,8 @@ class VideoReader:
             duration=dur,
             colour=ColourTags.of(cc, cc.pix_fmt),
             bit_depth=pixel_bit_depth(cc.pix_fmt),
+            metadata=user_metadata(self.container.metadata),
+            video_metadata=user_metadata(self.stream.metadata),
         )
         if self.info.width <= 0 or self.info.height <= 0:
             self.close()
@@ -122,7 +132,7 @@ class VideoReader:
 
     def _decode(self, on_audio) -> Iterator[Frame]:
         index = 0
-        streams = [self.stream, *self.audio_streams]
+        streams = [self.stream, *self.audio_streams, *self.other_streams]
         try:
             demux = self.container.demux(streams)
             while True:
@@ -132,7 +142,7 @@ class VideoReader:
                     packet = next(demux, None)
                     if packet is None:
                         return
-                    if packet.stream.type == "audio":
+                    if packet.stream.type != "video":
                         if on_audio is not None and packet.size:
                             on_audio(packet)
                         continue

@@ -11,7 +11,6 @@ written to a temporary file next to ``out_path`` and renamed only when everythin
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import sys
 import threading
@@ -23,13 +22,15 @@ from typing import Callable, Iterable
 
 from rest_video.core.config import PipelineConfig
 from rest_video.engine.stylizer import Stylizer
-from rest_video.core.errors import ConfigError, MediaError, RestVideoError
-from rest_video.io.atomic import atomic_output, check_writable
-from rest_video.io.containers import video_codec
+from rest_video.core.errors import MediaError, RestVideoError
+from rest_video.io.atomic import atomic_output
+from rest_video.io.containers import check_encoder
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.masks import ContentMaskSource, read_mask
+from rest_video.io.sequence import is_sequence_pattern
 from rest_video.io.video import Frame, VideoReader
-from rest_video.io.video_writer import VideoWriter
+from rest_video.io.writers import open_writer
+from rest_video.pipeline.checks import check_masks, check_paths  # noqa: F401 - also the CLI's import
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
 from rest_video.style.regions import RegionStyle
@@ -49,46 +50,12 @@ class PipelineResult:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def check_paths(in_path: str | Path, style_path: str | Path | None, out_path: str | Path,
-                overwrite: bool = False) -> tuple[Path, Path]:
-    """The checks every run makes before any work: inputs exist, output is new (or -y) and writable."""
-    src, dst = Path(in_path), Path(out_path)
-    if not src.exists():
-        raise MediaError(f"input not found: {src}")
-    if src.is_dir():
-        raise MediaError(f"input is a folder, not a video or image: {src}")
-    if style_path is not None:
-        sp = Path(style_path)
-        if not sp.is_file():
-            raise MediaError(f"style image not found: {sp}")
-        if dst.exists() and _same_file(sp, dst):
-            raise MediaError(f"output {dst} is the style image; refusing to overwrite an input")
-    if dst.exists() and _same_file(src, dst):
-        raise MediaError(f"output {dst} is the input; refusing to overwrite an input")
-    if not dst.suffix:
-        raise MediaError(f"output {dst} has no extension (use .mp4, .mkv, .webm, .mov, .png, .jpg ...)")
-    check_writable(dst, overwrite)
-    return src, dst
-
-
-def check_masks(content_mask: str | Path | None, style_mask: str | Path | None, cfg: PipelineConfig) -> None:
-    """The checks a masked run makes before any work: the masks exist, and the run can use them."""
-    if content_mask is None:
-        if style_mask is not None:
-            raise ConfigError("--style-mask needs --content-mask (which region of the content takes which look)")
-        return
-    if cfg.model.method != "adain":
-        raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
-    for path, what in ((content_mask, "content mask"), (style_mask, "style mask")):
-        if path is not None and not Path(path).is_file():
-            raise MediaError(f"{what} not found: {path}" if not Path(path).exists() else f"{what} is not a file: {path}")
-
-
 def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionStyle, out_path: str | Path,
                  cfg: PipelineConfig | None = None, *, overwrite: bool = False, max_frames: int | None = None,
                  progress: bool | None = None, overlap: bool = True, stylizer: Stylizer | None = None,
                  strength: float | None = None, strict: bool = False, content_mask: str | Path | None = None,
-                 style_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None) -> PipelineResult:
+                 style_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None,
+                 fps: float | None = None) -> PipelineResult:
     """Stylize a video or image file into ``out_path`` (video or image, decided by its extension).
 
     Args:
@@ -108,6 +75,7 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
             region of the same colour (README, "Masks"); ``masks.protect`` keeps one region's pixels.
         style_mask: the style's label mask (without it every region takes the whole style's look).
         on_frame: called with 1 for each frame written (overall progress of a batch).
+        fps: frame rate of an image sequence input (``frame_%04d.png`` or a folder; default 25).
     """
     cfg = cfg or PipelineConfig()
     named = style if not isinstance(style, (StyleStats, RegionStyle)) else None
@@ -116,7 +84,7 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
     if max_frames is not None and max_frames < 1:
         raise MediaError("--max-frames must be >= 1")
     if not is_image_path(dst):
-        video_codec(dst, cfg.output)  # the encoder fits the container: checked before the model loads
+        check_encoder(dst, cfg.output)  # the encoder fits the container and starts: before the model loads
     stylizer = stylizer or Stylizer(cfg)
     strength = stylizer.resolve_strength(strength)
     stats = style if named is None else stylizer.load_style(style, mask=style_mask)
@@ -132,13 +100,13 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
         if on_frame is not None:
             on_frame(1)
         return PipelineResult(1, time.perf_counter() - t0, "image")
-    if is_image_path(dst):
-        result = _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask)
+    if is_image_path(dst) and not is_sequence_pattern(dst):
+        result = _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask, fps)
         if on_frame is not None:
             on_frame(1)
         return result
     n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength, strict, content_mask,
-                   on_frame)
+                   on_frame, fps)
     return PipelineResult(n, time.perf_counter() - t0, "video")
 
 
@@ -152,8 +120,9 @@ def _mask_source(content_mask: str | Path | None, src: Path, info) -> ContentMas
     return ContentMaskSource(content_mask, (info.width, info.height), frames)
 
 
-def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask=None) -> PipelineResult:
-    with VideoReader(src) as reader:
+def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask=None,
+                          fps=None) -> PipelineResult:
+    with VideoReader(src, fps=fps) as reader:
         first = next(iter(reader.frames(max_frames=1)), None)
         masks = _mask_source(content_mask, src, reader.info)
     if first is None:
@@ -166,14 +135,17 @@ def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_
 
 def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | RegionStyle, cfg: PipelineConfig,
                max_frames: int | None, progress: bool, overlap: bool, strength: float, strict: bool,
-               content_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None) -> int:
+               content_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None,
+               fps: float | None = None) -> int:
     stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=content_mask is not None)
-    with VideoReader(src, log_errors=False) as reader, atomic_output(dst) as tmp, \
+    out = nullcontext(dst) if is_sequence_pattern(dst) else atomic_output(dst)  # a sequence: its own folder
+    with VideoReader(src, log_errors=False, fps=fps) as reader, out as tmp, \
             (_mask_source(content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
-        stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks)
+        stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks,
+                        name=dst)
         try:
             n = stages.run_overlapped() if overlap else stages.run_sequential()
         finally:
@@ -200,14 +172,16 @@ class Stages:
     def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, stream: StreamStylizer, bar, *,
                  max_frames: int | None = None, on_frame: Callable[[int], None] | None = None,
                  source: Iterable[Frame] | None = None, audio: bool = True, output_from: int | None = None,
-                 masks: ContentMaskSource | None = None) -> None:
+                 masks: ContentMaskSource | None = None, name: Path | None = None) -> None:
         self.reader, self.tmp, self.cfg, self.max_frames = reader, tmp, cfg, max_frames
+        self.name = name or tmp  # the output as the user named it (messages never name the temporary file)
         self.masks = masks
         self.stream, self.runner, self.bar = stream, stream.runner(), bar
         self.on_frame, self.source, self.output_from = on_frame, source, output_from
-        self.writer: VideoWriter | None = None
+        self.writer = None  # made with the first frame (open_writer)
         self.audio: "queue.SimpleQueue" = queue.SimpleQueue()
         self.audio_streams = self.reader.audio_streams if audio else []
+        self.other_streams = self.reader.other_streams if audio else []  # subtitles, data
         self.written = 0
         self.decoded = 0
         self.warmed = 0
@@ -217,7 +191,7 @@ class Stages:
     def _frames(self) -> Iterable[Frame]:
         if self.source is not None:
             return self.source
-        on_audio = self.audio.put if self.audio_streams else None
+        on_audio = self.audio.put if self.audio_streams or self.other_streams else None
         return self.reader.frames(on_audio=on_audio, max_frames=self.max_frames)
 
     # stylize one decoded frame; returns finished (out, meta) pairs in order
@@ -240,7 +214,8 @@ class Stages:
             info = self.reader.info
             if self.rotation:
                 info = type(info)(**{**info.__dict__, "rotation": self.rotation})
-            self.writer = VideoWriter(self.tmp, info, self.cfg.output, self.audio_streams)
+            self.writer = open_writer(self.tmp, info, self.cfg.output, self.audio_streams, name=self.name,
+                                      other_streams=self.other_streams)
         self._drain_audio()
         if self.written == 0:
             self.first_pts = fr.pts
@@ -381,11 +356,3 @@ def _read_image_or_none(path: Path):
         return read_image(path)
     except MediaError:
         return None
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
