@@ -218,6 +218,13 @@ def short_error(e: Exception) -> str:
     return str(e).splitlines()[0][:200] if str(e) else type(e).__name__
 
 
+def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
+    """The picture as a player shows it: turned by the display rotation (degrees counter-clockwise,
+    as FFmpeg's display matrix and PyAV's ``frame.rotation`` give it; multiples of 90 only)."""
+    k = (int(round(rotation / 90)) % 4) if rotation else 0
+    return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
+
+
 def pixel_bit_depth(pix_fmt: str | None) -> int:
     """Bits per component of a pixel format (8 when unknown)."""
     try:

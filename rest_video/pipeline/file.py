@@ -28,7 +28,7 @@ from rest_video.io.containers import check_encoder
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.masks import ContentMaskSource, read_mask
 from rest_video.io.sequence import is_sequence_pattern
-from rest_video.io.video import Frame, VideoReader
+from rest_video.io.video import Frame, VideoReader, upright
 from rest_video.io.writers import open_writer
 from rest_video.pipeline.checks import check_masks, check_paths  # noqa: F401 - also the CLI's import
 from rest_video.stream.processor import StreamStylizer
@@ -129,7 +129,11 @@ def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_
         raise MediaError(f"no decodable video frames in {src}")
     with masks or nullcontext():
         labels = masks.next() if masks is not None else None
-    write_image(dst, stylizer.stylize(first.rgb, stats, strength, content_mask=labels), cfg.output.image_quality)
+    out = stylizer.stylize(first.rgb, stats, strength, content_mask=labels)
+    if first.rotation % 360:
+        log.info("note: the video is shown rotated %d degrees; the image is turned upright", first.rotation)
+        out = upright(out, first.rotation)
+    write_image(dst, out, cfg.output.image_quality)
     return PipelineResult(1, time.perf_counter() - t0, "image")
 
 

@@ -97,3 +97,24 @@ def test_image_sequences_both_ways(tmp_path, capsys, clip, style_image, random_w
         frames_back, _, _ = read_frames(back)
         assert len(frames_back) == 5
         assert all(np.array_equal(a, b) for a, b in zip(frames_in, frames_back))
+
+
+def test_rotation_into_an_image_preview_and_live(tmp_path, capsys, style_image, random_weights):
+    from rest_video.live.camera import FileCamera
+
+    src = make_clip(tmp_path / "phone.mp4", w=64, h=48, n=3, rotation=90)
+    out = tmp_path / "preview.png"
+    rc, err = _run([src, style_image, out, "--checkpoint", random_weights, *FAST], capsys)
+    assert rc == 0 and len(err) == 1 and "upright" in err[0], err
+    first, _, _ = read_frames(src)
+    from rest_video.io.image import read_image
+
+    shown = np.rot90(first[0])                        # 90 degrees counter-clockwise, as players show it
+    assert np.array_equal(read_image(out), shown)     # strength 0, lossless PNG: the shown picture itself
+    cam = FileCamera(src, sleep=lambda s: None)
+    try:
+        assert cam.size == (48, 64)
+        rgb, _ = cam.read()
+        assert rgb.shape == (64, 48, 3) and np.array_equal(rgb, shown)
+    finally:
+        cam.close()
