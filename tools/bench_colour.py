@@ -48,7 +48,8 @@ def main() -> None:
     cfg = load_pipeline(None, {"runtime.precision": "fp32", "runtime.device": "cpu"})
     st = Stylizer(cfg)
     style = st.load_style("samples/styles/evening-glow.jpg")
-    rows.append(("network, fp32 CPU (stylize)", _ms(lambda: st.stylize(rgb, style), max(1, args.repeat // 5))))
+    net = _ms(lambda: st.stylize(rgb, style), max(1, args.repeat // 5))
+    rows.append(("network, fp32 CPU (stylize)", net))
     for name, ms in rows:
         print(f"{name:<30} {ms:8.1f} ms")
 
