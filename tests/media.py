@@ -26,9 +26,12 @@ def make_frame(w: int, h: int, i: int) -> np.ndarray:
 def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, audio: bool = False,
               pts: list[int] | None = None, time_base: Fraction | None = None, rotation: int = 0,
               codec: str = "libx264", pix_fmt: str = "yuv420p", audio_codec: str = "aac",
-              gop: int | None = None, frames: list[np.ndarray] | None = None) -> Path:
+              gop: int | None = None, frames: list[np.ndarray] | None = None,
+              colour: tuple[int, int, int, int] | None = None) -> Path:
     """Write a clip of ``n`` frames; ``pts`` (in ``time_base``) makes variable frame rate; ``gop``:
-    a keyframe every ``gop`` frames (x264); ``frames``: these pictures instead of :func:`make_frame`'s."""
+    a keyframe every ``gop`` frames (x264); ``frames``: these pictures instead of :func:`make_frame`'s;
+    ``colour``: (matrix, range, primaries, transfer) tags, FFmpeg's numbers, the pixels converted with
+    that matrix and range (2 = unspecified matrix: converted as BT.601, FFmpeg's default, untagged)."""
     with av.open(str(path), "w") as c:
         s = c.add_stream(codec, rate=fps)
         s.width, s.height, s.pix_fmt = w, h, pix_fmt
@@ -38,12 +41,20 @@ def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, 
         s.codec_context.time_base = tb
         if rotation:
             s.set_display_rotation(rotation)
+        if colour is not None:
+            cc = s.codec_context
+            cc.colorspace, cc.color_range, cc.color_primaries, cc.color_trc = colour
         a = None
         if audio:
             a = c.add_stream(audio_codec, rate=44100)
             a.layout = "mono"
         for i in range(n):
-            f = av.VideoFrame.from_ndarray(frames[i] if frames is not None else make_frame(w, h, i), format="rgb24")
+            pic = frames[i] if frames is not None else make_frame(w, h, i)
+            f = av.VideoFrame.from_ndarray(pic, format="rgb24")
+            if colour is not None:
+                f = f.reformat(format=pix_fmt, dst_colorspace=colour[0] if colour[0] in (1, 4, 7, 9) else 5,
+                               src_color_range=2, dst_color_range=colour[1] or 1)
+                f.colorspace, f.color_range, f.color_primaries, f.color_trc = colour
             f.pts = pts[i] if pts else i
             f.time_base = tb
             for p in s.encode(f):
@@ -67,11 +78,15 @@ def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, 
 
 
 def read_frames(path: Path) -> tuple[list[np.ndarray], list[int], Fraction]:
+    """Every frame of ``path`` as RGB, decoded by its colour tags (as rest-video reads it), with pts."""
+    from rest_video.io.colour import ColourTags, to_rgb
+
     with av.open(str(path)) as c:
         s = c.streams.video[0]
+        tags = ColourTags.of(s.codec_context, s.codec_context.pix_fmt)
         frames, pts = [], []
         for f in c.decode(s):
-            frames.append(f.to_ndarray(format="rgb24"))
+            frames.append(to_rgb(f, tags))
             pts.append(f.pts)
         return frames, pts, s.time_base
 
@@ -92,3 +107,67 @@ def smooth_image(rng, h, w, lo, hi):
     small = rng.uniform(lo, hi, size=(4, 5, 3)).astype(np.float32)
     big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
     return np.clip(big, lo, hi).round().astype(np.uint8)
+
+
+def make_rich_clip(path: Path, tmp: Path, w: int = 64, h: int = 48, n: int = 5, fps: int = 10,
+                   subtitles: bool = True) -> Path:
+    """A clip with what a film file carries besides the picture: two audio tracks with languages,
+    titles and dispositions (the second not default), a German subtitle stream (SubRip in MKV) and
+    container metadata (title, creation time, location)."""
+    srt = tmp / "subs.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:00,300\nHallo Welt\n\n"
+                   "2\n00:00:00,300 --> 00:00:00,450\nTschuess\n")
+    with av.open(str(path), "w") as c:
+        c.metadata.update({"title": "Holiday", "creation_time": "2024-05-01T10:00:00.000000Z",
+                           "location": "+48.8584+002.2945/"})
+        v = c.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        v.options = {"crf": "10", "preset": "ultrafast"}
+        v.codec_context.time_base = Fraction(1, fps)
+        auds = []
+        for lang, title in (("eng", "Main"), ("fra", "Commentary")):
+            a = c.add_stream("aac", rate=44100)
+            a.layout = "mono"
+            a.metadata["language"], a.metadata["title"] = lang, title
+            auds.append(a)
+        auds[1].disposition = 0
+        sub_in = av.open(str(srt)) if subtitles else None
+        sub = None
+        if sub_in is not None:
+            sub = c.add_stream_from_template(sub_in.streams.subtitles[0])
+            sub.metadata["language"], sub.metadata["title"] = "deu", "Deutsch"
+            sub.disposition = 2  # forced
+        for i in range(n):
+            f = av.VideoFrame.from_ndarray(make_frame(w, h, i), format="rgb24")
+            f.pts, f.time_base = i, Fraction(1, fps)
+            for p in v.encode(f):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+        total = int(44100 * n / fps)
+        for k, a in enumerate(auds):
+            tone = np.sin(2 * np.pi * (300 + 200 * k) * np.arange(total) / 44100)
+            wave = (0.2 * tone * 32767).astype(np.int16)
+            for start in range(0, total, 1024):
+                af = av.AudioFrame.from_ndarray(wave[None, start:start + 1024], format="s16", layout="mono")
+                af.sample_rate, af.pts = 44100, start
+                for p in a.encode(af):
+                    c.mux(p)
+            for p in a.encode():
+                c.mux(p)
+        if sub_in is not None:
+            for p in sub_in.demux(sub_in.streams.subtitles[0]):
+                if p.size:
+                    p.stream = sub
+                    c.mux(p)
+            sub_in.close()
+    return path
+
+
+def describe_streams(path: Path) -> tuple[dict, list]:
+    """A file's container metadata and, per stream, (type, codec, language, title, disposition)."""
+    with av.open(str(path)) as c:
+        meta = {k: v for k, v in c.metadata.items() if k.lower() in ("title", "creation_time", "location")}
+        streams = [(s.type, s.codec_context.name if s.codec_context else None, s.metadata.get("language"),
+                    s.metadata.get("title"), int(s.disposition)) for s in c.streams if s.type != "video"]
+        return meta, streams

@@ -60,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str]) -> int:
     show_library_log()
     try:
+        if argv and argv[0] in ("--version", "-V"):
+            from rest_video import __version__
+
+            print(f"rest-video {__version__}")
+            return 0
         if argv and argv[0] in SUBCOMMANDS:
             name, desc = SUBCOMMANDS[argv[0]]
             parser, module = build_parser(name, f"rest-video {argv[0]}", desc)

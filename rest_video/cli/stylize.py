@@ -7,7 +7,11 @@ import sys
 
 from rest_video.cli.common import add_pipeline_argument, add_set_argument, finite_float, load_config, verbose_log
 from rest_video.core.errors import ConfigError
-from rest_video.pipeline.file import check_masks, check_paths, stylize_file
+from rest_video.io.containers import check_encoder
+from rest_video.io.image import is_image_path
+from rest_video.io.sequence import is_sequence_pattern
+from rest_video.pipeline.checks import check_masks, check_paths
+from rest_video.pipeline.file import stylize_file
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,8 +44,10 @@ def add_file_options(p: argparse.ArgumentParser, masks: bool = True) -> None:
     p.add_argument("--crf", type=int, help="encoder quality (lower = better, default 18)")
     p.add_argument("--preset", help="encoder preset (x264: ultrafast .. veryslow)")
     p.add_argument("--codec", help="video encoder (default auto: libx264, libvpx-vp9 for .webm)")
-    p.add_argument("--pix-fmt", help="output pixel format (default yuv420p)")
+    p.add_argument("--pix-fmt", help="output pixel format (default auto: yuv420p, yuv420p10le for 10-bit input)")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--fps", type=finite_float, metavar="RATE",
+                   help="frame rate of an image sequence IN (frame_%%04d.png or a folder of frames; default 25)")
     p.add_argument("--strict", action="store_true",
                    help="an input that ends before its stated frame count (truncated, damaged) is an error "
                         "and nothing is written (default: a warning)")
@@ -94,9 +100,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--protect needs --content-mask (the mask that paints the region to keep)")
     check_paths(args.input, args.style, args.output, args.overwrite)  # fail fast, before loading the model
     check_masks(args.content_mask, args.style_mask, cfg)
+    if args.fps is not None and not 0 < args.fps <= 1000:
+        raise ConfigError(f"--fps must be in (0, 1000], got {args.fps:g}")
+    if not is_image_path(args.output) and not is_sequence_pattern(args.output):
+        check_encoder(args.output, cfg.output)
     result = stylize_file(args.input, args.style, args.output, cfg, overwrite=args.overwrite,
                           max_frames=args.max_frames, progress=None if not args.quiet else False,
-                          strict=args.strict, content_mask=args.content_mask, style_mask=args.style_mask)
+                          strict=args.strict, content_mask=args.content_mask, style_mask=args.style_mask,
+                          fps=args.fps)
     if not args.quiet:
         print(f"wrote {args.output}: {result.frames} frame{'s' if result.frames != 1 else ''} "
               f"in {result.seconds:.1f} s ({result.fps:.2f} fps)", file=sys.stderr)

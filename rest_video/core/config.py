@@ -114,7 +114,7 @@ class OutputCfg:
     codec: str = "auto"               # auto: VP9 in .webm, H.264 in .mp4/.mkv/.mov (rest_video.io.containers)
     crf: int = 18
     preset: str = "medium"
-    pix_fmt: str = "yuv420p"
+    pix_fmt: str = "auto"             # auto: 4:2:0 at the input's bit depth (rest_video.io.containers)
     container_options: dict[str, str] = field(default_factory=lambda: {"movflags": "+faststart"})
     audio: Literal["copy", "reencode", "drop"] = "copy"
     image_quality: int = 95           # JPEG / WebP quality in image mode

@@ -43,7 +43,8 @@ from rest_video.engine.tensors import hwc_to_tensor, round_to_uint8, tensor_to_u
 from rest_video.evaluation.report import machine_info
 from rest_video.evaluation.speed_report import STAGES, SizeResult, VideoResult, format_size
 from rest_video.io.clips import read_clip
-from rest_video.io.video import VideoInfo, VideoReader, VideoWriter
+from rest_video.io.video import VideoInfo, VideoReader
+from rest_video.io.video_writer import VideoWriter
 from rest_video.models import REST, create_model, load_weights, shipped_weights
 from rest_video.pipeline.file import stylize_file
 from rest_video.resources import styles_dir

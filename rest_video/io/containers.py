@@ -11,6 +11,8 @@ else re-encoded: AAC, or Opus in WebM).
 from __future__ import annotations
 
 import io
+import logging
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,18 +21,27 @@ import av
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
 
+log = logging.getLogger(__name__)
+
 MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi",
           ".ts": "mpegts", ".mts": "mpegts", ".m2ts": "mpegts", ".flv": "flv"}
 """The FFmpeg muxer of each common video extension (others are looked up among FFmpeg's muxers)."""
 
-CHECKED_MUXERS = frozenset({"mp4", "mov", "matroska", "webm", "avi", "flv"})
+CHECKED_MUXERS = frozenset({"mp4", "mov", "matroska", "webm", "avi", "flv", "gif"})
 """Muxers that tell FFmpeg which codecs they hold; for others (MPEG-TS lists only its defaults)
 the combination is left to the writer."""
 
-AUTO_CODECS = {"webm": ("libvpx-vp9", "libaom-av1", "libsvtav1", "libvpx")}
+AUTO_CODECS = {"webm": ("libvpx-vp9", "libaom-av1", "libsvtav1", "libvpx"), "gif": ("gif",),
+               "avi": ("mpeg4",)}
 """``codec: auto`` per muxer, first available wins; any other muxer: :data:`DEFAULT_CODECS`."""
 
 DEFAULT_CODECS = ("libx264", "h264", "libvpx-vp9", "mpeg4")
+
+ROTATION_MUXERS = frozenset({"mp4", "mov", "matroska", "webm"})
+"""Muxers with a place for display rotation (a display matrix); others lose it, with a note."""
+
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
 
 # x264's preset names as libvpx-vp9 speeds ("good" deadline: 0 slowest .. 5 fastest)
 _VP9_SPEED = {"ultrafast": 5, "superfast": 5, "veryfast": 5, "faster": 4, "fast": 4, "medium": 3, "slow": 2,
@@ -74,8 +85,59 @@ def video_codec(path: str | Path, cfg: OutputCfg, muxer: str | None = None) -> s
             raise MediaError(f"output codec {codec} cannot go in a {ext} file (use {hint}--codec auto, "
                              f"or another container such as .mkv)")
     formats = _pixel_formats(codec)
-    if formats and cfg.pix_fmt not in formats:
+    if formats and cfg.pix_fmt != "auto" and cfg.pix_fmt not in formats:
         raise MediaError(f"{codec} cannot encode pixel format {cfg.pix_fmt!r} (it takes {', '.join(sorted(formats))})")
+    return codec
+
+
+def output_pix_fmt(codec: str, pix_fmt: str, width: int, height: int, bit_depth: int = 8) -> str:
+    """The pixel format to encode: ``pix_fmt``, or for ``auto`` 4:2:0 at the input's bit depth
+    (``yuv420p10le`` for a high-bit-depth input where ``codec`` can write it, with a note where it
+    cannot). An odd-sized picture gets full-resolution chroma (4:2:0 needs even sizes), with a note."""
+    formats = _pixel_formats(codec)
+    chosen = pix_fmt
+    if pix_fmt == "auto":
+        chosen = "yuv420p"
+        if bit_depth > 8:
+            if "yuv420p10le" in formats:
+                chosen = "yuv420p10le"
+            else:
+                log.info("note: %d-bit input, %s writes 8 bits per component (the output is 8-bit)",
+                         bit_depth, codec)
+    if chosen in ("yuv420p", "yuvj420p", "nv12", "yuv420p10le") and (width % 2 or height % 2):
+        wide = "yuv444p10le" if chosen.endswith("10le") else "yuv444p"
+        if not formats or wide in formats:
+            log.info("note: %dx%d is odd-sized; %s needs even sizes, encoding %s to keep the exact "
+                     "picture size",
+                     width, height, chosen, wide)
+            chosen = wide
+    return chosen
+
+
+def check_encoder(path: str | Path, cfg: OutputCfg) -> str:
+    """Everything about the video encoder that can be known before any work: the codec fits the
+    container (:func:`video_codec`), the preset is one the codec knows, and the encoder opens with
+    these options here (a GPU encoder on a machine without that GPU does not). Returns the codec;
+    raises :class:`MediaError` with one line that names the output, never a temporary file."""
+    codec = video_codec(path, cfg)
+    if codec in ("libx264", "libx265", "libvpx-vp9") and cfg.preset not in X264_PRESETS:
+        raise MediaError(f"--preset {cfg.preset} is not a preset of {codec} "
+                         f"(use one of {', '.join(X264_PRESETS)})")
+    if codec == "gif":
+        return codec
+    pix_fmt = output_pix_fmt(codec, cfg.pix_fmt, 64, 64) if cfg.pix_fmt == "auto" else cfg.pix_fmt
+    cc = av.CodecContext.create(codec, "w")
+    cc.width, cc.height, cc.pix_fmt = 64, 64, pix_fmt
+    cc.time_base = Fraction(1, 25)
+    cc.framerate = Fraction(25)
+    cc.options = encoder_options(codec, cfg)
+    try:
+        cc.open()
+    except (av.FFmpegError, ValueError, OSError) as e:
+        why = str(e).split(":")[0] if isinstance(e, OSError) and e.strerror is None else (
+            getattr(e, "strerror", None) or str(e).splitlines()[0])
+        raise MediaError(f"the {codec} encoder cannot start here with these options ({why}); "
+                         f"try --codec auto") from None
     return codec
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from rest_video.core.errors import MediaError
 
-IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".avif"})
 """Extensions read and written as still images (lower case, with the dot); the only list of them."""
 
 

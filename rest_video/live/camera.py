@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
-from rest_video.io.video import VideoReader
+from rest_video.io.video import VideoReader, upright
 from rest_video.ops.color import resize
 
 Clock = Callable[[], float]
@@ -115,22 +115,27 @@ class FileCamera:
         self.reader = VideoReader(self.path)
         info = self.reader.info
         self.fps = float(fps) if fps else (float(info.rate) if info.rate else 25.0)
-        self.size = tuple(size) if size else (info.width, info.height)
+        self._frames = self.reader.frames()
+        self._pending = next(self._frames, None)   # its display rotation decides the shown size
+        self.rotation = self._pending.rotation if self._pending is not None else 0
+        shown = (info.height, info.width) if self.rotation % 180 == 90 else (info.width, info.height)
+        self.size = tuple(size) if size else shown
         self.want = tuple(size) if size else None
         self.loop, self.mirror = loop, mirror
         self.clock, self.sleep = clock, sleep
-        self._frames = self.reader.frames()
         self._start: float | None = None
         self.index = 0
 
     def _next_rgb(self) -> np.ndarray | None:
-        fr = next(self._frames, None)
+        fr, self._pending = self._pending, None
+        if fr is None:
+            fr = next(self._frames, None)
         if fr is None and self.loop and self.index > 0:
             self.reader.close()
             self.reader = VideoReader(self.path)
             self._frames = self.reader.frames()
             fr = next(self._frames, None)
-        return None if fr is None else fr.rgb
+        return None if fr is None else upright(fr.rgb, self.rotation)
 
     def read(self) -> tuple[np.ndarray, float] | None:
         rgb = self._next_rgb()

@@ -11,7 +11,6 @@ written to a temporary file next to ``out_path`` and renamed only when everythin
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import sys
 import threading
@@ -24,12 +23,15 @@ from typing import Callable, Iterable
 from rest_video.core.config import PipelineConfig
 from rest_video.core.devices import return_freed_memory
 from rest_video.engine.stylizer import Stylizer
-from rest_video.core.errors import ConfigError, MediaError, RestVideoError
-from rest_video.io.atomic import atomic_output, check_writable
-from rest_video.io.containers import video_codec
+from rest_video.core.errors import MediaError, RestVideoError
+from rest_video.io.atomic import atomic_output
+from rest_video.io.containers import check_encoder, video_codec
 from rest_video.io.image import is_image_path, read_image, write_image
 from rest_video.io.masks import ContentMaskSource, read_mask
-from rest_video.io.video import Frame, VideoReader, VideoWriter
+from rest_video.io.sequence import is_sequence_pattern
+from rest_video.io.video import Frame, VideoReader, upright
+from rest_video.io.writers import open_writer
+from rest_video.pipeline.checks import check_masks, check_paths  # noqa: F401 - also the CLI's import
 from rest_video.pipeline.memory import MemoryPlan, plan_memory
 from rest_video.pipeline.path_choice import check_path, choose_file_path
 from rest_video.stream.processor import StreamStylizer
@@ -51,46 +53,12 @@ class PipelineResult:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def check_paths(in_path: str | Path, style_path: str | Path | None, out_path: str | Path,
-                overwrite: bool = False) -> tuple[Path, Path]:
-    """The checks every run makes before any work: inputs exist, output is new (or -y) and writable."""
-    src, dst = Path(in_path), Path(out_path)
-    if not src.exists():
-        raise MediaError(f"input not found: {src}")
-    if src.is_dir():
-        raise MediaError(f"input is a folder, not a video or image: {src}")
-    if style_path is not None:
-        sp = Path(style_path)
-        if not sp.is_file():
-            raise MediaError(f"style image not found: {sp}")
-        if dst.exists() and _same_file(sp, dst):
-            raise MediaError(f"output {dst} is the style image; refusing to overwrite an input")
-    if dst.exists() and _same_file(src, dst):
-        raise MediaError(f"output {dst} is the input; refusing to overwrite an input")
-    if not dst.suffix:
-        raise MediaError(f"output {dst} has no extension (use .mp4, .mkv, .webm, .mov, .png, .jpg ...)")
-    check_writable(dst, overwrite)
-    return src, dst
-
-
-def check_masks(content_mask: str | Path | None, style_mask: str | Path | None, cfg: PipelineConfig) -> None:
-    """The checks a masked run makes before any work: the masks exist, and the run can use them."""
-    if content_mask is None:
-        if style_mask is not None:
-            raise ConfigError("--style-mask needs --content-mask (which region of the content takes which look)")
-        return
-    if cfg.model.method != "adain":
-        raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
-    for path, what in ((content_mask, "content mask"), (style_mask, "style mask")):
-        if path is not None and not Path(path).is_file():
-            raise MediaError(f"{what} not found: {path}" if not Path(path).exists() else f"{what} is not a file: {path}")
-
-
 def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionStyle, out_path: str | Path,
                  cfg: PipelineConfig | None = None, *, overwrite: bool = False, max_frames: int | None = None,
                  progress: bool | None = None, overlap: bool = True, stylizer: Stylizer | None = None,
                  strength: float | None = None, strict: bool = False, content_mask: str | Path | None = None,
-                 style_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None) -> PipelineResult:
+                 style_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None,
+                 fps: float | None = None) -> PipelineResult:
     """Stylize a video or image file into ``out_path`` (video or image, decided by its extension).
 
     Args:
@@ -110,6 +78,7 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
             region of the same colour (README, "Masks"); ``masks.protect`` keeps one region's pixels.
         style_mask: the style's label mask (without it every region takes the whole style's look).
         on_frame: called with 1 for each frame written (overall progress of a batch).
+        fps: frame rate of an image sequence input (``frame_%04d.png`` or a folder; default 25).
     """
     cfg = cfg or PipelineConfig()
     named = style if not isinstance(style, (StyleStats, RegionStyle)) else None
@@ -119,7 +88,7 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
     if max_frames is not None and max_frames < 1:
         raise MediaError("--max-frames must be >= 1")
     if not is_image_path(dst):
-        video_codec(dst, cfg.output)  # the encoder fits the container: checked before the model loads
+        check_encoder(dst, cfg.output)  # the encoder fits the container and starts: before the model loads
     stylizer = stylizer or Stylizer(cfg)
     strength = stylizer.resolve_strength(strength)
     stats = style if named is None else stylizer.load_style(style, mask=style_mask)
@@ -135,14 +104,39 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
         if on_frame is not None:
             on_frame(1)
         return PipelineResult(1, time.perf_counter() - t0, "image")
-    if is_image_path(dst):
-        result = _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask)
+    if is_image_path(dst) and not is_sequence_pattern(dst):
+        result = _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask, fps)
         if on_frame is not None:
             on_frame(1)
         return result
     n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength, strict, content_mask,
-                   on_frame)
+                   on_frame, fps)
     return PipelineResult(n, time.perf_counter() - t0, "video")
+
+
+def _probe_codec(dst: Path, cfg: PipelineConfig) -> str:
+    """The encoder whose speed ``auto`` compares the network with (a GIF or an image sequence: x264's,
+    for scale)."""
+    try:
+        return video_codec(dst, cfg.output)
+    except MediaError:
+        return "libx264"
+
+
+def _expected_frames(info, max_frames: int | None) -> int:
+    """Frames the run will write: the container's count, else its duration times its rate (0: unknown)."""
+    n = info.frames
+    if n <= 0 and info.duration and info.rate:
+        n = int(round(info.duration * float(info.rate)))
+    if max_frames:
+        n = min(n, max_frames) if n > 0 else max_frames
+    return max(n, 0)
+
+
+def _probe_pix_fmt(cfg: PipelineConfig, w: int, h: int) -> str:
+    """The 8-bit pixel format the writer takes for this size (the probe's; no notes)."""
+    fmt = "yuv420p" if cfg.output.pix_fmt == "auto" else cfg.output.pix_fmt
+    return "yuv444p" if fmt in ("yuv420p", "yuvj420p", "nv12") and (w % 2 or h % 2) else fmt
 
 
 def _plan_memory(cfg: PipelineConfig, stylizer: Stylizer, w: int, h: int, path: str) -> MemoryPlan:
@@ -173,28 +167,37 @@ def _mask_source(content_mask: str | Path | None, src: Path, info) -> ContentMas
     return ContentMaskSource(content_mask, (info.width, info.height), frames)
 
 
-def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask=None) -> PipelineResult:
-    with VideoReader(src) as reader:
+def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask=None,
+                          fps=None) -> PipelineResult:
+    with VideoReader(src, fps=fps) as reader:
         first = next(iter(reader.frames(max_frames=1)), None)
         masks = _mask_source(content_mask, src, reader.info)
     if first is None:
         raise MediaError(f"no decodable video frames in {src}")
     with masks or nullcontext():
         labels = masks.next() if masks is not None else None
-    write_image(dst, stylizer.stylize(first.rgb, stats, strength, content_mask=labels), cfg.output.image_quality)
+    out = stylizer.stylize(first.rgb, stats, strength, content_mask=labels)
+    if first.rotation % 360:
+        log.info("note: the video is shown rotated %d degrees; the image is turned upright", first.rotation)
+        out = upright(out, first.rotation)
+    write_image(dst, out, cfg.output.image_quality)
     return PipelineResult(1, time.perf_counter() - t0, "image")
 
 
 def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | RegionStyle, cfg: PipelineConfig,
                max_frames: int | None, progress: bool, overlap: bool, strength: float, strict: bool,
-               content_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None) -> int:
-    with VideoReader(src, log_errors=False) as reader, atomic_output(dst) as tmp, \
+               content_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None,
+               fps: float | None = None) -> int:
+    out = nullcontext(dst) if is_sequence_pattern(dst) else atomic_output(dst)  # a sequence: its own folder
+    with VideoReader(src, log_errors=False, fps=fps) as reader, out as tmp, \
             (_mask_source(content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
+        codec = _probe_codec(dst, cfg)
         choice = choose_file_path(cfg, stylizer, stats if isinstance(stats, StyleStats) else stats.whole,
-                                  (info.width, info.height), video_codec(dst, cfg.output), cfg.output.pix_fmt,
+                                  (info.width, info.height), codec,
+                                  _probe_pix_fmt(cfg, info.width, info.height),
                                   masked=content_mask is not None,
-                                  frames=min(info.frames, max_frames or info.frames) if info.frames > 0 else 0)
+                                  frames=_expected_frames(info, max_frames))
         # one note when auto hands the frames to the LUT path (the picture is then not the network's own)
         (log.info if cfg.runtime.path == "auto" and choice.path == "lut" else log.debug)(
             "path: %s (%s)", choice.path, choice.reason)
@@ -204,7 +207,7 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | Reg
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
         stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks,
-                        queue_size=memory.queue_size)
+                        name=dst, queue_size=memory.queue_size)
         try:
             n = stages.run_overlapped() if overlap else stages.run_sequential()
         finally:
@@ -231,15 +234,18 @@ class Stages:
     def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, stream: StreamStylizer, bar, *,
                  max_frames: int | None = None, on_frame: Callable[[int], None] | None = None,
                  source: Iterable[Frame] | None = None, audio: bool = True, output_from: int | None = None,
-                 masks: ContentMaskSource | None = None, queue_size: int | None = None) -> None:
+                 masks: ContentMaskSource | None = None, name: Path | None = None,
+                 queue_size: int | None = None) -> None:
         self.reader, self.tmp, self.cfg, self.max_frames = reader, tmp, cfg, max_frames
+        self.name = name or tmp  # the output as the user named it (messages never name the temporary file)
         self.masks = masks
         self.queue_size = queue_size or cfg.runtime.queue_size
         self.stream, self.runner, self.bar = stream, stream.runner(), bar
         self.on_frame, self.source, self.output_from = on_frame, source, output_from
-        self.writer: VideoWriter | None = None
+        self.writer = None  # made with the first frame (open_writer)
         self.audio: "queue.SimpleQueue" = queue.SimpleQueue()
         self.audio_streams = self.reader.audio_streams if audio else []
+        self.other_streams = self.reader.other_streams if audio else []  # subtitles, data
         self.written = 0
         self.decoded = 0
         self.warmed = 0
@@ -249,7 +255,7 @@ class Stages:
     def _frames(self) -> Iterable[Frame]:
         if self.source is not None:
             return self.source
-        on_audio = self.audio.put if self.audio_streams else None
+        on_audio = self.audio.put if self.audio_streams or self.other_streams else None
         return self.reader.frames(on_audio=on_audio, max_frames=self.max_frames)
 
     # stylize one decoded frame; returns finished (out, meta) pairs in order
@@ -272,7 +278,8 @@ class Stages:
             info = self.reader.info
             if self.rotation:
                 info = type(info)(**{**info.__dict__, "rotation": self.rotation})
-            self.writer = VideoWriter(self.tmp, info, self.cfg.output, self.audio_streams)
+            self.writer = open_writer(self.tmp, info, self.cfg.output, self.audio_streams, name=self.name,
+                                      other_streams=self.other_streams)
         self._drain_audio()
         if self.written == 0:
             self.first_pts = fr.pts
@@ -413,11 +420,3 @@ def _read_image_or_none(path: Path):
         return read_image(path)
     except MediaError:
         return None
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-

@@ -80,8 +80,6 @@ def choose_file_path(cfg: PipelineConfig, stylizer: Stylizer, style: StyleStats,
     if 0 < frames and frames * full / 1000 <= FULL_WITHIN_S:
         return PathChoice("full", full, f"the full network renders the {frames} frames in about "
                                         f"{frames * full / 1000:.0f} s")
-    if pix_fmt in ("yuv420p", "yuvj420p", "nv12") and (w % 2 or h % 2):
-        pix_fmt = "yuv444p"                    # as the writer does for odd sizes
     try:
         enc = encoder_ms(codec, size, cfg.output, pix_fmt)
     except (av.FFmpegError, ValueError) as e:  # the writer reports a real problem; here only speed is lost

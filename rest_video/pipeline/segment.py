@@ -33,7 +33,8 @@ from rest_video.core.errors import MediaError
 from rest_video.engine.stylizer import Stylizer
 from rest_video.io.atomic import atomic_output, check_writable
 from rest_video.io.containers import video_codec
-from rest_video.io.video import Frame, VideoReader, VideoWriter
+from rest_video.io.video import Frame, VideoReader
+from rest_video.io.video_writer import VideoWriter
 from rest_video.pipeline.file import PipelineResult, Stages
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats

@@ -103,7 +103,7 @@ def test_a_picture_over_the_memory_budget_is_the_same_picture(tmp_path, capsys, 
 
 
 def test_failure_mid_run_leaves_no_output(tmp_path, clip, style_image, random_weights, monkeypatch):
-    from rest_video.io import video
+    from rest_video.io import video_writer as video
 
     calls = {"n": 0}
     real = video.VideoWriter.write

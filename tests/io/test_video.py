@@ -8,7 +8,8 @@ from media import make_clip, make_frame
 
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
-from rest_video.io.video import VideoInfo, VideoReader, VideoWriter
+from rest_video.io.video import VideoInfo, VideoReader
+from rest_video.io.video_writer import VideoWriter
 
 
 def test_writer_then_reader_keep_timestamps_and_size(tmp_path):

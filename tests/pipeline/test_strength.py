@@ -9,7 +9,7 @@ from media import make_clip, make_frame, read_frames
 from rest_video import Stylizer
 from rest_video.cli.main import main
 from rest_video.core.config import load_pipeline
-from rest_video.io.video import VideoWriter
+from rest_video.io.video_writer import VideoWriter
 from rest_video.metrics import palette_distance
 from rest_video.ops.lut import identity_lut, read_cube
 from rest_video.stream import StreamStylizer

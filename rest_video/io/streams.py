@@ -1,0 +1,149 @@
+"""Everything but the picture passes through, as ffmpeg's ``-map 0 -map_metadata 0`` does: audio
+(copied, or re-encoded when the output container cannot hold it), subtitle and data streams (copied
+when the container can hold them, else dropped with one note naming them), each stream's language,
+title and disposition, and the container's metadata (creation time, title, location ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import av
+
+log = logging.getLogger(__name__)
+
+# container metadata that describes the old file's muxer, not the content: the new muxer writes its own
+MUXER_KEYS = frozenset({"major_brand", "minor_version", "compatible_brands", "encoder", "handler_name",
+                        "vendor_id", "duration", "_statistics_tags", "number_of_frames", "number_of_bytes"})
+
+# audio codecs editors read in AVI (AAC's priming samples shift AVI's single clock)
+AVI_AUDIO = ("pcm_s16le", "pcm_s24le", "mp3", "libmp3lame")
+
+_STANDARD_LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
+
+
+@dataclass
+class AudioTrack:
+    """One audio stream of the input and what the output does with it."""
+
+    in_stream: object
+    out_stream: object = None
+    decoder: object = None
+    reencode: bool = False
+
+
+def user_metadata(metadata: dict) -> dict[str, str]:
+    """The metadata items that describe the content (:data:`MUXER_KEYS` left out)."""
+    return {k: v for k, v in dict(metadata or {}).items() if k.lower() not in MUXER_KEYS}
+
+
+def copy_stream_info(src, dst) -> None:
+    """Language, title and the other stream tags, and the disposition (default, forced ...)."""
+    for k, v in user_metadata(src.metadata).items():
+        dst.metadata[k] = v
+    try:
+        dst.disposition = src.disposition
+    except (AttributeError, ValueError, TypeError):
+        pass
+
+
+def setup_audio(container, in_stream, mode: str, muxer: str, suffix: str,
+                notes: list[str]) -> AudioTrack | None:
+    """An output stream for ``in_stream`` (``mode``: copy, reencode), or None when the container
+    holds no audio; what changes is added to ``notes`` (the caller says it in one line)."""
+    name = in_stream.codec_context.name
+    supported = getattr(container, "supported_codecs", None)
+    can_copy = mode == "copy" and (supported is None or name in supported)
+    if muxer == "avi" and name not in AVI_AUDIO:
+        can_copy = False
+    track = AudioTrack(in_stream)
+    if can_copy:
+        try:
+            track.out_stream = container.add_stream_from_template(in_stream)
+        except (av.FFmpegError, ValueError) as e:
+            notes.append(f"cannot copy {name} audio ({str(e).splitlines()[0][:120]})")
+            can_copy = False
+    if not can_copy:
+        codec = _reencode_codec(supported, muxer)
+        if codec is None:
+            notes.append(f"{suffix} cannot hold audio: audio #{in_stream.index} ({name}) dropped")
+            return None
+        cc = in_stream.codec_context
+        rate = cc.sample_rate or 48000
+        allowed = av.Codec(codec, "w").audio_rates
+        if allowed and rate not in allowed:
+            rate = 48000 if 48000 in allowed else max(allowed)
+        layout = _encoder_layout(codec, rate, cc.layout)
+        track.out_stream = container.add_stream(codec, rate=rate)
+        track.out_stream.layout = layout
+        copy_stream_info(in_stream, track.out_stream)
+        track.decoder = av.CodecContext.create(cc.name, "r")
+        track.decoder.extradata = cc.extradata
+        try:
+            track.decoder.sample_rate = cc.sample_rate
+            track.decoder.layout = cc.layout
+            track.decoder.format = cc.format
+        except Exception:  # noqa: BLE001 - the decoder finds them in the packets
+            pass
+        track.reencode = True
+        old = cc.layout.name if cc.layout is not None else "?"
+        changed = f", {old} as {layout}" if layout != old else ""
+        if mode == "copy":
+            notes.append(f"{suffix} cannot hold {name} audio: audio #{in_stream.index} re-encoded to "
+                         f"{codec}{changed}")
+    else:
+        copy_stream_info(in_stream, track.out_stream)
+    return track
+
+
+def _reencode_codec(supported, muxer: str) -> str | None:
+    order = ("pcm_s16le", "libmp3lame") if muxer == "avi" else ("aac", "libopus", "opus", "libvorbis", "mp3")
+    for c in order:
+        if c in av.codecs_available and (supported is None or c in supported):
+            return c
+    return None
+
+
+def _encoder_layout(codec: str, rate: int, layout) -> str:
+    """The input's channel layout if ``codec`` opens with it, else the standard layout of as many
+    channels (``5.1(side)`` -> ``5.1``), else stereo."""
+    names = []
+    if layout is not None:
+        names.append(layout.name)
+        std = _STANDARD_LAYOUTS.get(layout.nb_channels)
+        if std and std != layout.name:
+            names.append(std)
+    names.append("stereo")
+    for name in names:
+        cc = av.CodecContext.create(codec, "w")
+        cc.sample_rate, cc.layout = rate, name
+        cc.format = av.Codec(codec, "w").audio_formats[0]
+        try:
+            cc.open()
+            return name
+        except (av.FFmpegError, ValueError):
+            continue
+    return "stereo"
+
+
+def setup_copies(container, streams, suffix: str) -> dict[int, object]:
+    """Output streams for the input's subtitle and data streams that ``container`` can hold, keyed by
+    input stream index; one note names those it cannot."""
+    supported = getattr(container, "supported_codecs", None)
+    out, dropped = {}, []
+    for s in streams:
+        name = s.codec_context.name if s.codec_context is not None else "data"
+        if supported is not None and name not in supported:
+            dropped.append(f"{s.type} #{s.index} ({name})")
+            continue
+        try:
+            o = container.add_stream_from_template(s)
+        except (av.FFmpegError, ValueError, TypeError, AttributeError):
+            dropped.append(f"{s.type} #{s.index} ({name})")
+            continue
+        copy_stream_info(s, o)
+        out[s.index] = o
+    if dropped:
+        log.info("note: %s cannot hold %s; dropped", suffix, ", ".join(dropped))
+    return out

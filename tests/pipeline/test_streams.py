@@ -1,0 +1,47 @@
+"""Everything but the picture passes through (ffmpeg's -map 0 -map_metadata 0): audio tracks with
+their languages, titles and dispositions, subtitles where the container holds them, container
+metadata; what cannot be kept is one note line."""
+
+import pytest
+from media import describe_streams, make_rich_clip
+
+from rest_video.cli.main import main
+
+FAST = ["--set", "temporal.smoothing=0", "--set", "temporal.pixel_smoothing=0", "-q", "--preset", "ultrafast"]
+
+
+@pytest.fixture
+def rich(tmp_path):
+    return make_rich_clip(tmp_path / "film.mkv", tmp_path)
+
+
+def _run(args, capsys):
+    rc = main([str(a) for a in args])
+    return rc, [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+def test_mkv_keeps_every_stream_tag_and_metadata_item(tmp_path, capsys, rich, style_image, random_weights):
+    out = tmp_path / "out.mkv"
+    rc, err = _run([rich, style_image, out, "--checkpoint", random_weights, *FAST], capsys)
+    assert rc == 0 and err == []
+    assert describe_streams(out) == describe_streams(rich)
+    meta, streams = describe_streams(out)
+    assert meta["title"] == "Holiday" and [s[2] for s in streams] == ["eng", "fra", "deu"]
+
+
+def test_mp4_keeps_what_it_can_and_names_what_it_drops(tmp_path, capsys, rich, style_image, random_weights):
+    out = tmp_path / "out.mp4"
+    rc, err = _run([rich, style_image, out, "--checkpoint", random_weights, *FAST], capsys)
+    assert rc == 0 and len(err) == 1 and "subtitle #3 (srt)" in err[0], err
+    meta, streams = describe_streams(out)
+    assert meta == {"title": "Holiday", "creation_time": "2024-05-01T10:00:00.000000Z",
+                    "location": "+48.8584+002.2945/"}
+    assert [(s[0], s[2]) for s in streams] == [("audio", "eng"), ("audio", "fra")]
+
+
+def test_webm_reencodes_all_audio_in_one_note(tmp_path, capsys, rich, style_image, random_weights):
+    out = tmp_path / "out.webm"
+    rc, err = _run([rich, style_image, out, "--checkpoint", random_weights, *FAST], capsys)
+    assert rc == 0 and len(err) == 2, err   # one line for the audio, one for the subtitles
+    meta, streams = describe_streams(out)
+    assert [(s[1], s[2], s[3]) for s in streams] == [("opus", "eng", "Main"), ("opus", "fra", "Commentary")]
