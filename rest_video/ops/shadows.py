@@ -1,14 +1,15 @@
 """The shadow guard: a dark look keeps the detail of the shadows it darkens.
 
-A dark style darkens the picture, which is its look, but the network then renders faint shadow
-detail with few levels and loses some of it (EVAL.md, "Shadows"). :func:`keep_shadow_detail`
-keeps the output's local tone (its blurred luma) and gives the shadows back the input's detail,
-scaled by how much darker the output is there:
+A dark style darkens the picture, which is its look, but where the network renders the input's
+shadows a few levels above black it loses some of their detail (EVAL.md, "Shadows").
+:func:`keep_shadow_detail` keeps the output's local tone (its blurred luma) and gives those
+shadows back the input's detail, scaled by how much darker the output is there:
 
     out_luma = blur(out_luma) + gain * (in_luma - blur(in_luma)),  gain = blur(out) / blur(in) <= 1
 
-over the input's shadows (blurred BT.601 luma <= 64 levels, fading out by 128). The change is added to
-the three channels alike, so colours stay; where the network kept the detail nothing changes.
+where the output is dark (blurred BT.601 luma <= 16 levels, fading out by 32) over the input's
+shadows (<= 64, fading out by 128). Everywhere else the network's own detail, which is part of
+the look, stays as it is. The change is added to the three channels alike, so colours stay.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import numpy as np
 SIGMA = 2.0        # px: the scale that separates tone (blurred) from detail
 SHADOW = 64.0      # input luma (blurred) up to which the guard applies fully
 FADE = 128.0       # ... and from which it does not apply
+DARK = 16.0        # output luma (blurred) up to which the guard applies fully
+DARK_FADE = 32.0   # ... and from which it does not apply
 
 
 def keep_shadow_detail(content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
@@ -42,6 +45,7 @@ def keep_shadow_detail(content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
         return stylized.copy()
     yo = cv2.cvtColor(stylized, cv2.COLOR_RGB2GRAY).astype(np.float32)
     bo = cv2.GaussianBlur(yo, (0, 0), SIGMA)
+    weight = cv2.multiply(weight, cv2.min(cv2.max((DARK_FADE - bo) * (1.0 / (DARK_FADE - DARK)), 0.0), 1.0))
     gain = cv2.min(bo / cv2.max(bi, 4.0), 1.0)
     delta = cv2.multiply(gain * (yi - bi) - (yo - bo), weight)
     return cv2.add(stylized, cv2.merge([delta, delta, delta]), dtype=cv2.CV_8U)  # rounded, saturated
