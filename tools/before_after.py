@@ -35,9 +35,12 @@ def read_content(path: Path, max_side: int) -> np.ndarray:
 
 def render(before: str | None, after: str | None, pairs: list[tuple[Path, Path]], max_side: int,
            labels: tuple[str, str] = ("before", "after"),
-           pipelines: tuple[str | None, str | None] = (None, None)) -> np.ndarray:
+           pipelines: tuple[str | None, str | None] = (None, None), gain: float = 1.0,
+           crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """The before/after sheet as RGB uint8, its two output columns headed ``labels``: each column's
-    weights (None: the pipeline's) through its pipeline (a name or file; None: the default)."""
+    weights (None: the pipeline's) through its pipeline (a name or file; None: the default);
+    ``gain`` brightens the outputs (to look into a dark look's shadows), and ``crop``
+    ``(x, y, w, h)`` shows that part of them (after stylizing the whole picture)."""
     stylizers = {name: Stylizer(load_pipeline(pipe, {"model.checkpoint": ckpt, "style.cache": False}))
                  for name, ckpt, pipe in zip(labels, (before, after), pipelines)}
     sheet = ContactSheet(list(stylizers), tile=(240, 320))
@@ -45,6 +48,12 @@ def render(before: str | None, after: str | None, pairs: list[tuple[Path, Path]]
         content = read_content(content_path, max_side)
         style = read_image(style_path, max_side)
         outputs = {name: st.stylize(content, st.load_style(style)) for name, st in stylizers.items()}
+        if crop is not None:
+            x, y, w, h = crop
+            content, outputs = content[y:y + h, x:x + w], {k: v[y:y + h, x:x + w] for k, v in outputs.items()}
+        if gain != 1.0:
+            lift = lambda img: np.clip(img.astype(np.float32) * gain, 0, 255).astype(np.uint8)  # noqa: E731
+            outputs = {k: lift(v) for k, v in outputs.items()}
         sheet.add_row(style, content, outputs)
     return sheet.render()
 
@@ -62,13 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-side", type=int, default=640, help="shrink content and style to this long side")
     ap.add_argument("--labels", nargs=2, default=("before", "after"), metavar=("BEFORE", "AFTER"),
                     help="the two output columns' headings")
+    ap.add_argument("--gain", type=float, default=1.0, help="brighten the outputs (look into a dark look's shadows)")
+    ap.add_argument("--crop", type=lambda t: tuple(int(v) for v in t.split(",")), metavar="X,Y,W,H",
+                    help="show this part of content and outputs")
     ap.add_argument("--out", required=True, type=Path, help="picture to write (.jpg, .png, .webp)")
     args = ap.parse_args(argv)
     try:
         from rest_video.io.image import write_image
 
         sheet = render(args.before, args.after, args.pair or DEFAULT_PAIRS, args.max_side, tuple(args.labels),
-                       (args.before_pipeline, args.after_pipeline))
+                       (args.before_pipeline, args.after_pipeline), args.gain, args.crop)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_image(args.out, sheet, quality=88)
     except RestVideoError as e:
