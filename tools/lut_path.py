@@ -80,7 +80,7 @@ RUN = ("import json, resource, sys, time; from rest_video import load_pipeline, 
        "r = stylize_file(sys.argv[1], sys.argv[2], sys.argv[3], cfg, overwrite=True, max_frames=n, progress=False); "
        "print(r.frames, r.seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
 CEILING = ("import resource, sys, time; from rest_video.core.config import OutputCfg; "
-           "from rest_video.io.video import VideoReader; from rest_video.io.video import VideoWriter; "
+           "from rest_video.io.video import VideoReader; from rest_video.io.video_writer import VideoWriter; "
            "t = time.perf_counter(); n = 0\n"
            "with VideoReader(sys.argv[1]) as r:\n"
            " w = VideoWriter(sys.argv[2], r.info, OutputCfg(), r.audio_streams)\n"
