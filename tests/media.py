@@ -50,7 +50,7 @@ def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, 
             a.layout = "mono"
         for i in range(n):
             pic = frames[i] if frames is not None else make_frame(w, h, i)
-            f = av.VideoFrame.from_ndarray(pic, format="rgb24")
+            f = av.VideoFrame.from_ndarray(pic, format="rgb48le" if pic.dtype == np.uint16 else "rgb24")
             if colour is not None:
                 f = f.reformat(format=pix_fmt, dst_colorspace=colour[0] if colour[0] in (1, 4, 7, 9) else 5,
                                src_color_range=2, dst_color_range=colour[1] or 1)
