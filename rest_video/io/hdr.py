@@ -13,7 +13,8 @@ The forward map, from the non-linear BT.2020 signal ``E'`` to 8-bit SDR:
 The primaries stay BT.2020's: converting to BT.709 clips every colour outside BT.709, which then
 cannot come back (measured on 64x48 test clips: luma 23-85 10-bit codes off on average, against
 0.6-1.7 with the primaries kept); the network sees the colours a little desaturated instead.
-:func:`hdr_from_sdr` runs the same steps backwards (exactly, up to the 8-bit rounding of step 3).
+:func:`hdr_from_sdr` runs the same steps backwards (exactly, up to the 8-bit rounding of step 3);
+:func:`bt709_from_sdr` turns the SDR domain into SDR BT.709 (``--sdr``, and stills from HDR video).
 Pure numpy on ``(H, W, 3)`` arrays, float64 (float32 loses dark channels beside bright ones).
 """
 
@@ -38,6 +39,9 @@ A = 0.17883277
 B = 1 - 4 * A
 C = 0.5 - A * np.log(4 * A)
 HLG_PEAK, HLG_GAMMA = 1000.0, 1.2
+BT2020_TO_709 = np.array([[1.660491, -0.587641, -0.072850],
+                          [-0.124550, 1.132900, -0.008349],
+                          [-0.018151, -0.100579, 1.118730]], np.float32)
 
 
 def pq_eotf(e: np.ndarray) -> np.ndarray:
@@ -99,6 +103,24 @@ def hdr16_from_sdr(rgb: np.ndarray, trc: int) -> np.ndarray:
     """:func:`hdr_from_sdr` as a 16-bit signal; PQ through a table, the same numbers."""
     signal = _pq_tables()[1][rgb, 0] if trc == TRC_PQ else hdr_from_sdr(rgb, trc)
     return np.rint(signal * 65535.0).astype(np.uint16)
+
+
+def hdr_note(name: str, trc: int, output: str) -> str:
+    """The one note line of an HDR input: ``output`` is "hdr", "sdr" (``--sdr``) or "image"."""
+    kind = "PQ" if trc == TRC_PQ else "HLG"
+    then = {"hdr": f"mapped back and written as {kind} with the input's tags",
+            "sdr": "written as SDR BT.709 (--sdr)",
+            "image": "written as SDR BT.709"}[output]
+    return f"note: {name} is HDR ({kind}, BT.2020): stylized tone-mapped to SDR, {then}"
+
+
+def bt709_from_sdr(rgb: np.ndarray) -> np.ndarray:
+    """The SDR domain's uint8 pictures (BT.2020 primaries) in BT.709 primaries, same 2.4 gamma (``--sdr``);
+    colours outside BT.709 clip."""
+    lin = (np.arange(256, dtype=np.float32) / 255.0) ** GAMMA
+    x = lin[rgb] @ BT2020_TO_709.T
+    v = np.power(np.clip(x, 0.0, 1.0), 1.0 / GAMMA)
+    return np.rint(v * 255.0).astype(np.uint8)
 
 
 def sdr_from_hdr(signal: np.ndarray, trc: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 from rest_video.core.errors import MediaError
-from rest_video.io.colour import TRC_PQ, ColourTags, to_rgb
+from rest_video.io.colour import ColourTags, to_rgb
 from rest_video.io.sequence import demuxer_args
 from rest_video.io.streams import user_metadata
 
@@ -115,11 +115,6 @@ class VideoReader:
         if self.info.width <= 0 or self.info.height <= 0:
             self.close()
             raise MediaError(f"video stream of {self.path} has no picture size")
-        if self.info.colour.hdr:
-            kind = "PQ" if self.info.colour.trc == TRC_PQ else "HLG"
-            log.info("note: %s is HDR (%s, BT.2020): the network sees it tone-mapped to SDR (primaries "
-                     "kept), and a video output is mapped back to %s with the input's tags",
-                     self.path.name, kind, kind)
 
     def seek(self, pts: int) -> None:
         """Go to the keyframe at or before ``pts`` (video time base): :meth:`frames` decodes from there."""

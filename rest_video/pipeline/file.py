@@ -25,6 +25,7 @@ from rest_video.engine.stylizer import Stylizer
 from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output
 from rest_video.io.containers import check_encoder
+from rest_video.io.hdr import bt709_from_sdr, hdr_note
 from rest_video.io.image import is_image_path, write_image
 from rest_video.io.masks import ContentMaskSource
 from rest_video.io.sequence import is_sequence_pattern
@@ -129,6 +130,9 @@ def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_
     with masks or nullcontext():
         labels = masks.next() if masks is not None else None
     out = stylizer.stylize(first.rgb, stats, strength, content_mask=labels)
+    if reader.info.colour.hdr:
+        log.info(hdr_note(src.name, reader.info.colour.trc, "image"))
+        out = bt709_from_sdr(out)
     if first.rotation % 360:
         log.info("note: the video is shown rotated %d degrees; the image is turned upright", first.rotation)
         out = upright(out, first.rotation)
@@ -145,6 +149,10 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | Reg
     with VideoReader(src, log_errors=False, fps=fps) as reader, out as tmp, \
             (_mask_source(content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
+        if info.colour.hdr:
+            still = is_sequence_pattern(dst) or dst.suffix.lower() == ".gif"
+            kind = "image" if still else "sdr" if cfg.output.sdr else "hdr"
+            log.info(hdr_note(src.name, info.colour.trc, kind))
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
         stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks,
