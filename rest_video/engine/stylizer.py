@@ -191,7 +191,7 @@ class Stylizer:
 
         ``stats_mask``: ``(H, W)`` bool, the only pixels the content statistics come from (every
         region's, with a content mask); the others still take the map of their region (an image's
-        fully transparent pixels, README "Alpha"). All True or None: every pixel counts."""
+        fully transparent pixels, rest_video/pipeline/still.py). All True or None: every pixel counts."""
         if stats_mask is not None and bool(np.all(stats_mask)):
             stats_mask = None
         if content_mask is not None:

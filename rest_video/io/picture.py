@@ -1,5 +1,5 @@
-"""Still images with what travels with their pixels: alpha, ICC profile and EXIF (README, "Alpha,
-ICC profiles and EXIF").
+"""Still images with what travels with their pixels: alpha, ICC profile and EXIF (README, "What is
+kept, converted or dropped", the still-image table).
 
 :func:`read_picture` gives the pixels upright (EXIF orientation applied, the orientation tag reset to
 1), 8-bit RGB, the alpha channel apart, and the profile and EXIF as bytes; :func:`to_srgb` and

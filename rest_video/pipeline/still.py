@@ -1,5 +1,5 @@
-"""One still image through the network with its alpha, ICC profile and EXIF (README, "Alpha, ICC
-profiles and EXIF").
+"""One still image through the network with its alpha, ICC profile and EXIF (README, "What is
+kept, converted or dropped").
 
 - The picture goes to the network in sRGB (:func:`~rest_video.io.picture.to_srgb`) and comes back
   into its own profile, which the output embeds; EXIF is kept with orientation 1 (the pixels are upright).
