@@ -76,13 +76,14 @@ def read_picture(path: str | Path) -> Picture:
 
 def _decode(data: np.ndarray, p: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
     """RGB uint8 and alpha (or None) of an encoded image, as stored (not turned upright)."""
-    if p.suffix.lower() in (".tif", ".tiff"):  # OpenCV premultiplies a TIFF's colour by its alpha
-        got = _decode_pil(data.tobytes())
-        if got is not None:
-            return got
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         return None, None
+    tiff_alpha = img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 4
+    if p.suffix.lower() in (".tif", ".tiff") and tiff_alpha:
+        got = _decode_pil(data.tobytes())  # OpenCV premultiplies an 8-bit TIFF's colour by its alpha
+        if got is not None:
+            return got
     if img.dtype != np.uint8:
         log.info("note: %s has %d-bit samples; it is stylized and written as 8-bit", p.name,
                  img.dtype.itemsize * 8)

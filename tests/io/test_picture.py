@@ -90,10 +90,11 @@ def test_p3_goes_to_srgb_and_back(tmp_path):
     assert to_srgb(Picture(img)) is img                          # no profile: as it is
 
 
-def test_16_bit_png_is_read_as_8_bit_with_a_note(tmp_path, caplog):
-    img16 = (make_frame(16, 8, 0).astype(np.uint16) * 257)
-    cv2.imwrite(str(tmp_path / "a.png"), cv2.cvtColor(img16, cv2.COLOR_RGB2BGR))
+@pytest.mark.parametrize("ext", [".png", ".tif"])
+def test_16_bit_is_read_as_8_bit_with_a_note(tmp_path, caplog, ext):
+    img16 = make_frame(16, 8, 0).astype(np.uint16) * 257 + 100      # rounds up, truncation would not
+    cv2.imwrite(str(tmp_path / f"a{ext}"), cv2.cvtColor(img16, cv2.COLOR_RGB2BGR))
     with caplog.at_level(logging.INFO):
-        pic = read_picture(tmp_path / "a.png")
-    assert np.array_equal(pic.rgb, make_frame(16, 8, 0))
+        pic = read_picture(tmp_path / f"a{ext}")
+    assert np.array_equal(pic.rgb, np.rint(img16 / 257).astype(np.uint8))
     assert sum("16-bit" in r.message for r in caplog.records) == 1
