@@ -164,8 +164,15 @@ def to_srgb(pic: Picture) -> np.ndarray:
     if not name:
         log.info("note: the image's ICC profile cannot be read; its pixels are taken as sRGB (profile kept)")
         return pic.rgb
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(pic.icc))
+        out = _transform(pic.rgb, src, ImageCms.createProfile("sRGB"))
+    except (ImageCms.PyCMSError, OSError, ValueError):  # not an RGB profile (grey, Lab ...)
+        log.info("note: the image's ICC profile (%s) does not convert RGB; its pixels are taken as sRGB "
+                 "(profile kept)", name)
+        return pic.rgb
     log.info("note: the image's colours (%s) are converted to sRGB for the network and back", name)
-    return _transform(pic.rgb, ImageCms.ImageCmsProfile(io.BytesIO(pic.icc)), ImageCms.createProfile("sRGB"))
+    return out
 
 
 def from_srgb(pic: Picture, rgb: np.ndarray) -> np.ndarray:

@@ -79,6 +79,18 @@ def test_icc_and_exif_are_kept_orientation_reset(tmp_path):
             assert out.getexif().get(0x010F) == "TestCam" and out.getexif().get(0x0112, 1) == 1, ext
 
 
+def test_a_profile_that_does_not_convert_rgb_is_one_note(caplog):
+    from PIL import ImageCms
+
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    img = make_frame(8, 6, 0)
+    with caplog.at_level(logging.INFO):
+        assert to_srgb(Picture(img, icc=lab)) is img
+    assert [r.message for r in caplog.records] == [
+        "note: the image's ICC profile (Lab identity built-in) does not convert RGB; its pixels are taken "
+        "as sRGB (profile kept)"]
+
+
 def test_p3_goes_to_srgb_and_back(tmp_path):
     icc = make_icc_profile(P3, "Display P3 (test)")
     img = (96 + make_frame(48, 32, 3) // 4).astype(np.uint8)   # inside sRGB's gamut
