@@ -50,7 +50,7 @@ def make_clip(path: Path, w: int = 64, h: int = 48, n: int = 12, fps: int = 10, 
             a.layout = "mono"
         for i in range(n):
             pic = frames[i] if frames is not None else make_frame(w, h, i)
-            f = av.VideoFrame.from_ndarray(pic, format="rgb24")
+            f = av.VideoFrame.from_ndarray(pic, format="rgb48le" if pic.dtype == np.uint16 else "rgb24")
             if colour is not None:
                 f = f.reformat(format=pix_fmt, dst_colorspace=colour[0] if colour[0] in (1, 4, 7, 9) else 5,
                                src_color_range=2, dst_color_range=colour[1] or 1)
@@ -171,3 +171,44 @@ def describe_streams(path: Path) -> tuple[dict, list]:
         streams = [(s.type, s.codec_context.name if s.codec_context else None, s.metadata.get("language"),
                     s.metadata.get("title"), int(s.disposition)) for s in c.streams if s.type != "video"]
         return meta, streams
+
+
+def make_icc_profile(primaries: tuple[tuple[float, float], ...], description: str,
+                     white: tuple[float, float] = (0.3127, 0.3290)) -> bytes:
+    """An ICC v2 RGB display profile: ``primaries`` (R, G, B chromaticities x, y) around ``white``,
+    adapted to D50 with Bradford, and the sRGB tone curve (Display P3's: ``make_icc_profile(P3, ...)``)."""
+    import struct
+
+    def xyz(x, y):
+        return np.array([x / y, 1.0, (1 - x - y) / y])
+
+    m = np.stack([xyz(*p) for p in primaries], axis=1)
+    m = m * np.linalg.solve(m, xyz(*white))  # columns scaled so R+G+B = white
+    brad = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+    d50 = np.array([0.9642, 1.0, 0.8249])
+    lms_w, lms_d = brad @ xyz(*white), brad @ d50
+    m = np.linalg.inv(brad) @ np.diag(lms_d / lms_w) @ brad @ m
+    s15 = lambda v: struct.pack(">i", int(round(v * 65536)))  # noqa: E731
+    xyz_tag = lambda v: b"XYZ \0\0\0\0" + b"".join(s15(c) for c in v)  # noqa: E731
+    para = b"para\0\0\0\0" + struct.pack(">HH", 3, 0) + b"".join(
+        s15(v) for v in (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045))
+    text = description.encode("ascii") + b"\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 8 + b"\0\0\0" + b"\0" * 67
+    tags = [(b"desc", desc), (b"wtpt", xyz_tag(d50)), (b"rXYZ", xyz_tag(m[:, 0])),
+            (b"gXYZ", xyz_tag(m[:, 1])), (b"bXYZ", xyz_tag(m[:, 2])),
+            (b"rTRC", para), (b"gTRC", para), (b"bTRC", para),
+            (b"cprt", b"text\0\0\0\0no copyright\0")]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for sig, data in tags:
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    size = offset + len(body)
+    header = (struct.pack(">I", size) + b"\0" * 4 + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ " + b"\0" * 12
+              + b"acsp" + b"\0" * 24 + struct.pack(">I", 0) + b"".join(s15(c) for c in d50) + b"\0" * 48)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+P3 = ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060))
+"""Display P3's primaries (D65 white)."""

@@ -45,6 +45,9 @@ def add_file_options(p: argparse.ArgumentParser, masks: bool = True) -> None:
     p.add_argument("--preset", help="encoder preset (x264: ultrafast .. veryslow)")
     p.add_argument("--codec", help="video encoder (default auto: libx264, libvpx-vp9 for .webm)")
     p.add_argument("--pix-fmt", help="output pixel format (default auto: yuv420p, yuv420p10le for 10-bit input)")
+    p.add_argument("--sdr", action="store_true",
+                   help="an HDR (PQ/HLG) input gives an SDR BT.709 output, tone-mapped "
+                        "(default: HDR, with the input's tags)")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--fps", type=finite_float, metavar="RATE",
                    help="frame rate of an image sequence IN (frame_%%04d.png or a folder of frames; default 25)")
@@ -87,6 +90,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
         "output.preset": args.preset,
         "output.codec": args.codec,
         "output.pix_fmt": args.pix_fmt,
+        "output.sdr": True if getattr(args, "sdr", False) else None,
         "style.cache": False if args.no_cache else None,
         "masks.feather": getattr(args, "mask_feather", None),
         "masks.protect": getattr(args, "protect", None),

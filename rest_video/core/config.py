@@ -118,6 +118,7 @@ class OutputCfg:
     container_options: dict[str, str] = field(default_factory=lambda: {"movflags": "+faststart"})
     audio: Literal["copy", "reencode", "drop"] = "copy"
     image_quality: int = 95           # JPEG / WebP quality in image mode
+    sdr: bool = False                 # an HDR (PQ/HLG) input: an SDR BT.709 output (default: HDR)
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 63:

@@ -41,7 +41,7 @@ from rest_video.models import REST, create_model, weights_identity
 from rest_video.ops.opacity import blend
 from rest_video.ops.shadows import keep_shadow_detail
 from rest_video.style import StatsFilter, StyleCache, StyleStats, cache_key, check_not_flat, file_hash
-from rest_video.style.regions import RegionStyle, plan_regions, protect_weight
+from rest_video.style.regions import WHOLE, Regions, RegionStyle, plan_regions, protect_weight
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ class Stylizer:
     @torch.inference_mode()
     def stylize(self, frames: np.ndarray, style: StyleStats | RegionStyle, strength: float | None = None,
                 stats_filter: StatsFilter | None = None, *, content_mask: np.ndarray | None = None,
-                protect: str | None = None) -> np.ndarray:
+                protect: str | None = None, stats_mask: np.ndarray | None = None) -> np.ndarray:
         """Stylize RGB uint8 frames ``(H, W, 3)`` or ``(N, H, W, 3)``; returns the same shape.
 
         ``strength``: the look's opacity over the input, 0 = the input itself (a copy, the network
@@ -197,12 +197,20 @@ class Stylizer:
         stylization with a :class:`RegionStyle` from ``load_style(..., mask=...)``: each region
         takes its look from the style's region of the same label (``masks`` settings of the
         config). ``protect``: a mask colour whose region keeps the input's pixels (default
-        ``masks.protect``)."""
+        ``masks.protect``).
+
+        ``stats_mask``: ``(H, W)`` bool, the only pixels the content statistics come from (every
+        region's, with a content mask); the others still take the map of their region (an image's
+        fully transparent pixels, rest_video/pipeline/still.py). All True or None: every pixel counts."""
+        if stats_mask is not None and bool(np.all(stats_mask)):
+            stats_mask = None
         if content_mask is not None:
             protect = self.cfg.masks.protect if protect is None else protect
-            return self._stylize_masked(frames, style, strength, stats_filter, content_mask, protect)
-        if protect is not None:
+        elif protect is not None:
             raise ConfigError("protecting a region needs a content mask")
+        if content_mask is not None or stats_mask is not None:
+            return self._stylize_masked(frames, style, strength, stats_filter, content_mask, protect,
+                                        stats_mask)
         if isinstance(style, RegionStyle):
             style = style.whole
         single = frames.ndim == 3
@@ -233,7 +241,7 @@ class Stylizer:
 
     def _stylize_masked(self, frames: np.ndarray, style: StyleStats | RegionStyle, strength: float | None,
                         stats_filter: StatsFilter | None, content_mask: np.ndarray | None,
-                        protect: str | None) -> np.ndarray:
+                        protect: str | None, stats_mask: np.ndarray | None = None) -> np.ndarray:
         """Mask-guided stylization, one frame at a time (each frame has its own regions)."""
         if self.method != "adain":
             raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
@@ -241,7 +249,8 @@ class Stylizer:
         batch = check_frames(frames[None] if single else frames)
         strength = self.resolve_strength(strength)
         n, h, w = batch.shape[:3]
-        labels = self._frame_labels(content_mask, n, h, w)
+        labels = (np.zeros((n, h, w), np.uint8) if content_mask is None
+                  else self._frame_labels(content_mask, n, h, w))
         try:
             p_label = None if protect is None else colour_label(protect)
         except ValueError as e:
@@ -251,7 +260,12 @@ class Stylizer:
         m = self.cfg.masks
         out = np.empty_like(batch)
         for i in range(n):
-            stats, regions = self._plan(labels[i], style)
+            if content_mask is None:  # no regions: one look, the whole style's
+                stats, regions = (style.whole if isinstance(style, RegionStyle) else style), None
+            else:
+                stats, regions = self._plan(labels[i], style)
+            if stats_mask is not None:
+                regions = counted_only(regions, stats, stats_mask, self.device)
             frame = batch[i:i + 1]
             if regions is None:
                 out[i] = self._stylize_plain(frame, stats, 1.0, stats_filter)[0]
@@ -313,6 +327,22 @@ class Stylizer:
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
                 return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
         return self.to_tensor(batch)
+
+
+def counted_only(regions: Regions | None, stats: StyleStats, counted: np.ndarray,
+                 device: torch.device | str) -> Regions:
+    """``regions`` (None: one look over the frame, ``stats``) with every slot's content statistics
+    taken from its ``counted`` pixels only (a slot with none of them keeps its own); the fallback
+    slot becomes a region like the others, as its statistics are no longer the whole frame's."""
+    m = torch.from_numpy(np.ascontiguousarray(counted, dtype=bool)).to(device)
+    if regions is None:
+        return Regions(m[None], torch.ones((1, *m.shape), device=device), (stats,), (0,))
+    masks = regions.masks & m
+    empty = ~masks.flatten(1).any(1)
+    masks[empty] = regions.masks[empty]
+    free = max(k for k in regions.keys) + 1  # a label no slot uses, for the former fallback slot
+    keys = tuple(free if k == WHOLE else k for k in regions.keys)
+    return Regions(masks, regions.weights, regions.styles, keys)
 
 
 def state_hash(model: REST) -> str:

@@ -107,15 +107,25 @@ def to_rgb(frame: av.VideoFrame, tags: ColourTags) -> np.ndarray:
     if is_rgb_format(frame.format.name):
         return frame.to_ndarray(format="rgb24")
     src_range = ColorRange.JPEG if tags.full_range() else ColorRange.MPEG
-    out = frame.reformat(format="rgb24", src_colorspace=tags.sws_matrix(frame.width, frame.height),
+    fmt = "rgb48le" if tags.hdr else "rgb24"
+    out = frame.reformat(format=fmt, src_colorspace=tags.sws_matrix(frame.width, frame.height),
                          src_color_range=src_range, dst_color_range=ColorRange.JPEG, interpolation=SWS_FLAGS)
+    if tags.hdr:  # PQ / HLG: to the network's SDR domain (io/hdr.py)
+        from rest_video.io.hdr import sdr_from_hdr16
+
+        return sdr_from_hdr16(out.to_ndarray(), tags.trc)
     return out.to_ndarray()
 
 
 def from_rgb(rgb: np.ndarray, tags: ColourTags, pix_fmt: str) -> av.VideoFrame:
     """An RGB uint8 picture as a frame in ``pix_fmt``, encoded with the stream's matrix and range and
     carrying its tags (for an RGB ``pix_fmt``: the pixels as they are)."""
-    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    if tags.hdr and not is_rgb_format(pix_fmt):  # back from the SDR domain to PQ / HLG (io/hdr.py)
+        from rest_video.io.hdr import hdr16_from_sdr
+
+        frame = av.VideoFrame.from_ndarray(hdr16_from_sdr(rgb, tags.trc), format="rgb48le")
+    else:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
     if is_rgb_format(pix_fmt):
         return frame if pix_fmt == "rgb24" else frame.reformat(format=pix_fmt)
     h, w = rgb.shape[:2]

@@ -11,6 +11,7 @@ container.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,7 +20,8 @@ import numpy as np
 
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
-from rest_video.io.colour import from_rgb, tag_codec
+from rest_video.io.colour import SPC_BT709, from_rgb, tag_codec
+from rest_video.io.hdr import bt709_from_sdr
 from rest_video.io.streams import AudioTrack, setup_audio, setup_copies, user_metadata
 from rest_video.io.containers import ROTATION_MUXERS, encoder_options, output_pix_fmt, video_codec
 from rest_video.io.video import VideoInfo, short_error
@@ -44,6 +46,10 @@ class VideoWriter:
         self.path = Path(path)
         self.name = Path(name) if name is not None else self.path  # what messages call the output
         self.info = info
+        self.colour = info.colour  # the output's tags: the input's, or SDR BT.709 for an HDR input with --sdr
+        self.to_709 = info.colour.hdr and self.cfg.sdr
+        if self.to_709:
+            self.colour = replace(info.colour, matrix=SPC_BT709, primaries=1, trc=1)
         try:
             self.container = av.open(str(self.path), "w", format=container_format,
                                      options=_container_options(self.path, self.cfg.container_options))
@@ -98,7 +104,7 @@ class VideoWriter:
         if codec == "mpeg4":  # fixed quantiser from crf (18 -> 2, the best that is not wasteful)
             s.codec_context.qscale = True
             s.codec_context.global_quality = max(1, min(31, round(cfg.crf / 9))) * 118  # FF_QP2LAMBDA
-        tag_codec(s.codec_context, info.colour, pix_fmt)
+        tag_codec(s.codec_context, self.colour, pix_fmt)
         self.pix_fmt = pix_fmt
         self.vstream = s
         if info.video_metadata:
@@ -141,7 +147,7 @@ class VideoWriter:
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1  # encoders need strictly increasing pts
         self._last_pts = pts
-        frame = from_rgb(rgb, self.info.colour, self.pix_fmt)
+        frame = from_rgb(bt709_from_sdr(rgb) if self.to_709 else rgb, self.colour, self.pix_fmt)
         frame.pts = pts
         frame.time_base = self.time_base
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 from rest_video.core.config import OutputCfg
 from rest_video.io.containers import muxer_for
 from rest_video.io.gif import GifWriter
+from rest_video.io.hdr import bt709_from_sdr
 from rest_video.io.sequence import SequenceWriter, is_sequence_pattern
 from rest_video.io.video import VideoInfo
 from rest_video.io.video_writer import VideoWriter
@@ -25,8 +26,11 @@ def open_writer(path: str | Path, info: VideoInfo, cfg: OutputCfg, audio_streams
         what = ", ".join(f"{s.type} #{s.index} ({s.codec_context.name if s.codec_context else 'data'})"
                          for s in other_streams)
         log.info("note: %s cannot hold %s; dropped", name.suffix, what)
-    if is_sequence_pattern(name):
-        return SequenceWriter(name, cfg.image_quality, audio_streams)
-    if muxer_for(name) == "gif":
-        return GifWriter(path, info, audio_streams, name=name)
+    if is_sequence_pattern(name) or muxer_for(name) == "gif":
+        w = (SequenceWriter(name, cfg.image_quality, audio_streams) if is_sequence_pattern(name)
+             else GifWriter(path, info, audio_streams, name=name))
+        if info.colour.hdr:  # the network's SDR domain (BT.2020 primaries) as SDR BT.709 pictures
+            write = w.write
+            w.write = lambda rgb, pts=None: write(bt709_from_sdr(rgb), pts)
+        return w
     return VideoWriter(path, info, cfg, audio_streams, name=name, other_streams=other_streams)

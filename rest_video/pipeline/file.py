@@ -26,14 +26,16 @@ from rest_video.engine.stylizer import Stylizer
 from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output
 from rest_video.io.containers import check_encoder, video_codec
-from rest_video.io.image import is_image_path, read_image, write_image
-from rest_video.io.masks import ContentMaskSource, read_mask
+from rest_video.io.hdr import bt709_from_sdr, hdr_note
+from rest_video.io.image import is_image_path, write_image
+from rest_video.io.masks import ContentMaskSource
 from rest_video.io.sequence import is_sequence_pattern
 from rest_video.io.video import Frame, VideoReader, upright
 from rest_video.io.writers import open_writer
 from rest_video.pipeline.checks import check_masks, check_paths  # noqa: F401 - also the CLI's import
 from rest_video.pipeline.memory import MemoryPlan, plan_memory
 from rest_video.pipeline.path_choice import check_path, choose_file_path
+from rest_video.pipeline.still import read_picture_or_none, stylize_image_file
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
 from rest_video.style.regions import RegionStyle
@@ -95,12 +97,10 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
     if progress is None:
         progress = sys.stderr.isatty()
     t0 = time.perf_counter()
-    img = _read_image_or_none(src) if is_image_path(src) and is_image_path(dst) else None
-    if img is not None:  # decoded once; frames over runtime.max_memory_mb are stylized in bands
-        labels = None if content_mask is None else read_mask(content_mask, (img.shape[1], img.shape[0]))
-        out = stylizer.stylize(img, stats, strength, content_mask=labels)
-        del img  # the input's memory goes before the encoder's copy and buffer are made
-        write_image(dst, out, cfg.output.image_quality)
+    pic = read_picture_or_none(src) if is_image_path(src) and is_image_path(dst) else None
+    if pic is not None:  # decoded once; frames over runtime.max_memory_mb are stylized in bands
+        stylize_image_file(pic, dst, stylizer, stats, strength, cfg.output.image_quality, content_mask)
+        del pic
         if on_frame is not None:
             on_frame(1)
         return PipelineResult(1, time.perf_counter() - t0, "image")
@@ -177,6 +177,9 @@ def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_
     with masks or nullcontext():
         labels = masks.next() if masks is not None else None
     out = stylizer.stylize(first.rgb, stats, strength, content_mask=labels)
+    if reader.info.colour.hdr:
+        log.info(hdr_note(src.name, reader.info.colour.trc, "image"))
+        out = bt709_from_sdr(out)
     if first.rotation % 360:
         log.info("note: the video is shown rotated %d degrees; the image is turned upright", first.rotation)
         out = upright(out, first.rotation)
@@ -192,6 +195,10 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | Reg
     with VideoReader(src, log_errors=False, fps=fps) as reader, out as tmp, \
             (_mask_source(content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
+        if info.colour.hdr:
+            still = is_sequence_pattern(dst) or dst.suffix.lower() == ".gif"
+            kind = "image" if still else "sdr" if cfg.output.sdr else "hdr"
+            log.info(hdr_note(src.name, info.colour.trc, kind))
         codec = _probe_codec(dst, cfg)
         choice = choose_file_path(cfg, stylizer, stats if isinstance(stats, StyleStats) else stats.whole,
                                   (info.width, info.height), codec,
@@ -413,10 +420,3 @@ def _progress_bar(total: int | None, name: str, enabled: bool):
 
     return tqdm(total=total, desc=name[:24], unit="frame", dynamic_ncols=True, smoothing=0.1)
 
-
-def _read_image_or_none(path: Path):
-    """The image at ``path`` as RGB uint8, or None when it is no readable image (then it is read as a video)."""
-    try:
-        return read_image(path)
-    except MediaError:
-        return None

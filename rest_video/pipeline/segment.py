@@ -20,6 +20,7 @@ are those of a single run. The pieces are files in the output's container, next 
 from __future__ import annotations
 
 import heapq
+import logging
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,11 +34,14 @@ from rest_video.core.errors import MediaError
 from rest_video.engine.stylizer import Stylizer
 from rest_video.io.atomic import atomic_output, check_writable
 from rest_video.io.containers import video_codec
+from rest_video.io.hdr import hdr_note
 from rest_video.io.video import Frame, VideoReader
 from rest_video.io.video_writer import VideoWriter
 from rest_video.pipeline.file import PipelineResult, Stages
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
+
+log = logging.getLogger(__name__)
 
 DEFAULT_WARMUP = 2.0
 """Seconds of frames before a segment that warm its temporal filters up (EMAs of 0.9 and 0.93
@@ -176,6 +180,8 @@ def join_segments(in_path: str | Path, parts: list[str | Path], out_path: str | 
             if (s.codec_context.name, s.codec_context.extradata) != (first.codec_context.name, first.codec_context.extradata):
                 raise MediaError(f"segment {p} was encoded with other codec parameters; cannot join without re-encoding")
         with VideoReader(src, threads=False) as reader, atomic_output(dst) as tmp:
+            if reader.info.colour.hdr:  # once per run (the segments were encoded as --sdr said)
+                log.info(hdr_note(src.name, reader.info.colour.trc, "sdr" if cfg.output.sdr else "hdr"))
             rotation = _first_rotation(parts[0])
             info = reader.info if not rotation else type(reader.info)(**{**reader.info.__dict__, "rotation": rotation})
             writer = VideoWriter(tmp, info, cfg.output, reader.audio_streams, video_template=first)
