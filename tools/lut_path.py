@@ -74,19 +74,22 @@ def quality(clips: list[Path], style: Path, frames: int | None) -> None:
               f"{lut.lut.drifts} | {lut.cuts} |", flush=True)
 
 
-RUN = ("import json, resource, sys, time; from rest_video import load_pipeline, stylize_file; "
+PEAK = ("def peak_mb():\n"
+        " for line in open('/proc/self/status'):\n"
+        "  if line.startswith('VmHWM'):\n   return int(line.split()[1]) // 1024\n")
+RUN = PEAK + ("import json, resource, sys, time; from rest_video import load_pipeline, stylize_file; "
        "from rest_video.core.devices import apply_runtime; cfg = load_pipeline(None, json.loads(sys.argv[4])); "
        "apply_runtime(cfg.runtime); n = int(sys.argv[5]); "
        "r = stylize_file(sys.argv[1], sys.argv[2], sys.argv[3], cfg, overwrite=True, max_frames=n, progress=False); "
-       "print(r.frames, r.seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
-CEILING = ("import resource, sys, time; from rest_video.core.config import OutputCfg; "
+       "print(r.frames, r.seconds, peak_mb())")
+CEILING = PEAK + ("import resource, sys, time; from rest_video.core.config import OutputCfg; "
            "from rest_video.io.video import VideoReader; from rest_video.io.video_writer import VideoWriter; "
            "t = time.perf_counter(); n = 0\n"
            "with VideoReader(sys.argv[1]) as r:\n"
            " w = VideoWriter(sys.argv[2], r.info, OutputCfg(), r.audio_streams)\n"
            " for fr in r.frames(max_frames=int(sys.argv[3])):\n  w.write(fr.rgb, fr.pts); n += 1\n"
            " w.close()\n"
-           "print(n, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+           "print(n, time.perf_counter() - t, peak_mb())")
 
 
 def _child(code: str, *args: str) -> tuple[int, float, int]:
