@@ -40,6 +40,17 @@ def exit_status(exc: BaseException) -> int:
     return 128 + int(getattr(exc, "signum", signal.SIGINT))
 
 
+_FIRED: list[int] = []  # the stop signal that fired inside stop_signals_raise, if any
+
+
+def raise_if_stopped() -> None:
+    """Raise :class:`Interrupted` again if a stop signal fired: a frame loop calls it, because the
+    handler's exception can be swallowed when the signal lands inside a C library's callback into
+    Python (FFmpeg's log callback through PyAV), and the run would then go on to the end."""
+    if _FIRED:
+        raise Interrupted(_FIRED[0])
+
+
 @contextmanager
 def stop_signals_raise() -> Iterator[None]:
     """While inside, each of :data:`STOP_SIGNALS` raises :class:`Interrupted` in the main thread.
@@ -51,7 +62,8 @@ def stop_signals_raise() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    fired: list[int] = []
+    fired = _FIRED
+    fired.clear()
 
     def handle(signum, frame) -> None:
         if fired:
@@ -67,3 +79,4 @@ def stop_signals_raise() -> Iterator[None]:
     finally:
         for sig, previous in old.items():
             signal.signal(sig, previous)
+        fired.clear()

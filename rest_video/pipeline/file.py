@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 
 from rest_video.core.config import PipelineConfig
 from rest_video.core.devices import return_freed_memory
+from rest_video.core.signals import raise_if_stopped
 from rest_video.engine.stylizer import Stylizer
 from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output
@@ -267,6 +268,7 @@ class Stages:
 
     # stylize one decoded frame; returns finished (out, meta) pairs in order
     def _stylize(self, fr: Frame) -> list:
+        raise_if_stopped()
         self.stream.observe(fr.rgb)
         self.decoded += 1
         if self.masks is not None:

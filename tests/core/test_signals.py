@@ -43,9 +43,10 @@ def _wait_for(predicate, proc, timeout=120.0):
 
 @pytest.fixture
 def long_clip(tmp_path):
-    """Long enough (seconds here, about half a second on a fast machine) that a signal sent when
-    the temporary output appears lands while frames are being written."""
-    return make_clip(tmp_path / "in.mp4", w=320, h=240, n=60)
+    """Long enough (several seconds here, about two on a fast machine; a 60-frame clip was once done
+    before the signal landed) that a signal sent when the temporary output appears lands while
+    frames are being written."""
+    return make_clip(tmp_path / "in.mp4", w=320, h=240, n=240)
 
 
 def _check_stopped(out_dir: Path, rc: int, err: str, signum: int) -> None:
