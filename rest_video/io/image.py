@@ -18,14 +18,20 @@ def is_image_path(path: str | Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTS
 
 
-def read_image(path: str | Path, max_side: int | None = None) -> np.ndarray:
-    """Read an image file as ``(H, W, 3)`` RGB uint8, optionally shrunk so its long side <= ``max_side``."""
+def read_image_bytes(path: str | Path) -> np.ndarray:
+    """The bytes of an image file (uint8); a missing file or a folder is a one-line :class:`MediaError`."""
     p = Path(path)
     if not p.exists():
         raise MediaError(f"file not found: {p}")
     if p.is_dir():
         raise MediaError(f"is a folder, not an image: {p}")
-    data = np.fromfile(str(p), dtype=np.uint8)
+    return np.fromfile(str(p), dtype=np.uint8)
+
+
+def read_image(path: str | Path, max_side: int | None = None) -> np.ndarray:
+    """Read an image file as ``(H, W, 3)`` RGB uint8, optionally shrunk so its long side <= ``max_side``."""
+    p = Path(path)
+    data = read_image_bytes(p)
     img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     del data  # the file's bytes go before anything else of the picture's size is made
     if img is None:

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from rest_video.core.errors import MediaError
-from rest_video.io.image import IMAGE_EXTS
+from rest_video.io.image import IMAGE_EXTS, read_image_bytes
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,7 @@ def upright_exif(img, orientation: int) -> np.ndarray:
 def read_picture(path: str | Path) -> Picture:
     """Read a still image with its alpha, ICC profile and EXIF (one note for a 16-bit one)."""
     p = Path(path)
-    if not p.exists():
-        raise MediaError(f"file not found: {p}")
-    if p.is_dir():
-        raise MediaError(f"is a folder, not an image: {p}")
-    data = np.fromfile(str(p), dtype=np.uint8)
+    data = read_image_bytes(p)
     icc, exif, orientation = _metadata(data.tobytes())
     rgb, alpha = _decode(data, p)
     del data

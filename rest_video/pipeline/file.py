@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from rest_video.core.config import PipelineConfig
-from rest_video.core.devices import return_freed_memory
 from rest_video.core.signals import raise_if_stopped
 from rest_video.engine.stylizer import Stylizer
 from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output
-from rest_video.io.containers import check_encoder, video_codec
+from rest_video.io.containers import check_encoder
 from rest_video.io.hdr import bt709_from_sdr, hdr_note
 from rest_video.io.image import is_image_path, write_image
 from rest_video.io.masks import ContentMaskSource
@@ -34,8 +33,8 @@ from rest_video.io.sequence import is_sequence_pattern
 from rest_video.io.video import Frame, VideoReader, upright
 from rest_video.io.writers import open_writer
 from rest_video.pipeline.checks import check_masks, check_paths  # noqa: F401 - also the CLI's import
-from rest_video.pipeline.memory import MemoryPlan, plan_memory
-from rest_video.pipeline.path_choice import check_path, choose_file_path
+from rest_video.pipeline.memory import apply_memory_plan
+from rest_video.pipeline.path_choice import check_path, choose_video_path
 from rest_video.pipeline.still import read_picture_or_none, stylize_image_file
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
@@ -115,49 +114,6 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
     return PipelineResult(n, time.perf_counter() - t0, "video")
 
 
-def _probe_codec(dst: Path, cfg: PipelineConfig) -> str:
-    """The encoder whose speed ``auto`` compares the network with (a GIF or an image sequence: x264's,
-    for scale)."""
-    try:
-        return video_codec(dst, cfg.output)
-    except MediaError:
-        return "libx264"
-
-
-def _expected_frames(info, max_frames: int | None) -> int:
-    """Frames the run will write: the container's count, else its duration times its rate (0: unknown)."""
-    n = info.frames
-    if n <= 0 and info.duration and info.rate:
-        n = int(round(info.duration * float(info.rate)))
-    if max_frames:
-        n = min(n, max_frames) if n > 0 else max_frames
-    return max(n, 0)
-
-
-def _probe_pix_fmt(cfg: PipelineConfig, w: int, h: int) -> str:
-    """The 8-bit pixel format the writer takes for this size (the probe's; no notes)."""
-    fmt = "yuv420p" if cfg.output.pix_fmt == "auto" else cfg.output.pix_fmt
-    return "yuv444p" if fmt in ("yuv420p", "yuvj420p", "nv12") and (w % 2 or h % 2) else fmt
-
-
-def _plan_memory(cfg: PipelineConfig, stylizer: Stylizer, w: int, h: int, path: str) -> MemoryPlan:
-    """Share ``runtime.max_memory_mb`` out for this video and give the network its part."""
-    pixels = w * h
-    if path == "lut":                       # the network runs on the fit frame only
-        side = cfg.live.fit_side
-        pixels = min(pixels, side * side)
-    need = stylizer.plan.bpp["frame"] * pixels if stylizer.plan is not None else 0
-    t = cfg.temporal
-    memory = plan_memory(cfg.runtime.max_memory_mb, w, h, cfg.runtime.queue_size, need,
-                         filters=t.pixel_smoothing > 0 or t.chroma_sigma > 0)
-    stylizer.limit_memory(memory.network)
-    if memory.return_freed:
-        return_freed_memory()
-    log.debug("memory: queues of %d frames, %d MB for the network, about %d MB in all (runtime.max_memory_mb %d)",
-              memory.queue_size, memory.network >> 20, memory.needed >> 20, cfg.runtime.max_memory_mb)
-    return memory
-
-
 def _mask_source(content_mask: str | Path | None, src: Path, info) -> ContentMaskSource | None:
     """The content masks of video ``src`` (one image, or a mask video of the same frame count)."""
     if content_mask is None:
@@ -200,18 +156,11 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | Reg
             still = is_sequence_pattern(dst) or dst.suffix.lower() == ".gif"
             kind = "image" if still else "sdr" if cfg.output.sdr else "hdr"
             log.info(hdr_note(src.name, info.colour.trc, kind))
-        codec = _probe_codec(dst, cfg)
-        choice = choose_file_path(cfg, stylizer, stats if isinstance(stats, StyleStats) else stats.whole,
-                                  (info.width, info.height), codec,
-                                  _probe_pix_fmt(cfg, info.width, info.height),
-                                  masked=content_mask is not None,
-                                  frames=_expected_frames(info, max_frames))
-        # one note when auto hands the frames to the LUT path (the picture is then not the network's own)
-        (log.info if cfg.runtime.path == "auto" and choice.path == "lut" else log.debug)(
-            "path: %s (%s)", choice.path, choice.reason)
+        choice = choose_video_path(cfg, stylizer, stats if isinstance(stats, StyleStats) else stats.whole, info,
+                                   dst, masked=content_mask is not None, max_frames=max_frames)
         stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=content_mask is not None,
                                 path=choice.path, background=False)
-        memory = _plan_memory(cfg, stylizer, info.width, info.height, choice.path)
+        memory = apply_memory_plan(cfg, stylizer, info.width, info.height, choice.path)
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, progress)
         stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks,

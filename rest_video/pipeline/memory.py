@@ -14,7 +14,9 @@ import logging
 import resource
 from dataclasses import dataclass
 
-from rest_video.core.devices import TRIM_THRESHOLD
+from rest_video.core.config import PipelineConfig
+from rest_video.core.devices import TRIM_THRESHOLD, return_freed_memory
+from rest_video.engine.stylizer import Stylizer
 
 log = logging.getLogger(__name__)
 
@@ -65,3 +67,22 @@ def plan_memory(budget_mb: int, width: int, height: int, queue_size: int, networ
         log.warning("runtime.max_memory_mb=%d is below what %dx%d video needs here (about %d MB); running with "
                     "the least memory it can", budget_mb, width, height, needed >> 20)
     return MemoryPlan(int(depth), int(network), int(needed), budget, needed + TRIM_THRESHOLD > budget)
+
+
+def apply_memory_plan(cfg: PipelineConfig, stylizer: Stylizer, w: int, h: int, path: str) -> MemoryPlan:
+    """Share ``runtime.max_memory_mb`` out for a ``w`` x ``h`` video on ``path`` (``full`` or ``lut``),
+    give the network its part, and let glibc give memory back where the plan says so."""
+    pixels = w * h
+    if path == "lut":                       # the network runs on the fit frame only
+        side = cfg.live.fit_side
+        pixels = min(pixels, side * side)
+    need = stylizer.plan.bpp["frame"] * pixels if stylizer.plan is not None else 0
+    t = cfg.temporal
+    memory = plan_memory(cfg.runtime.max_memory_mb, w, h, cfg.runtime.queue_size, need,
+                         filters=t.pixel_smoothing > 0 or t.chroma_sigma > 0)
+    stylizer.limit_memory(memory.network)
+    if memory.return_freed:
+        return_freed_memory()
+    log.debug("memory: queues of %d frames, %d MB for the network, about %d MB in all (runtime.max_memory_mb %d)",
+              memory.queue_size, memory.network >> 20, memory.needed >> 20, cfg.runtime.max_memory_mb)
+    return memory

@@ -12,16 +12,17 @@ from __future__ import annotations
 import logging
 import time
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import cv2
 import numpy as np
 
 from rest_video.core.config import OutputCfg, PipelineConfig
-from rest_video.core.errors import ConfigError
+from rest_video.core.errors import ConfigError, MediaError
 from rest_video.engine.stylizer import Stylizer
 from rest_video.engine.timing import PathChoice, measure_full_ms
-from rest_video.io.containers import encoder_options
+from rest_video.io.containers import encoder_options, video_codec
 from rest_video.style import StyleStats
 
 log = logging.getLogger(__name__)
@@ -91,3 +92,40 @@ def choose_file_path(cfg: PipelineConfig, stylizer: Stylizer, style: StyleStats,
     return PathChoice("lut", full, f"the full network takes {about}{full:.0f} ms a frame at {w}x{h} here, the "
                                    f"encoder {enc:.0f} ms: a 3D LUT fitted to the network renders the frames "
                                    f"(--path full: the network's own output, {full / max(enc, 1e-3):.0f}x slower)")
+
+def choose_video_path(cfg: PipelineConfig, stylizer: Stylizer, style: StyleStats, info, dst: Path,
+                      masked: bool = False, max_frames: int | None = None) -> PathChoice:
+    """:func:`choose_file_path` for a video (its ``VideoInfo``) going to ``dst``, with one note when
+    ``auto`` hands the frames to the LUT path (the picture is then not the network's own)."""
+    codec = _probe_codec(dst, cfg)
+    choice = choose_file_path(cfg, stylizer, style, (info.width, info.height), codec,
+                              _probe_pix_fmt(cfg, info.width, info.height), masked=masked,
+                              frames=_expected_frames(info, max_frames))
+    (log.info if cfg.runtime.path == "auto" and choice.path == "lut" else log.debug)(
+        "path: %s (%s)", choice.path, choice.reason)
+    return choice
+
+
+def _probe_codec(dst: Path, cfg: PipelineConfig) -> str:
+    """The encoder whose speed ``auto`` compares the network with (a GIF or an image sequence: x264's,
+    for scale)."""
+    try:
+        return video_codec(dst, cfg.output)
+    except MediaError:
+        return "libx264"
+
+
+def _expected_frames(info, max_frames: int | None) -> int:
+    """Frames the run will write: the container's count, else its duration times its rate (0: unknown)."""
+    n = info.frames
+    if n <= 0 and info.duration and info.rate:
+        n = int(round(info.duration * float(info.rate)))
+    if max_frames:
+        n = min(n, max_frames) if n > 0 else max_frames
+    return max(n, 0)
+
+
+def _probe_pix_fmt(cfg: PipelineConfig, w: int, h: int) -> str:
+    """The 8-bit pixel format the writer takes for this size (the probe's; no notes)."""
+    fmt = "yuv420p" if cfg.output.pix_fmt == "auto" else cfg.output.pix_fmt
+    return "yuv444p" if fmt in ("yuv420p", "yuvj420p", "nv12") and (w % 2 or h % 2) else fmt
