@@ -212,3 +212,17 @@ def make_icc_profile(primaries: tuple[tuple[float, float], ...], description: st
 
 P3 = ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060))
 """Display P3's primaries (D65 white)."""
+
+
+def subtitle_cues(path: Path) -> list[tuple[float, float, str]]:
+    """(start s, duration s, text) of the first subtitle stream's cues, empty cues left out."""
+    cues = []
+    with av.open(str(path)) as c:
+        s = c.streams.subtitles[0]
+        for p in c.demux(s):
+            if not p.size:
+                continue
+            text = b"".join(r.ass.split(b",", 8)[-1] for r in p.decode()).decode()
+            if text:
+                cues.append((round(float(p.pts * p.time_base), 3), round(float(p.duration * p.time_base), 3), text))
+    return cues

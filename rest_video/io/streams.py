@@ -1,7 +1,8 @@
 """Everything but the picture passes through, as ffmpeg's ``-map 0 -map_metadata 0`` does: audio
 (copied, or re-encoded when the output container cannot hold it), subtitle and data streams (copied
-when the container can hold them, else dropped with one note naming them), each stream's language,
-title and disposition, and the container's metadata (creation time, title, location ...).
+when the container can hold them; text subtitles converted to a text format it holds, as ffmpeg's
+``-c:s mov_text`` does; else dropped with one note naming them), each stream's language, title and
+disposition, and the container's metadata (creation time, title, location ...).
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ MUXER_KEYS = frozenset({"major_brand", "minor_version", "compatible_brands", "en
 AVI_AUDIO = ("pcm_s16le", "pcm_s24le", "mp3", "libmp3lame")
 
 _STANDARD_LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
+
+# subtitle codecs that carry text (bitmap ones, DVD and PGS, cannot be converted), and the text
+# formats to convert them to, in order of preference, when the output container holds another one
+TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"})
+TEXT_TARGETS = ("mov_text", "subrip", "ass", "webvtt")
 
 
 @dataclass
@@ -127,23 +133,81 @@ def _encoder_layout(codec: str, rate: int, layout) -> str:
     return "stereo"
 
 
-def setup_copies(container, streams, suffix: str) -> dict[int, object]:
-    """Output streams for the input's subtitle and data streams that ``container`` can hold, keyed by
-    input stream index; one note names those it cannot."""
+class StreamCopy:
+    """A subtitle or data stream copied packet for packet."""
+
+    def __init__(self, out_stream) -> None:
+        self.out_stream = out_stream
+
+    def packets(self, packet) -> list:
+        packet.stream = self.out_stream
+        return [packet]
+
+
+class TextConversion:
+    """A text subtitle stream re-encoded, cue for cue, to a text format the output holds (SubRip in
+    MP4 becomes mov_text); timing comes from the input's packets, styling as far as the target has it."""
+
+    def __init__(self, in_stream, out_stream) -> None:
+        self.decoder = in_stream.codec_context
+        self.decoder.open()  # its ASS header (the file's, or FFmpeg's default) opens the encoder
+        self.out_stream = out_stream
+        out_stream.codec_context.subtitle_header = self.decoder.subtitle_header
+        out_stream.codec_context.time_base = in_stream.time_base
+
+    def packets(self, packet) -> list:
+        if not packet.size:
+            return []
+        subtitles = self.decoder.decode2(packet)
+        if subtitles is None:
+            return []
+        out = self.out_stream.codec_context.encode_subtitle(subtitles)
+        out.stream = self.out_stream
+        out.pts = out.dts = packet.pts
+        out.duration = packet.duration
+        out.time_base = packet.time_base
+        return [out]
+
+
+def setup_copies(container, streams, suffix: str) -> dict[int, StreamCopy | TextConversion]:
+    """What becomes of the input's subtitle and data streams, keyed by input stream index: copied when
+    ``container`` can hold them, text subtitles converted when it holds another text format; one note
+    names what is converted and what is dropped."""
     supported = getattr(container, "supported_codecs", None)
-    out, dropped = {}, []
+    out, dropped, converted = {}, [], []
     for s in streams:
         name = s.codec_context.name if s.codec_context is not None else "data"
-        if supported is not None and name not in supported:
-            dropped.append(f"{s.type} #{s.index} ({name})")
-            continue
+        what = f"{s.type} #{s.index} ({name})"
         try:
-            o = container.add_stream_from_template(s)
+            if supported is None or name in supported:
+                o = container.add_stream_from_template(s)
+                out[s.index] = StreamCopy(o)
+            else:
+                target = _text_target(name, supported)
+                if target is None:
+                    dropped.append(what)
+                    continue
+                o = container.add_stream(target)
+                out[s.index] = TextConversion(s, o)
+                converted.append(f"{what}: converted to {target}")
         except (av.FFmpegError, ValueError, TypeError, AttributeError):
-            dropped.append(f"{s.type} #{s.index} ({name})")
+            dropped.append(what)
             continue
         copy_stream_info(s, o)
-        out[s.index] = o
+    said = []
+    if converted:
+        said.append(f"{suffix} cannot hold {', '.join(converted)}")
     if dropped:
-        log.info("note: %s cannot hold %s; dropped", suffix, ", ".join(dropped))
+        said.append(f"{suffix} cannot hold {', '.join(dropped)}; dropped")
+    if said:
+        log.info("note: %s", "; ".join(said))
     return out
+
+
+def _text_target(name: str, supported) -> str | None:
+    if name not in TEXT_SUBTITLES:
+        return None
+    for target in TEXT_TARGETS:
+        if target in supported and target in av.codecs_available:
+            return target
+    return None

@@ -20,10 +20,12 @@ import numpy as np
 
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
-from rest_video.io.colour import SPC_BT709, from_rgb, tag_codec
+from rest_video.io.colour import (MATRIX_NAMES, SPC_BT470BG, SPC_BT709, UNSPECIFIED, ColourTags, from_rgb, is_hd,
+                                  tag_codec)
 from rest_video.io.hdr import bt709_from_sdr
 from rest_video.io.streams import AudioTrack, setup_audio, setup_copies, user_metadata
-from rest_video.io.containers import ROTATION_MUXERS, encoder_options, output_pix_fmt, video_codec
+from rest_video.io.containers import (ROTATION_MUXERS, TAGLESS_CODECS, encoder_options, output_pix_fmt,
+                                      video_codec)
 from rest_video.io.video import VideoInfo, short_error
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,8 @@ class VideoWriter:
         if codec == "mpeg4":  # fixed quantiser from crf (18 -> 2, the best that is not wasteful)
             s.codec_context.qscale = True
             s.codec_context.global_quality = max(1, min(31, round(cfg.crf / 9))) * 118  # FF_QP2LAMBDA
+        if codec in TAGLESS_CODECS:
+            self._untagged(codec, pix_fmt)
         tag_codec(s.codec_context, self.colour, pix_fmt)
         self.pix_fmt = pix_fmt
         self.vstream = s
@@ -111,6 +115,23 @@ class VideoWriter:
             for k, v in info.video_metadata.items():
                 s.metadata[k] = v
         self._set_rotation(s)
+
+    def _untagged(self, codec: str, pix_fmt: str) -> None:
+        """``codec`` writes no colour tags: encode in the standard players assume for an untagged
+        picture of this size (HDR tone-mapped to SDR), with one note when that is not the input's."""
+        plain = ColourTags(pix_fmt=pix_fmt)
+        w, h = self.info.width, self.info.height
+        was = self.info.colour
+        if was.hdr:
+            self.to_709 = True
+        if (was.sws_matrix(w, h), was.full_range(), was.hdr) != (plain.sws_matrix(w, h), plain.full_range(), False) \
+                or (was.primaries, was.trc) != (UNSPECIFIED, UNSPECIFIED):
+            what = f"HDR {was.describe()}" if was.hdr else was.describe()
+            log.info("note: %s (%s) holds no colour tags: written as %s, what players assume for an "
+                     "untagged picture of this size (input: %s)", self.name.suffix, codec,
+                     f"{MATRIX_NAMES[SPC_BT709 if is_hd(w, h) else SPC_BT470BG]}, limited range"
+                     + (", tone-mapped to SDR" if was.hdr else ""), what)
+        self.colour = plain
 
     def _set_rotation(self, s) -> None:
         if not self.info.rotation:
@@ -172,8 +193,8 @@ class VideoWriter:
         if track is None or track.out_stream is None:
             copy = self.copies.get(packet.stream.index)
             if copy is not None:
-                packet.stream = copy
-                self.container.mux(packet)
+                for p in copy.packets(packet):
+                    self.container.mux(p)
             return
         if not track.reencode:
             packet.stream = track.out_stream

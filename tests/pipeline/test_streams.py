@@ -3,7 +3,7 @@ their languages, titles and dispositions, subtitles where the container holds th
 metadata; what cannot be kept is one note line."""
 
 import pytest
-from media import describe_streams, make_rich_clip
+from media import describe_streams, make_rich_clip, subtitle_cues
 
 from rest_video.cli.main import main
 
@@ -29,19 +29,32 @@ def test_mkv_keeps_every_stream_tag_and_metadata_item(tmp_path, capsys, rich, st
     assert meta["title"] == "Holiday" and [s[2] for s in streams] == ["eng", "fra", "deu"]
 
 
-def test_mp4_keeps_what_it_can_and_names_what_it_drops(tmp_path, capsys, rich, style_image, random_weights):
+def test_mp4_keeps_what_it_can_and_converts_subrip(tmp_path, capsys, rich, style_image, random_weights):
     out = tmp_path / "out.mp4"
     rc, err = _run([rich, style_image, out, "--checkpoint", random_weights, *FAST], capsys)
-    assert rc == 0 and len(err) == 1 and "subtitle #3 (srt)" in err[0], err
+    assert rc == 0 and len(err) == 1 and "subtitle #3 (srt): converted to mov_text" in err[0], err
     meta, streams = describe_streams(out)
     assert meta == {"title": "Holiday", "creation_time": "2024-05-01T10:00:00.000000Z",
                     "location": "+48.8584+002.2945/"}
-    assert [(s[0], s[2]) for s in streams] == [("audio", "eng"), ("audio", "fra")]
+    assert [(s[0], s[1], s[2]) for s in streams] == [("audio", "aac", "eng"), ("audio", "aac", "fra"),
+                                                   ("subtitle", "mov_text", "deu")]
+    assert subtitle_cues(rich) == [(0.0, 0.3, "Hallo Welt"), (0.3, 0.15, "Tschuess")]
+    assert subtitle_cues(out) == subtitle_cues(rich)
+
+
+def test_avi_holds_no_subtitles_and_names_the_drop(tmp_path, capsys, rich, style_image, random_weights):
+    out = tmp_path / "out.avi"
+    rc, err = _run([rich, style_image, out, "--checkpoint", random_weights, *FAST], capsys)
+    assert rc == 0 and any("subtitle #3 (srt); dropped" in line for line in err), err
+    assert [s[0] for s in describe_streams(out)[1]] == ["audio", "audio"]
 
 
 def test_webm_reencodes_all_audio_in_one_note(tmp_path, capsys, rich, style_image, random_weights):
     out = tmp_path / "out.webm"
     rc, err = _run([rich, style_image, out, "--checkpoint", random_weights, *FAST], capsys)
     assert rc == 0 and len(err) == 2, err   # one line for the audio, one for the subtitles
+    assert "subtitle #3 (srt): converted to webvtt" in err[1], err
     meta, streams = describe_streams(out)
-    assert [(s[1], s[2], s[3]) for s in streams] == [("opus", "eng", "Main"), ("opus", "fra", "Commentary")]
+    assert [(s[1], s[2], s[3]) for s in streams] == [("opus", "eng", "Main"), ("opus", "fra", "Commentary"),
+                                                   ("webvtt", "deu", "Deutsch")]
+    assert subtitle_cues(out) == subtitle_cues(rich)
