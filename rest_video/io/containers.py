@@ -60,6 +60,17 @@ def muxer_for(path: str | Path) -> str:
     return name
 
 
+# encoders that write no colour tags into their bitstream (FFmpeg's MPEG-4 part 2, AVI's default);
+# AVI itself has no place for them either
+TAGLESS_CODECS = frozenset({"mpeg4", "msmpeg4", "msmpeg4v2", "mjpeg"})
+
+
+def holds_colour_tags(path: str | Path, cfg: OutputCfg) -> bool:
+    """Whether ``path`` written under ``cfg`` can say its colour standard (an untagged output is
+    written in the standard players assume for untagged pictures, see io/colour.py)."""
+    return video_codec(path, cfg) not in TAGLESS_CODECS
+
+
 def video_codec(path: str | Path, cfg: OutputCfg, muxer: str | None = None) -> str:
     """The encoder for ``path`` (written by ``muxer``, default: by its extension) under ``cfg``:
     ``cfg.codec``, or the container's choice for ``auto``. Raises :class:`MediaError` (one line)

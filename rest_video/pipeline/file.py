@@ -25,7 +25,7 @@ from rest_video.core.signals import raise_if_stopped
 from rest_video.engine.stylizer import Stylizer
 from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.io.atomic import atomic_output
-from rest_video.io.containers import check_encoder
+from rest_video.io.containers import check_encoder, holds_colour_tags
 from rest_video.io.hdr import bt709_from_sdr, hdr_note
 from rest_video.io.image import is_image_path, write_image
 from rest_video.io.masks import ContentMaskSource
@@ -152,8 +152,8 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | Reg
     with VideoReader(src, log_errors=False, fps=fps) as reader, out as tmp, \
             (_mask_source(content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
-        if info.colour.hdr:
-            still = is_sequence_pattern(dst) or dst.suffix.lower() == ".gif"
+        still = is_sequence_pattern(dst) or dst.suffix.lower() == ".gif"
+        if info.colour.hdr and (still or holds_colour_tags(dst, cfg.output)):  # else the writer's note says it
             kind = "image" if still else "sdr" if cfg.output.sdr else "hdr"
             log.info(hdr_note(src.name, info.colour.trc, kind))
         choice = choose_video_path(cfg, stylizer, stats if isinstance(stats, StyleStats) else stats.whole, info,
