@@ -184,11 +184,12 @@ def join_segments(in_path: str | Path, parts: list[str | Path], out_path: str | 
                 log.info(hdr_note(src.name, reader.info.colour.trc, "sdr" if cfg.output.sdr else "hdr"))
             rotation = _first_rotation(parts[0])
             info = reader.info if not rotation else type(reader.info)(**{**reader.info.__dict__, "rotation": rotation})
-            writer = VideoWriter(tmp, info, cfg.output, reader.audio_streams, video_template=first)
+            writer = VideoWriter(tmp, info, cfg.output, reader.audio_streams, video_template=first, name=dst)
             ok = False
             try:
                 last_dts = None
-                for kind, pkt in _interleave(_video_packets(opened), _audio_packets(reader)):
+                shift = _decode_delay(parts)
+                for kind, pkt in _interleave(_video_packets(opened, shift), _audio_packets(reader)):
                     if kind == "a":
                         writer.write_audio(pkt)
                         continue
@@ -205,13 +206,34 @@ def join_segments(in_path: str | Path, parts: list[str | Path], out_path: str | 
             c.close()
 
 
-def _video_packets(opened) -> Iterator[tuple[float, object]]:
+def _decode_delay(parts: list[str | Path]) -> int | None:
+    """How far decode time runs behind presentation time in the parts (their time base), when a part
+    lacks decode timestamps: Matroska stores none, its demuxer leaves some unset, and FFmpeg's muxer
+    cannot guess them across B-frames. None when every packet has one."""
+    delay, missing = 0, False
+    for p in parts:
+        with av.open(str(p)) as c:
+            times = [(pkt.pts, pkt.dts) for pkt in c.demux(video=0) if pkt.size]
+        missing = missing or any(dts is None for _, dts in times)
+        pts = [t for t, _ in times]
+        if None not in pts:
+            delay = max([delay, *(a - b for a, b in zip(sorted(pts), pts))])
+    return delay if missing else None
+
+
+def _video_packets(opened, shift: int | None) -> Iterator[tuple[float, object]]:
+    """The parts' video packets in order; with ``shift`` (see :func:`_decode_delay`), each part's
+    decode timestamps made anew: its presentation times in order, ``shift`` earlier."""
     for c in opened:
         s = c.streams.video[0]
-        for pkt in c.demux(s):
-            if pkt.size:
-                t = pkt.dts if pkt.dts is not None else pkt.pts
-                yield (float(t * s.time_base) if t is not None else 0.0), pkt
+        packets = (pkt for pkt in c.demux(s) if pkt.size)
+        if shift is not None:
+            packets = list(packets)
+            for pkt, t in zip(packets, sorted(pkt.pts for pkt in packets)):
+                pkt.dts = t - shift
+        for pkt in packets:
+            t = pkt.dts if pkt.dts is not None else pkt.pts
+            yield (float(t * s.time_base) if t is not None else 0.0), pkt
 
 
 def _audio_packets(reader: VideoReader) -> Iterator[tuple[float, object]]:

@@ -153,3 +153,24 @@ def test_a_10_bit_sdr_clip_comes_back_10_bit_with_its_tags(tmp_path, style_image
     a, b = planes(clip), planes(out)
     err = np.abs(a - b)
     assert a.shape == b.shape and err.max() <= 16 and err.mean() < 3, (err.max(), err.mean())
+
+
+@pytest.mark.parametrize("trc", [TRC_PQ, TRC_HLG])
+def test_hdr_through_batch_segments_keeps_tags_depth_and_frames(tmp_path, style_image, random_weights, trc,
+                                                               capsys):
+    """``batch --segment-seconds``: each segment is its own encode and the join copies them; the
+    joined file is still HDR, 10-bit, with the input's tags, one note, and within the same error."""
+    clip = make_clip(tmp_path / "in.mkv", n=12, fps=4, gop=4, pix_fmt="yuv420p10le",
+                     frames=[smooth(i) for i in range(12)], colour=HDR_TAGS[trc])
+    out = tmp_path / "out"
+    assert main(["batch", str(clip), "--style", str(style_image), "--out-dir", str(out), "--checkpoint",
+                 str(random_weights), "--workers", "2", "--segment-seconds", "1", "--strength", "0",
+                 "--crf", "0", "-q"]) == 0
+    (result,) = list(out.iterdir())
+    with av.open(str(result)) as c:
+        cc = c.streams.video[0].codec_context
+        assert cc.pix_fmt == "yuv420p10le"
+        assert (int(cc.colorspace), int(cc.color_primaries), int(cc.color_trc)) == (9, 9, trc)
+    a, b = planes(clip), planes(result)
+    err = np.abs(a - b)
+    assert a.shape == b.shape and err.max() <= 16 and err.mean() < 3, (err.max(), err.mean())
