@@ -4,7 +4,8 @@
 
 Decoding (YUV 4:2:0 BT.709 -> RGB, :func:`rest_video.io.colour.to_rgb`) and encoding (RGB -> YUV,
 :func:`rest_video.io.colour.from_rgb`) with the accurate swscale flags, swscale's default (bilinear,
-what the code did before), and one fp32 stylize call of the shipped network on the CPU.
+what the code did before), the same for 10-bit SDR and HDR (PQ, HLG: BT.2020 to the network's SDR
+domain and back, rest_video/io/hdr.py), and one fp32 stylize call of the shipped network on the CPU.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ def main() -> None:
     rows.append(("encode, swscale default", _ms(lambda: frame.reformat(
         format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG,
         interpolation=Interpolation.BILINEAR), args.repeat)))
+    for name, tags10 in (("10-bit SDR BT.709", ColourTags(1, 1, 1, 1, "yuv420p10le")),
+                         ("PQ", ColourTags(9, 1, 9, 16, "yuv420p10le")),
+                         ("HLG", ColourTags(9, 1, 9, 18, "yuv420p10le"))):
+        y10 = from_rgb(rgb, tags10, "yuv420p10le")
+        rows.append((f"decode, {name}", _ms(lambda: to_rgb(y10, tags10), args.repeat)))
+        rows.append((f"encode, {name}", _ms(lambda: from_rgb(rgb, tags10, "yuv420p10le"), args.repeat)))
     from rest_video.core.config import load_pipeline
     from rest_video.engine.stylizer import Stylizer
 

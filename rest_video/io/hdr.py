@@ -15,12 +15,14 @@ cannot come back (measured on 64x48 test clips: luma 23-85 10-bit codes off on a
 0.6-1.7 with the primaries kept); the network sees the colours a little desaturated instead.
 :func:`hdr_from_sdr` runs the same steps backwards (exactly, up to the 8-bit rounding of step 3);
 :func:`bt709_from_sdr` turns the SDR domain into SDR BT.709 (``--sdr``, and stills from HDR video).
-Pure numpy on ``(H, W, 3)`` arrays, float64 (float32 loses dark channels beside bright ones).
+Pure numpy on ``(H, W, 3)`` arrays: the formulas in float64, the per-frame maps
+(:func:`sdr_from_hdr16`, :func:`hdr16_from_sdr`) by tables, within one step of the formulas.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -93,16 +95,59 @@ def _pq_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 def sdr_from_hdr16(signal: np.ndarray, trc: int) -> np.ndarray:
-    """:func:`sdr_from_hdr` of a 16-bit signal (``rgb48``); PQ through a table, the same numbers."""
+    """:func:`sdr_from_hdr` of a 16-bit signal (``rgb48``) by tables. PQ: its whole map per channel,
+    the same numbers. HLG: the inverse OETF per channel, the OOTF's gain on the luminance (float32),
+    then steps 2-3 from a table over the fourth root of the nits (2^20 entries); measured against
+    the formulas: 1 level off on 0.006 % of the values of a random signal, never more."""
     if trc == TRC_PQ:
         return _pq_tables()[0][signal, 0]
-    return sdr_from_hdr(signal.astype(np.float64) / 65535.0, trc)
+    t = _hlg_tables()
+    scene = t.scene[signal]
+    gain = np.power(np.maximum(scene @ LUMA_2020.astype(np.float32), 1e-12), np.float32(HLG_GAMMA - 1.0))
+    light = np.minimum(scene * gain[..., None], 1.0)  # nits / HLG_PEAK
+    return t.sdr[(np.sqrt(np.sqrt(light)) * np.float32(_FINE) + np.float32(0.5)).astype(np.int32)]
 
 
 def hdr16_from_sdr(rgb: np.ndarray, trc: int) -> np.ndarray:
-    """:func:`hdr_from_sdr` as a 16-bit signal; PQ through a table, the same numbers."""
-    signal = _pq_tables()[1][rgb, 0] if trc == TRC_PQ else hdr_from_sdr(rgb, trc)
-    return np.rint(signal * 65535.0).astype(np.uint16)
+    """:func:`hdr_from_sdr` as a 16-bit signal. PQ through a table, the same numbers. HLG: the nits
+    of each level from a table, the OOTF's inverse in float32, the OETF from a table over the square
+    root of scene light; within 1 of 65535 codes of the formulas."""
+    if trc == TRC_PQ:
+        return np.rint(_pq_tables()[1][rgb, 0] * 65535.0).astype(np.uint16)
+    t = _hlg_tables()
+    nits = t.nits[rgb]
+    yd = np.maximum(nits @ LUMA_2020.astype(np.float32), 1e-12) / np.float32(HLG_PEAK)
+    # scene light s = nits / (peak * ys^(gamma - 1)), ys = yd^(1 / gamma)
+    scale = np.power(yd, np.float32((1.0 - HLG_GAMMA) / HLG_GAMMA)) / np.float32(HLG_PEAK)
+    scene = np.minimum(nits * scale[..., None], 1.0)
+    return t.signal[(np.sqrt(scene) * np.float32(_COARSE) + np.float32(0.5)).astype(np.int32)]
+
+
+_FINE, _COARSE = (1 << 20) - 1, (1 << 16) - 1
+
+
+class _HlgTables(NamedTuple):
+    scene: np.ndarray    # scene light of every 16-bit signal code (float32)
+    sdr: np.ndarray      # SDR level of light (nits / peak) = (i / _FINE)^4
+    nits: np.ndarray     # nits of every SDR level (float32)
+    signal: np.ndarray   # 16-bit signal of scene light (i / _COARSE)^2
+
+
+@lru_cache(maxsize=1)
+def _hlg_tables() -> _HlgTables:
+    light = (np.arange(_FINE + 1, dtype=np.float64) / _FINE) ** 4
+    return _HlgTables(hlg_inverse_oetf(np.arange(65536, dtype=np.float64) / 65535.0).astype(np.float32),
+                      _sdr_of_nits(light * HLG_PEAK, TRC_HLG),
+                      _nits_of_level(np.arange(256) / 255.0, TRC_HLG).astype(np.float32),
+                      np.rint(hlg_oetf((np.arange(_COARSE + 1) / _COARSE) ** 2) * 65535.0).astype(np.uint16))
+
+
+def _nits_of_level(v: np.ndarray, trc: int) -> np.ndarray:
+    """The inverse of steps 2-3: an SDR value in [0, 1] -> nits."""
+    y = np.power(v, GAMMA)
+    w2 = (PEAK[trc] / REF_WHITE) ** 2
+    b = 1.0 - y
+    return 2.0 * y / (b + np.sqrt(b * b + 4.0 * y / w2)) * REF_WHITE  # the quadratic's root, without cancellation
 
 
 def hdr_note(name: str, trc: int, output: str) -> str:
@@ -128,6 +173,11 @@ def sdr_from_hdr(signal: np.ndarray, trc: int) -> np.ndarray:
     primaries)."""
     signal = signal.astype(np.float64)
     nits = pq_eotf(signal) if trc == TRC_PQ else hlg_to_nits(signal)
+    return _sdr_of_nits(nits, trc)
+
+
+def _sdr_of_nits(nits: np.ndarray, trc: int) -> np.ndarray:
+    """Steps 2-3: nits -> SDR uint8."""
     x = np.maximum(nits, 0.0) / REF_WHITE
     w2 = (PEAK[trc] / REF_WHITE) ** 2
     y = x * (1.0 + x / w2) / (1.0 + x)
@@ -137,10 +187,6 @@ def sdr_from_hdr(signal: np.ndarray, trc: int) -> np.ndarray:
 
 def hdr_from_sdr(rgb: np.ndarray, trc: int) -> np.ndarray:
     """The inverse of :func:`sdr_from_hdr`: SDR uint8 -> non-linear BT.2020 floats in [0, 1]."""
-    y = np.power(rgb.astype(np.float64) / 255.0, GAMMA)
-    w2 = (PEAK[trc] / REF_WHITE) ** 2
-    b = 1.0 - y
-    x = 2.0 * y / (b + np.sqrt(b * b + 4.0 * y / w2))  # the quadratic's root, without cancellation
-    nits = x * REF_WHITE
+    nits = _nits_of_level(rgb.astype(np.float64) / 255.0, trc)
     out = pq_inverse_eotf(nits) if trc == TRC_PQ else nits_to_hlg(nits)
     return np.clip(out, 0.0, 1.0).astype(np.float32)

@@ -34,6 +34,18 @@ def test_pq_tables_give_the_formulas_numbers():
     assert np.array_equal(hdr16_from_sdr(s8, TRC_PQ), direct)
 
 
+def test_hlg_tables_stay_within_one_step_of_the_formulas():
+    """HLG's per-frame maps use tables and float32 (7x faster at 1080p); against the float64
+    formulas: SDR levels at most 1 off, on a tiny share of values; the 16-bit signal within 1 code."""
+    rng = np.random.default_rng(0)
+    s16 = rng.integers(0, 65536, (200, 300, 3)).astype(np.uint16)
+    sdr = sdr_from_hdr16(s16, TRC_HLG)
+    err = np.abs(sdr.astype(int) - sdr_from_hdr(s16 / 65535.0, TRC_HLG))
+    assert err.max() <= 1 and (err > 0).mean() < 1e-3
+    back = np.rint(hdr_from_sdr(sdr, TRC_HLG).astype(np.float64) * 65535)
+    assert np.abs(hdr16_from_sdr(sdr, TRC_HLG) - back).max() <= 1
+
+
 def test_sdr_domain_round_trip():
     """What the network makes comes back from PQ as it was; from HLG too, except saturated colours
     brighter than HLG carries (measured: 6.5 % of the test picture's pixels)."""
