@@ -42,11 +42,13 @@ import torch
 
 from rest_video.core.cpu import CpuFeatures, cpu_features
 from rest_video.core.paths import cache_dir
+from rest_video.core.precision import Precision
 
 log = logging.getLogger(__name__)
 
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.float32}
-"""Per precision, the dtype frames enter the network in (int8 takes fp32 frames and runs its own convs)."""
+DTYPES = {p.value: p.dtype for p in Precision}
+"""Per precision name, the dtype its folded float form computes in (:attr:`Precision.dtype`; int8:
+fp32, the form around its int8 convs, whose frames enter as uint8)."""
 PROBE_SIZE = (512, 288)
 """(width, height) of the probe frame: large enough that the convs dominate, a fraction of a second."""
 SPEED_MARGIN = 0.9
@@ -79,7 +81,7 @@ class PrecisionChoice:
 
     @property
     def dtype(self) -> torch.dtype:
-        return DTYPES[self.precision]
+        return Precision(self.precision).dtype
 
     def describe(self) -> str:
         """One line: the choice, its reason and where it came from."""
@@ -151,7 +153,7 @@ def probe(model, candidates: list[str], size: tuple[int, int] = PROBE_SIZE, runs
     from rest_video.core.errors import ConfigError
     from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
     from rest_video.metrics import psnr
-    from rest_video.models.inference import build_inference
+    from rest_video.models.build import build_inference
 
     cands = ["fp32"] + [c for c in candidates if c != "fp32"]
     content, style_img = images or probe_images(size)
@@ -163,10 +165,10 @@ def probe(model, candidates: list[str], size: tuple[int, int] = PROBE_SIZE, runs
         outs: dict[str, np.ndarray] = {}
         for c in list(cands):
             try:
-                nets[c] = build_inference(model, cpu, DTYPES[c], precision=c)
+                nets[c] = build_inference(model, cpu, c)
                 if hasattr(nets[c], "conv_threads"):
                     nets[c].conv_threads = torch.get_num_threads()  # like for like, no tuning in the probe
-                xs[c] = frames_to_tensor(content[None], cpu, DTYPES[c])
+                xs[c] = frames_to_tensor(content[None], cpu, Precision(c).dtype)
                 outs[c] = tensor_to_uint8(nets[c](xs[c], style).clamp_(0, 1))[0]  # warm-up: primitives, buffers
             except (RuntimeError, ConfigError) as e:
                 if c == "fp32":

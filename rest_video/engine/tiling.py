@@ -45,6 +45,7 @@ import torch
 
 from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.models import moments
+from rest_video.models.masked import region_maps
 from rest_video.models.moments import FrameMoments, OnesCache
 from rest_video.style import StatsFilter, StyleStats
 from rest_video.style.regions import WHOLE, Regions
@@ -220,15 +221,15 @@ class TiledStylizer:
                   w, h, len(strips), strips[0].rows[1] - strips[0].rows[0], len(bands), wh)
         out = np.empty_like(frames)
         try:
-            with torch.inference_mode(), net.threads(("tiled", n, h, w), wh * w):
+            with torch.inference_mode(), net.threads(("tiled", n, h, w), wh * w) as threads:
                 net.release()  # buffers of other shapes (a whole frame, the other pass) go first
-                stats = self.statistics(frames, strips, regions)
+                stats = self.statistics(frames, strips, threads, regions)
                 if stats_filter is not None:
                     stats = stats_filter(stats)
                 if regions is None:
                     maps = net.adain_maps(stats, style, strength)
                 else:
-                    maps = net.region_maps(stats, regions, strength)
+                    maps = region_maps(net, stats, regions, strength)
                 net.release()
                 for i in range(n):
                     if regions is None:
@@ -237,9 +238,9 @@ class TiledStylizer:
                         (y0, y1), (wy0, wy1) = band.out, band.win
                         x = frames_to_tensor(frames[i:i + 1, wy0:wy1], net.device, self.input_dtype)
                         if regions is None:
-                            y = net.stylize_tile(x, mi, h * w)
+                            y = net.stylize_tile(x, mi, h * w, threads)
                         else:
-                            y = net.stylize_tile(x, maps, h * w, regions.band(wy0, wy1))
+                            y = net.stylize_tile(x, maps, h * w, threads, regions.band(wy0, wy1))
                         y = y[..., y0 - wy0:y1 - wy0, :]
                         out[i, y0:y1] = tensor_to_uint8(y.clamp_(0.0, 1.0))[0]
         finally:  # the bands' buffers are the budget's size: not kept between calls
@@ -247,11 +248,11 @@ class TiledStylizer:
             self._ones.clear()
         return out
 
-    def statistics(self, frames: np.ndarray, strips: list[Strip],
+    def statistics(self, frames: np.ndarray, strips: list[Strip], threads: int,
                    regions: Regions | None = None) -> dict:
         """Content statistics ``{layer: (mean, std)}`` ``(N, C, 1, 1)`` of the frames, strip by strip.
 
-        With ``regions`` (one frame): what :meth:`RESTInference.region_stats` gives on the whole
+        With ``regions`` (one frame): what :func:`~rest_video.models.masked.region_stats` gives on the whole
         frame, bit for bit (a region's features, zero outside it, go through the same Gram blocks)."""
         net = self.net
         n, h, w, _ = frames.shape
@@ -272,7 +273,7 @@ class TiledStylizer:
                 r0, r1 = st.rows
                 x = frames_to_tensor(frames[i:i + 1, r0:r1], net.device, self.input_dtype)
                 lo, hi = st.first - r0 * w, st.last - r0 * w
-                for layer, r in net.encode_layers(x, max(stylized), h * w):
+                for layer, r in net.encode_layers(x, max(stylized), h * w, threads):
                     if layer not in stylized:
                         continue
                     R = r.permute(0, 2, 3, 1).reshape((r1 - r0) * w, r.shape[1])  # a view (NHWC)

@@ -20,6 +20,9 @@ from torch import Tensor
 from rest_video.models.threads import num_threads
 
 _ONE = [1, 1]
+MIN_PIXELS_IN_PLACE = 1 << 14
+"""Frames with fewer pixels run :func:`conv_generic` even where oneDNN is available: the border
+fix has a fixed cost per frame (measured faster up to about 128x96, BENCHMARKS.md)."""
 
 
 def mkldnn_available() -> bool:

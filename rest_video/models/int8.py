@@ -1,45 +1,27 @@
 """int8 inference on the CPU: the folded REST as a chain of oneDNN u8 x s8 convs (VNNI / AMX-int8).
 
-:class:`Int8Inference` is :class:`~rest_video.models.inference.RESTInference` (fp32) with its
-whole-frame AdaIN path replaced by int8 convs; everything else (WCT, masks, bands of a tiled frame,
-frames under :data:`~rest_video.models.inference._MIN_PIXELS_IN_PLACE` pixels) runs the fp32 form.
+:class:`Int8Inference` runs whole frames with AdaIN in int8; WCT, masks, bands of a tiled frame,
+small frames (under :data:`~rest_video.models.backends.MIN_PIXELS_IN_PLACE` pixels) and nearly flat
+frames run in the fp32 form it is built on (:class:`~rest_video.models.inference.RESTInference`).
 
-How a frame runs:
+* Activations are uint8 with one scale per tensor, weights int8 with one scale per output channel
+  (rounded so that each kernel keeps its sum, :func:`quantize_weights`); oneDNN sums exactly in
+  int32 and applies bias, ReLU and the next layer's scale in one call. The input frame is its own
+  uint8 (scale 1/255). Every stored activation is a ReLU output, so uint8 loses no sign.
+* Scales follow the video and never clip: each layer's scale is the previous frame's largest value
+  there times :data:`MARGIN`; a conv whose output reaches code 255 (or fills less than
+  1 / :data:`MIN_FILL` of the range) runs again with the scale this frame needs. Scales are snapped
+  to a grid (:func:`snap_scale`), so runs that began apart soon give the same bits. The output
+  therefore depends on the frames before (:meth:`Int8Inference.reset_scales` forgets them).
+* Replication padding: the 1-pixel border is recomputed by the same int8 conv on
+  replication-padded strips.
+* Statistics come from the codes' exact integer Gram moments (:func:`code_moments`); each skip's
+  AdaIN map is folded into its decoder conv per frame, then quantized.
+* Offered only where int8 is exact at full range (:func:`int8_available`); a frame whose features
+  the codes cannot resolve (:data:`MIN_SNR`) runs in fp32.
 
-* **Activations are uint8 with one scale per tensor**, weights int8 with one scale per output
-  channel (symmetric), products summed exactly in int32 by oneDNN, bias and ReLU applied in float
-  and the result rounded to the next layer's uint8 (all inside one oneDNN call,
-  ``torch.ops.onednn.qconv2d_pointwise``). The input frame is its own uint8 (scale 1/255).
-  Every activation that is stored is a ReLU output (>= 0), so uint8 loses no sign.
-* **Scales follow the video, and never clip.** A conv's output scale must be known before it
-  runs. Each layer's scale is the previous frame's largest value there times :data:`MARGIN`.
-  After the conv the output's largest code is read (0.1-0.5 ms at 720p): at 255 the output may
-  have been clipped, so the conv runs again with the scale its fp32 output's largest value needs
-  (no headroom: this frame's range is known); if the range is mostly unused (the first frame, a
-  darker scene) it runs again with a finer one. So no value is ever clipped (the failure that
-  rules static int8 out, BENCHMARKS.md) and a frame uses at least 1 / :data:`MIN_FILL` of each
-  range. Reruns happen on the first frame and at sharp changes only.
-* **The output depends on the frames before** (the rounding grid, within the accuracy contract;
-  :meth:`Int8Inference.reset_scales` forgets them). Scales are snapped to a grid
-  (:func:`snap_scale`), so two runs over the same frames that began apart (a segment of a file
-  after its warm-up, and the whole file) soon choose the same scales and give the same bits from
-  then on.
-* **Replication padding**: the convs pad with zeros, then the 1-pixel border is recomputed by the
-  same int8 conv on replication-padded strips of the inputs' codes, as the fp32 form does in fp32
-  (:func:`~rest_video.models.backends.fix_border`).
-* **Statistics** of the stylized layers come from the uint8 codes' Gram moments, exact integers
-  (:func:`code_moments`), scaled (``G * s**2``, ``S * s``). The AdaIN map of each skip is folded
-  into the decoder conv that takes it (per frame, as in fp32), then quantized. A decoder block
-  with two inputs runs as one conv on their channel concatenation, each input's scale folded into
-  its weights.
-* **Weights** are rounded so that each 3x3 kernel keeps its sum (:func:`quantize_weights`).
-* **Only where int8 is exact at full range** (VNNI / AMX-int8, :func:`int8_available`): elsewhere
-  oneDNN's kernels saturate, and int8 would be slower than fp32 anyway.
-* **Nearly flat frames run in fp32.** AdaIN divides each feature by its std; where that std is
-  not well above what rounding to codes adds (:data:`MIN_SNR`), the frame is redone in fp32.
-
-Accuracy contract: :data:`rest_video.engine.precision.CONTRACT` (``int8``). Speed and accuracy on
-real frames: BENCHMARKS.md, "CPU precision".
+Accuracy contract: :data:`rest_video.engine.precision.CONTRACT`; speed and accuracy: BENCHMARKS.md,
+"CPU precision".
 """
 
 from __future__ import annotations
@@ -53,11 +35,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rest_video.engine.tensors import unit_float
+from rest_video.models.backends import MIN_PIXELS_IN_PLACE
 from rest_video.models.folding import fold_input_affine
-from rest_video.models.inference import _MIN_PIXELS_IN_PLACE, RESTInference
+from rest_video.models.inference import RESTInference
 from rest_video.models.rest import REST
 from rest_video.models.threads import num_threads
+from rest_video.ops.frames import unit_float
 from rest_video.style import StatsFilter, StyleStats
 
 log = logging.getLogger(__name__)
@@ -192,28 +175,29 @@ class _State(threading.local):
 
 class Int8Inference(RESTInference):
     """The folded REST with the whole-frame AdaIN path in int8 (see the module docstring); built by
-    :func:`rest_video.models.inference.build_inference` with ``precision="int8"``."""
+    :func:`rest_video.models.build.build_inference` with ``precision="int8"``. It takes uint8 frames
+    ``(B, 3, H, W)`` as they are (and [0, 1] float ones, like the fp32 form).
 
-    takes_uint8 = True
-    """It takes uint8 frames ``(B, 3, H, W)`` as they are (and [0, 1] float ones, like the fp32 form)."""
+    Thread-safe: the scales and counts are per thread (each caller follows its own stream)."""
 
     def __init__(self, model: REST, device: torch.device) -> None:
         super().__init__(model, device, torch.float32, "mkldnn")
-        self.precision = "int8"
         self._state = _State()
+        enc, dec = self.folded.enc, self.folded.dec
         # encoder: fp32 weights with the input scale 1 (each call passes the input's scale)
-        self._qenc = [_Conv(w, b) for w, b in self._enc]
+        self._qenc = [_Conv(w, b) for w, b in enc]
         # decoder blocks without a skip (fixed weights): their input's scale goes in at run time
-        self._qdec = [None if blk.ws is not None else _Conv(blk.wx, blk.b) for blk in self._dec]
-        self.int8_ok = all(blk.relu for blk in self._dec[:-1])  # every stored activation is >= 0
+        self._qdec = [None if blk.ws is not None else _Conv(blk.wx, blk.b) for blk in dec]
+        self.int8_ok = all(blk.relu for blk in dec[:-1])  # every stored activation is >= 0
         # per stylized layer: the std rounding to codes of step 1 adds to each projected feature
-        self._round_std = {l: P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0) for l, (P, _) in self._proj.items()}
+        self._round_std = {l: P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0)
+                           for l, (P, _) in self.folded.proj.items()}
 
     def extra_repr(self) -> str:
         return "precision=int8 (oneDNN u8 x s8), fp32 form for the rest, channels_last"
 
     def _int8_path(self, content: Tensor, method: str) -> bool:
-        return method == "adain" and content.shape[-1] * content.shape[-2] >= _MIN_PIXELS_IN_PLACE and self.int8_ok
+        return method == "adain" and content.shape[-1] * content.shape[-2] >= MIN_PIXELS_IN_PLACE and self.int8_ok
 
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
@@ -239,10 +223,9 @@ class Int8Inference(RESTInference):
 
     # -- the int8 path ------------------------------------------------------------------
     def _forward(self, content: Tensor, style: StyleStats | Tensor, strength: float,
-                 method: str, stats_filter: StatsFilter | None) -> Tensor:
-        H, W = content.shape[-2:]
+                 method: str, stats_filter: StatsFilter | None, threads: int) -> Tensor:
         if not self._int8_path(content, method):
-            return super()._forward(content, style, strength, method, stats_filter)
+            return super()._forward(content, style, strength, method, stats_filter, threads)
         if isinstance(style, Tensor):
             style = self.model.batch_style_stats(style.to(self.device, torch.float32))
         x = content.to(self.device)
@@ -252,19 +235,19 @@ class Int8Inference(RESTInference):
             q = torch.empty(x.shape, dtype=torch.uint8, device=x.device, memory_format=_CL)
             q.copy_(x.float().mul(255.0).round_().clamp_(0, 255))
         B = q.shape[0]
-        rs = [self._encode_q(q[i:i + 1]) for i in range(B)]  # per sample: {layer: (codes, scale)}
-        stats = {l: self._stats_q([r[l] for r in rs], l) for l in self.cfg.stylized}
+        rs = [self._encode_q(q[i:i + 1], threads) for i in range(B)]  # per sample: {layer: (codes, scale)}
+        stats = {l: self._stats_q([r[l] for r in rs], l, threads) for l in self.cfg.stylized}
         snr = self._code_snr(stats, rs)
         if snr < MIN_SNR:  # the codes cannot resolve this frame: fp32
             if not self._state.fallbacks:  # -v: once per stream
                 log.debug("int8: a nearly flat frame (code SNR %.1f < %g) runs in fp32, as will any like it", snr, MIN_SNR)
             self._state.fallbacks += 1
             del rs
-            return super()._forward(unit_float(content), style, strength, method, stats_filter)
+            return super()._forward(unit_float(content), style, strength, method, stats_filter, threads)
         if stats_filter is not None:
             stats = stats_filter(stats)
         maps = self.adain_maps(stats, style, strength)
-        outs = [self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()}) for i in range(B)]
+        outs = [self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()}, threads) for i in range(B)]
         if B == 1:
             return outs[0]  # a fresh (1, 3, H, W) fp32 channels-last tensor: no copy
         return torch.cat(outs).contiguous(memory_format=_CL)
@@ -280,32 +263,33 @@ class Int8Inference(RESTInference):
                 worst = min(worst, float((stats[l][1][i].flatten().double() / noise).min()))
         return worst
 
-    def _encode_q(self, q: Tensor) -> dict[int, tuple[Tensor, float]]:
+    def _encode_q(self, q: Tensor, threads: int) -> dict[int, tuple[Tensor, float]]:
         """The encoder on one frame's codes: ``{layer: (uint8 codes, scale)}`` of the stylized layers
         (the others are dropped as soon as the next layer has read them)."""
         s = 1.0 / 255.0
         out = {}
         for i, conv in enumerate(self._qenc):
-            q, s = self._run([q], s, conv, ("e", i), relu=True)
+            q, s = self._run([q], s, conv, ("e", i), threads, relu=True)
             if i + 1 in self.cfg.stylized:
                 out[i + 1] = (q, s)
         return out
 
-    def _stats_q(self, layer_rs: list[tuple[Tensor, float]], layer: int) -> tuple[Tensor, Tensor]:
+    def _stats_q(self, layer_rs: list[tuple[Tensor, float]], layer: int, threads: int) -> tuple[Tensor, Tensor]:
         """AdaIN content statistics of ``layer`` from its codes' exact integer moments, scaled."""
         Gs, Ss = [], []
         for q, s in layer_rs:
             _, C, H, W = q.shape
-            with num_threads(self._threads):
+            with num_threads(threads):
                 G, S = code_moments(q.permute(0, 2, 3, 1).reshape(H * W, C))
             Gs.append(G * (s * s))
             Ss.append(S * s)
         return self.stats_from_moments(layer, torch.stack(Gs), torch.stack(Ss), H * W)
 
-    def _decode_q(self, rs: dict[int, tuple[Tensor, float]], maps: dict[int, tuple[Tensor, Tensor]]) -> Tensor:
+    def _decode_q(self, rs: dict[int, tuple[Tensor, float]], maps: dict[int, tuple[Tensor, Tensor]],
+                  threads: int) -> Tensor:
         x: tuple[Tensor, float] | None = None
-        n = len(self._dec)
-        for k, blk in enumerate(self._dec):
+        n = len(self.folded.dec)
+        for k, blk in enumerate(self.folded.dec):
             conv = self._qdec[k]
             if conv is not None:  # fixed weights: the input's scale goes in at run time
                 codes, in_scale = [x[0]], x[1]
@@ -319,29 +303,29 @@ class Int8Inference(RESTInference):
                     conv = _Conv(torch.cat([blk.wx.float() * x[1], ws.float() * rscale], 1), b)
                     codes, in_scale = [x[0], r], 1.0
             last = k == n - 1
-            x = self._run(codes, in_scale, conv, ("d", k), relu=blk.relu, out_float=last)
+            x = self._run(codes, in_scale, conv, ("d", k), threads, relu=blk.relu, out_float=last)
         return x[0]
 
-    def _run(self, codes: list[Tensor], in_scale: float, conv: _Conv, key: tuple, relu: bool,
+    def _run(self, codes: list[Tensor], in_scale: float, conv: _Conv, key: tuple, threads: int, relu: bool,
              out_float: bool = False) -> tuple[Tensor, float]:
         """One 3x3 replication-padded conv (+ ReLU) on the channel concatenation of uint8 ``codes``
         of scale ``in_scale``: ``(uint8 codes, scale)``, or ``(fp32, 1.0)`` with ``out_float``."""
-        xq = codes[0] if len(codes) == 1 else self._concat(codes)
+        xq = codes[0] if len(codes) == 1 else self._concat(codes, threads)
         wscale = conv.ws * in_scale
         attr = "relu" if relu else "none"
         if out_float:
-            return self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr), 1.0
+            return self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr, threads), 1.0
         st = self._state
         so = st.scales.get(key)
         if so is None:  # no earlier frame: a first guess, corrected below
             so = snap_scale(0.05)
         exact = False  # so was set from this frame's own largest value (then a 255 is that value)
         for _ in range(_MAX_RERUNS):
-            y = self._qconv_padded(xq, conv, wscale, so, None, attr)
-            with num_threads(self._threads):
+            y = self._qconv_padded(xq, conv, wscale, so, None, attr, threads)
+            with num_threads(threads):
                 top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1-0.5 ms at 720p
             if (top >= 255 and not exact) or top == 0:  # clipped, or all rounded to 0: the largest value in fp32
-                yf = self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr)
+                yf = self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr, threads)
                 top_f = float(yf.amax())
                 if top_f <= 0:  # truly all zero
                     break
@@ -355,22 +339,23 @@ class Int8Inference(RESTInference):
         st.scales[key] = snap_scale(so * top * MARGIN / 255.0) if 0 < top and (top < 255 or exact) else so
         return y, so
 
-    def _concat(self, ts: list[Tensor]) -> Tensor:
+    def _concat(self, ts: list[Tensor], threads: int) -> Tensor:
         """The channel concatenation of channels-last uint8 ``ts`` ``(1, C_i, H, W)``, into a buffer
         reused between frames (a fresh 30 MB tensor at 720p costs its page faults every frame), on
         the conv threads."""
         _, _, H, W = ts[0].shape
         C = sum(t.shape[1] for t in ts)
         buf = self._pool.get("cat", (1, C, H, W), torch.uint8, self.device)
-        with num_threads(self._threads):
+        with num_threads(threads):
             torch.cat([t.permute(0, 2, 3, 1) for t in ts], 3, out=buf.permute(0, 2, 3, 1))
         return buf
 
-    def _qconv_padded(self, xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str) -> Tensor:
+    def _qconv_padded(self, xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str,
+                      threads: int) -> Tensor:
         """The int8 conv of ``xq`` with replication padding: oneDNN's conv pads with zeros, so the
         1-pixel border is then recomputed by the same int8 conv on replication-padded strips
         (top and bottom rows, left and right columns: two small convs)."""
-        with num_threads(self._threads):
+        with num_threads(threads):
             y = self._qconv(xq, conv, wscale, out_scale, out_dtype, attr)
         H, W = y.shape[-2:]
         h2, w2 = min(2, H), min(2, W)

@@ -13,6 +13,7 @@ Pure tensor functions on ``(1, C, H, W)`` features and ``(K, H, W)`` masks / wei
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +21,17 @@ from torch import Tensor
 
 from rest_video.core.errors import ShapeError
 from rest_video.ops.stats import EPS
+
+
+class RegionMaps(NamedTuple):
+    """What the per-pixel maps of one layer are built from: each slot's content and style means
+    and stds, ``(K, C)`` float32, and the strength (the arguments of :func:`blend_affine`)."""
+
+    c_mean: Tensor
+    c_std: Tensor
+    s_mean: Tensor
+    s_std: Tensor
+    strength: float
 
 
 def _check_masks(feat: Tensor, masks: Tensor, name: str) -> None:
@@ -122,3 +134,27 @@ def masked_adain(feat: Tensor, weights: Tensor, content_stats: list[tuple[Tensor
     scale = scale.T.reshape(1, C, H, W)
     shift = shift.T.reshape(1, C, H, W)
     return (feat.float() * scale + shift).to(feat.dtype)
+
+
+def region_affine_(f: Tensor, weights: Tensor, maps: RegionMaps) -> Tensor:
+    """Masked AdaIN in place on ``f`` ``(N, C)`` float32 (N pixels in raster order): each pixel
+    mapped by :func:`blend_affine` of its regions' statistics, blended by ``weights`` ``(K, N)``.
+
+    Inside a region (weight 1) the map is the region's own, looked up per pixel from a ``(K, C)``
+    table; only the pixels of feathered borders get the blend computed (few). Returns ``f``.
+
+    >>> f = torch.ones(3, 1); w = torch.tensor([[1.0, 0.5, 0.0], [0.0, 0.5, 1.0]])
+    >>> one, two = torch.ones(2, 1), torch.tensor([[1.0], [3.0]])
+    >>> region_affine_(f, w, RegionMaps(one, one, two, one, 1.0)).flatten().tolist()
+    [1.0, 2.0, 3.0]
+    """
+    K = weights.shape[0]
+    top, slot = weights.max(0)
+    border = (top < 1.0).nonzero().flatten()
+    fb = f.index_select(0, border) if border.numel() else None
+    scale, shift = blend_affine(torch.eye(K, device=f.device), *maps)  # each region's own map, (K, C)
+    f.mul_(scale.index_select(0, slot)).add_(shift.index_select(0, slot))
+    if fb is not None:
+        bs, bh = blend_affine(weights[:, border].T, *maps)
+        f.index_copy_(0, border, fb.mul_(bs).add_(bh))
+    return f

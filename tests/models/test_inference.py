@@ -8,7 +8,9 @@ import torch
 
 from rest_video.core.errors import ConfigError
 from rest_video.models import REST, RESTConfig
-from rest_video.models.inference import ModelFallback, RESTInference, build_inference, default_backend
+from rest_video.models.backends import default_backend
+from rest_video.models.build import ModelFallback, build_inference
+from rest_video.models.inference import RESTInference
 from rest_video.ops.stats import mean_std
 
 BACKENDS = ["generic"] + (["mkldnn"] if default_backend("cpu", torch.float32) == "mkldnn" else [])
@@ -21,7 +23,7 @@ def _in_place_at_every_size(monkeypatch):
     (by default frames under 16k pixels take the F.pad path, tested separately)."""
     import rest_video.models.inference as inf
 
-    monkeypatch.setattr(inf, "_MIN_PIXELS_IN_PLACE", 0)
+    monkeypatch.setattr(inf, "MIN_PIXELS_IN_PLACE", 0)
 
 
 def _u8(y: torch.Tensor) -> np.ndarray:
@@ -124,7 +126,7 @@ def test_wct_and_style_image(model, style, backend):
 def test_small_frames_take_the_pad_path(model, style, monkeypatch, threshold):
     import rest_video.models.inference as inf
 
-    monkeypatch.setattr(inf, "_MIN_PIXELS_IN_PLACE", threshold or 1 << 14)
+    monkeypatch.setattr(inf, "MIN_PIXELS_IN_PLACE", threshold or 1 << 14)
     net = build_inference(model, "cpu", torch.float32)
     for hw in ((5, 7), (40, 31)):
         _check(model, net, torch.rand(1, 3, *hw), style, stats_filter=lambda s: s)
