@@ -39,6 +39,7 @@ from rest_video.engine.tiling import TiledStylizer, TilePlan
 from rest_video.models import REST, create_model, weights_identity
 from rest_video.models.build import build_inference
 from rest_video.models.inference import RESTInference
+from rest_video.models.int8 import Int8Inference
 from rest_video.ops.opacity import blend
 from rest_video.ops.shadows import keep_shadow_detail
 from rest_video.style import StatsFilter, StyleCache, StyleStats
@@ -78,7 +79,11 @@ class Stylizer:
         else:
             requested = Precision.FP16 if self.device.type == "cuda" else Precision.FP32
         self.net = build_inference(self.model, self.device, requested) if rt.optimized else self.model
-        folded = isinstance(self.net, RESTInference)
+        # the folded fp32 / bf16 / fp16 form (for int8: the one it runs around), else None
+        self.float_net = self.net.fp32 if isinstance(self.net, Int8Inference) else self.net
+        if not isinstance(self.float_net, RESTInference):
+            self.float_net = None
+        folded = self.float_net is not None
         self._precision = requested if folded else Precision.FP32  # the model itself runs fp32
         self.dtype = self._precision.dtype
         self.input_dtype = self.dtype  # the dtype float frames enter the network in (int8: fp32)
@@ -110,9 +115,9 @@ class Stylizer:
         bands, with the same output): file mode's share of ``runtime.max_memory_mb`` once the
         queues, filters and codecs have theirs (:mod:`rest_video.pipeline.memory`). A no-op for
         the plain model (it has no estimate)."""
-        if isinstance(self.net, RESTInference):
-            self.plan = TilePlan(self.net, max(int(budget), 1))
-            self.tiled = TiledStylizer(self.net, self.plan, self.input_dtype)
+        if self.float_net is not None:
+            self.plan = TilePlan(self.float_net, max(int(budget), 1))
+            self.tiled = TiledStylizer(self.float_net, self.plan, self.input_dtype)
 
     def fits(self, frames: int, h: int, w: int, regions: int = 0) -> bool:
         """True when ``frames`` frames of ``h`` x ``w`` run whole within ``runtime.max_memory_mb``

@@ -130,7 +130,7 @@ class RESTInference(nn.Module):
         with self.threads(tuple(content.shape), content.shape[-1] * content.shape[-2]) as threads:
             if regions is not None:
                 return masked.forward_masked(self, content, regions, strength, stats_filter, threads)
-            return self._forward(content, style, strength, method, stats_filter, threads)
+            return self.run(content, style, strength, method, stats_filter, threads)
 
     @contextmanager
     def threads(self, key: tuple, conv_pixels: int) -> Iterator[int]:
@@ -155,8 +155,9 @@ class RESTInference(nn.Module):
         if tune is not None:
             self._tuner.report(tune, threads, time.perf_counter() - t0)
 
-    def _forward(self, content: Tensor, style: StyleStats | Tensor, strength: float,
-                 method: str, stats_filter: StatsFilter | None, threads: int) -> Tensor:
+    def run(self, content: Tensor, style: StyleStats | Tensor, strength: float,
+            method: str, stats_filter: StatsFilter | None, threads: int) -> Tensor:
+        """:meth:`forward` without its checks, on ``threads`` conv threads (inside :meth:`threads`)."""
         if method not in ("adain", "wct"):
             raise ConfigError(f"stylization method must be 'adain' or 'wct', got {method!r}")
         if isinstance(style, Tensor):

@@ -33,15 +33,16 @@ from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from rest_video.models.backends import MIN_PIXELS_IN_PLACE
 from rest_video.models.folding import fold_input_affine
-from rest_video.models.inference import RESTInference
-from rest_video.models.rest import REST
+from rest_video.models.inference import BufferPool, RESTInference
+from rest_video.models.rest import REST, check_image
 from rest_video.models.threads import num_threads
 from rest_video.ops.frames import unit_float
 from rest_video.style import StatsFilter, StyleStats
+from rest_video.style.regions import Regions
 
 log = logging.getLogger(__name__)
 
@@ -173,15 +174,20 @@ class _State(threading.local):
         self.fallbacks = 0
 
 
-class Int8Inference(RESTInference):
+class Int8Inference(nn.Module):
     """The folded REST with the whole-frame AdaIN path in int8 (see the module docstring); built by
-    :func:`rest_video.models.build.build_inference` with ``precision="int8"``. It takes uint8 frames
-    ``(B, 3, H, W)`` as they are (and [0, 1] float ones, like the fp32 form).
+    :func:`rest_video.models.build.build_inference` with ``precision="int8"``. Called like
+    ``REST.forward``; it takes uint8 frames ``(B, 3, H, W)`` as they are (and [0, 1] float ones).
+    What int8 does not cover runs :attr:`fp32`, the fp32 folded form of the same weights.
 
-    Thread-safe: the scales and counts are per thread (each caller follows its own stream)."""
+    Thread-safe: the scales, counts and buffers are per thread (each caller follows its own stream)."""
 
     def __init__(self, model: REST, device: torch.device) -> None:
-        super().__init__(model, device, torch.float32, "mkldnn")
+        super().__init__()
+        self.fp32 = RESTInference(model, device, torch.float32, "mkldnn")
+        self.model, self.cfg, self.device = self.fp32.model, self.fp32.cfg, device
+        self.folded = self.fp32.folded
+        self._pool = BufferPool()
         self._state = _State()
         enc, dec = self.folded.enc, self.folded.dec
         # encoder: fp32 weights with the input scale 1 (each call passes the input's scale)
@@ -196,16 +202,44 @@ class Int8Inference(RESTInference):
     def extra_repr(self) -> str:
         return "precision=int8 (oneDNN u8 x s8), fp32 form for the rest, channels_last"
 
+    @property
+    def conv_threads(self) -> int:
+        """The conv thread count (0: tuned), shared with the fp32 form."""
+        return self.fp32.conv_threads
+
+    @conv_threads.setter
+    def conv_threads(self, n: int) -> None:
+        self.fp32.conv_threads = n
+
+    @property
+    def tuning(self) -> bool:
+        return self.fp32.tuning
+
+    def tuned_conv_threads(self) -> list[int | None]:
+        return self.fp32.tuned_conv_threads()
+
+    def macs_per_pixel(self) -> int:
+        return self.fp32.macs_per_pixel()
+
+    def release(self) -> None:
+        """Drop this thread's reusable buffers, the fp32 form's too."""
+        self._pool.bufs.clear()
+        self.fp32.release()
+
     def _int8_path(self, content: Tensor, method: str) -> bool:
         return method == "adain" and content.shape[-1] * content.shape[-2] >= MIN_PIXELS_IN_PLACE and self.int8_ok
 
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
                 method: str = "adain", stats_filter: StatsFilter | None = None,
-                regions=None) -> Tensor:
-        if content.dtype == torch.uint8 and (regions is not None or not self._int8_path(content, method)):
-            content = unit_float(content)  # the fp32 form's input, the same bits as frames_to_tensor's
-        return super().forward(content, style, strength, method, stats_filter, regions)
+                regions: Regions | None = None) -> Tensor:
+        if regions is not None or not self._int8_path(content, method):
+            if content.dtype == torch.uint8:
+                content = unit_float(content)  # the fp32 form's input, the same bits as frames_to_tensor's
+            return self.fp32(content, style, strength, method, stats_filter, regions)
+        check_image(content)
+        with self.fp32.threads(tuple(content.shape), content.shape[-1] * content.shape[-2]) as threads:
+            return self._forward_int8(content, style, strength, stats_filter, threads)
 
     def reset_scales(self) -> None:
         """Forget the scales learned from earlier frames (the next frame finds its own)."""
@@ -222,10 +256,8 @@ class Int8Inference(RESTInference):
         return self._state.reruns
 
     # -- the int8 path ------------------------------------------------------------------
-    def _forward(self, content: Tensor, style: StyleStats | Tensor, strength: float,
-                 method: str, stats_filter: StatsFilter | None, threads: int) -> Tensor:
-        if not self._int8_path(content, method):
-            return super()._forward(content, style, strength, method, stats_filter, threads)
+    def _forward_int8(self, content: Tensor, style: StyleStats | Tensor, strength: float,
+                      stats_filter: StatsFilter | None, threads: int) -> Tensor:
         if isinstance(style, Tensor):
             style = self.model.batch_style_stats(style.to(self.device, torch.float32))
         x = content.to(self.device)
@@ -243,10 +275,10 @@ class Int8Inference(RESTInference):
                 log.debug("int8: a nearly flat frame (code SNR %.1f < %g) runs in fp32, as will any like it", snr, MIN_SNR)
             self._state.fallbacks += 1
             del rs
-            return super()._forward(unit_float(content), style, strength, method, stats_filter, threads)
+            return self.fp32.run(unit_float(content), style, strength, "adain", stats_filter, threads)
         if stats_filter is not None:
             stats = stats_filter(stats)
-        maps = self.adain_maps(stats, style, strength)
+        maps = self.fp32.adain_maps(stats, style, strength)
         outs = [self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()}, threads) for i in range(B)]
         if B == 1:
             return outs[0]  # a fresh (1, 3, H, W) fp32 channels-last tensor: no copy
@@ -283,7 +315,7 @@ class Int8Inference(RESTInference):
                 G, S = code_moments(q.permute(0, 2, 3, 1).reshape(H * W, C))
             Gs.append(G * (s * s))
             Ss.append(S * s)
-        return self.stats_from_moments(layer, torch.stack(Gs), torch.stack(Ss), H * W)
+        return self.fp32.stats_from_moments(layer, torch.stack(Gs), torch.stack(Ss), H * W)
 
     def _decode_q(self, rs: dict[int, tuple[Tensor, float]], maps: dict[int, tuple[Tensor, Tensor]],
                   threads: int) -> Tensor:

@@ -115,7 +115,7 @@ def test_int8_is_really_int8(model, style):
         x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
         y = net(x, style)
         ref = build_inference(model, "cpu", torch.float32)(x, style)
-        codes = net._encode_q((x * 255).round().to(torch.uint8))
+        codes = net._encode_q((x * 255).round().to(torch.uint8), 1)
     assert 0 < float((y - ref).abs().max()) < 0.05
     assert sorted(codes) == [3, 4, 5] and all(q.dtype == torch.uint8 and 0 < s for q, s in codes.values())
     assert net.fallbacks == 0
