@@ -11,7 +11,7 @@ from rest_video.core.errors import ConfigError
 
 
 class Precision(str, Enum):
-    """A precision of the inference form. It compares equal to its name (``Precision.INT8 == "int8"``).
+    """A precision of the inference form. It is a ``str`` equal to its name (``Precision.INT8 == "int8"``).
 
     * :attr:`dtype`: what the folded float form computes in (int8: fp32, the form its statistics,
       masks, bands and nearly flat frames run in, around oneDNN's int8 convs);
@@ -23,6 +23,12 @@ class Precision(str, Enum):
     FP16 = "fp16"
     BF16 = "bf16"
     INT8 = "int8"
+
+    def __str__(self) -> str:  # printed and formatted as its name, as the config writes it
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
 
     @property
     def dtype(self) -> torch.dtype:

@@ -70,7 +70,8 @@ class MaskedStylizer:
     def _plan(self, labels: np.ndarray, style: StyleStats | RegionStyle):
         """:func:`plan_regions` for one frame, reused while the labels (by content hash) and the
         style object stay the same: a static mask costs its blur once, not on every frame."""
-        key = (hashlib.blake2b(np.ascontiguousarray(labels).data, digest_size=16).digest(), labels.shape, id(style))
+        digest = hashlib.blake2b(np.ascontiguousarray(labels).data, digest_size=16).digest()
+        key = (digest, labels.shape, id(style))
         hit = self._last_plan
         if hit is not None and hit[0] == key and hit[1] is style:
             return hit[2]

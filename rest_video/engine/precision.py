@@ -169,7 +169,8 @@ def probe(model, candidates: list[str], size: tuple[int, int] = PROBE_SIZE, runs
                 if hasattr(nets[c], "conv_threads"):
                     nets[c].conv_threads = torch.get_num_threads()  # like for like, no tuning in the probe
                 xs[c] = frames_to_tensor(content[None], cpu, Precision(c).dtype)
-                outs[c] = tensor_to_uint8(nets[c](xs[c], style).clamp_(0, 1))[0]  # warm-up: primitives, buffers
+                # the first call warms up: primitives, buffers
+                outs[c] = tensor_to_uint8(nets[c](xs[c], style).clamp_(0, 1))[0]
             except (RuntimeError, ConfigError) as e:
                 if c == "fp32":
                     raise
@@ -209,7 +210,8 @@ def pick(results: dict[str, ProbeResult]) -> tuple[str, str]:
     if best == "fp32":
         return "fp32", "probe: " + ("; ".join(why) or "fp32 only")
     r = results[best]
-    return best, (f"probe: {best} {r.ms:.0f} ms vs fp32 {base:.0f} ms per {PROBE_SIZE[0]}x{PROBE_SIZE[1]} frame "
+    return best, (f"probe: {best} {r.ms:.0f} ms vs fp32 {base:.0f} ms "
+                  f"per {PROBE_SIZE[0]}x{PROBE_SIZE[1]} frame "
                   f"({base / r.ms:.2f}x), {r.psnr_db:.1f} dB from fp32, max diff {r.max_diff}")
 
 
@@ -217,7 +219,8 @@ def pick(results: dict[str, ProbeResult]) -> tuple[str, str]:
 def cache_key(features: CpuFeatures, weights_id: str, threads: int | None = None) -> str:
     """Hash of what the probe's answer depends on: CPU model and flags, torch, threads, weights."""
     ident = {
-        "v": CACHE_VERSION, "cpu": features.model, "flags": sorted(features.flags), "cap": features.capability,
+        "v": CACHE_VERSION, "cpu": features.model, "flags": sorted(features.flags),
+        "cap": features.capability,
         "torch": torch.__version__, "threads": int(threads or torch.get_num_threads()), "weights": weights_id,
     }
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:24]

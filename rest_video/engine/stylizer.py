@@ -89,7 +89,7 @@ class Stylizer:
         self.input_dtype = self.dtype  # the dtype float frames enter the network in (int8: fp32)
         self.method = self.cfg.model.method
         self.styles = StyleLoader(
-            lambda img, with_cov: self.model.style_stats(self.to_tensor(img[None]).float(), with_cov=with_cov),
+            lambda img, cov: self.model.style_stats(self.to_tensor(img[None]).float(), with_cov=cov),
             lambda img, labels: self.model.region_style_stats(self.to_tensor(img[None]).float(),
                                                               torch.from_numpy(labels).to(self.device)),
             cache if cache is not None else StyleCache(), self.weights_id, self.cfg.style.max_side,
@@ -134,7 +134,8 @@ class Stylizer:
         """Statistics of a style image (path or RGB uint8 array), from the disk cache when possible;
         with ``mask`` a :class:`RegionStyle` (:meth:`StyleLoader.load`)."""
         use_cache = self.cfg.style.cache if use_cache is None else use_cache
-        return self.styles.load(style, use_cache, with_cov=self.method == "wct", mask=mask, method=self.method)
+        return self.styles.load(style, use_cache, with_cov=self.method == "wct", mask=mask,
+                                method=self.method)
 
     @torch.inference_mode()
     def stylize(self, frames: np.ndarray, style: StyleStats | RegionStyle, strength: float | None = None,
@@ -200,8 +201,8 @@ class Stylizer:
                 return self.tiled(batch, style, 1.0, stats_filter)
             if not self._warned_whole:
                 self._warned_whole = True
-                log.warning("frames of %dx%d are over runtime.max_memory_mb=%d, but only AdaIN runs in bands: "
-                            "running them whole", w, h, self.cfg.runtime.max_memory_mb)
+                log.warning("frames of %dx%d are over runtime.max_memory_mb=%d, but only AdaIN runs in "
+                            "bands: running them whole", w, h, self.cfg.runtime.max_memory_mb)
         return tensor_to_uint8(self.stylize_tensor(self.input_tensor(batch), style, 1.0, stats_filter))
 
     @torch.inference_mode()
@@ -213,7 +214,8 @@ class Stylizer:
         return y.clamp_(0.0, 1.0)
 
     def to_tensor(self, batch: np.ndarray) -> Tensor:
-        """``(N, H, W, 3)`` uint8 -> ``(N, 3, H, W)`` float in [0, 1] on the device, in the dtype the network takes."""
+        """``(N, H, W, 3)`` uint8 -> ``(N, 3, H, W)`` float in [0, 1] on the device, in the dtype the
+        network takes."""
         return frames_to_tensor(batch, self.device, self.input_dtype)
 
     def input_tensor(self, batch: np.ndarray) -> Tensor:

@@ -14,7 +14,8 @@ from torch import Tensor
 from rest_video.ops.color import to_uint8
 from rest_video.ops.frames import check_frames, unit_float
 
-__all__ = ["check_frames", "frames_to_tensor", "hwc_to_tensor", "round_to_uint8", "tensor_to_uint8", "unit_float"]
+__all__ = ["check_frames", "frames_to_tensor", "hwc_to_tensor", "round_to_uint8", "tensor_to_uint8",
+           "unit_float"]
 
 
 def frames_to_tensor(batch: np.ndarray, device: torch.device, dtype: torch.dtype) -> Tensor:

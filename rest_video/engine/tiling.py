@@ -47,6 +47,7 @@ from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.models import moments
 from rest_video.models.masked import region_maps
 from rest_video.models.moments import FrameMoments, OnesCache
+from rest_video.ops.masked_adain import masked_rows
 from rest_video.style import StatsFilter, StyleStats
 from rest_video.style.regions import WHOLE, Regions
 
@@ -215,7 +216,8 @@ class TiledStylizer:
         wh = bands[0].win[1] - bands[0].win[0]
         if wh * w * plan.bpp["tile"] > plan.budget and w not in self._warned:
             self._warned.add(w)
-            log.warning("a %d-pixel-wide frame needs %.1f MB per band of %d rows, over the memory budget of %.1f MB",
+            log.warning("a %d-pixel-wide frame needs %.1f MB per band of %d rows, "
+                        "over the memory budget of %.1f MB",
                         w, wh * w * plan.bpp["tile"] / 2**20, wh, plan.budget / 2**20)
         log.debug("tiled: %dx%d frame, %d strips of %d rows, %d bands of %d rows",
                   w, h, len(strips), strips[0].rows[1] - strips[0].rows[0], len(bands), wh)
@@ -267,8 +269,8 @@ class TiledStylizer:
         G: dict = {key: [] for key in keys}
         S: dict = {key: [] for key in keys}
         for i in range(n):
-            acc = {key: FrameMoments(h * w, C, net.dtype if isinstance(key, int) else torch.float32, net.device)
-                   for key in keys}
+            acc = {key: FrameMoments(h * w, C, net.dtype if isinstance(key, int) else torch.float32,
+                                     net.device) for key in keys}
             for st in strips:
                 r0, r1 = st.rows
                 x = frames_to_tensor(frames[i:i + 1, r0:r1], net.device, self.input_dtype)
@@ -280,7 +282,8 @@ class TiledStylizer:
                     if layer in acc:
                         acc[layer].add(st.first, R[lo:hi], self._ones)
                     for key, m in (flat or {}).items():
-                        acc[(layer, key)].add(st.first, R[lo:hi].float() * m[st.first:st.last], self._ones)
+                        inside = masked_rows(R[lo:hi], m[st.first:st.last])
+                        acc[(layer, key)].add(st.first, inside, self._ones)
             for key in keys:
                 g, s = acc[key].total()
                 G[key].append(g)

@@ -79,4 +79,5 @@ class ModelFallback(nn.Module):
                 regions: Regions | None = None) -> Tensor:
         if isinstance(style, Tensor):
             style = style.to(self.device, torch.float32)
-        return self.model(content.to(self.device, torch.float32), style, strength, method, stats_filter, regions)
+        content = content.to(self.device, torch.float32)
+        return self.model(content, style, strength, method, stats_filter, regions)

@@ -19,7 +19,8 @@ from torch import Tensor, nn
 def fold_bn(block) -> tuple[Tensor, Tensor]:
     """3x3 conv + BatchNorm (running stats) -> one conv, float64."""
     w = block.conv.weight.detach().double()
-    b = block.conv.bias.detach().double() if block.conv.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
+    b = (block.conv.bias.detach().double() if block.conv.bias is not None
+         else torch.zeros(w.shape[0], dtype=torch.float64))
     bn = block.bn
     g = bn.weight.detach().double() if bn.weight is not None else torch.ones_like(b)
     beta = bn.bias.detach().double() if bn.bias is not None else torch.zeros_like(b)
@@ -30,7 +31,8 @@ def fold_bn(block) -> tuple[Tensor, Tensor]:
 def projection(block) -> tuple[Tensor, Tensor]:
     """The block's 1x1 conv as ``(P (C, C), p (C,))`` float64."""
     w = block.proj.weight.detach().double()[:, :, 0, 0]
-    b = block.proj.bias.detach().double() if block.proj.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
+    b = (block.proj.bias.detach().double() if block.proj.bias is not None
+         else torch.zeros(w.shape[0], dtype=torch.float64))
     return w, b
 
 
@@ -134,4 +136,5 @@ def fold_rest(model, device: torch.device, dtype: torch.dtype) -> FoldedREST:
             ws=None if ws is None else to_32(ws),
             ws_c=None if ws is None else to_c(ws),
             b=to_c(b), b32=to_32(b), layer=layer, relu=isinstance(blk.relu, nn.ReLU)))
-    return FoldedREST(cfg, device, dtype, tuple(enc), MappingProxyType(proj), MappingProxyType(proj_c), tuple(dec))
+    return FoldedREST(cfg, device, dtype, tuple(enc), MappingProxyType(proj), MappingProxyType(proj_c),
+                      tuple(dec))

@@ -168,7 +168,8 @@ class RESTInference(nn.Module):
             stats = {l: self.feat_stats(rs[l - 1], l, threads) for l in self.cfg.stylized}
             if stats_filter is not None:
                 stats = stats_filter(stats)
-            skips = {l: Skip(rs[l - 1], m, c) for l, (m, c) in self.adain_maps(stats, style, strength).items()}
+            maps = self.adain_maps(stats, style, strength)
+            skips = {l: Skip(rs[l - 1], m, c) for l, (m, c) in maps.items()}
         else:
             feats: list[Tensor | None] = [None] * self.cfg.layers
             for l in self.cfg.stylized:
@@ -200,7 +201,8 @@ class RESTInference(nn.Module):
         return maps
 
     # -- pieces of tiled inference (rest_video.engine.tiling) --------------------------
-    def encode_layers(self, x: Tensor, upto: int | None, area: int, threads: int) -> Iterator[tuple[int, Tensor]]:
+    def encode_layers(self, x: Tensor, upto: int | None, area: int,
+                      threads: int) -> Iterator[tuple[int, Tensor]]:
         """The encoder on ``x`` (a piece of a frame of ``area`` pixels, whose convs it runs as on
         the whole frame) layer by layer, ``(layer, r)``, keeping two layers alive (each ``r`` is
         overwritten two layers later): the statistics pass of tiled inference."""
@@ -210,7 +212,8 @@ class RESTInference(nn.Module):
             x = self.conv([(x, w)], b, True, self._buf(f"enc{i % 2}", (B, w.shape[0], H, W)), threads, area)
             yield i + 1, x
 
-    def stylize_tile(self, x: Tensor, maps: dict, area: int, threads: int, regions: Regions | None = None) -> Tensor:
+    def stylize_tile(self, x: Tensor, maps: dict, area: int, threads: int,
+                     regions: Regions | None = None) -> Tensor:
         """Encoder and decoder on ``x`` ``(1, 3, h, w)``, a window of a frame of ``area`` pixels
         (its convs run as on the whole frame), with the skips' affine maps fixed (:meth:`adain_maps`
         of the whole frame's statistics, one sample; with ``regions``, the window's rows of the
@@ -255,7 +258,8 @@ class RESTInference(nn.Module):
         caller keeps it, possibly while the next frame runs)."""
         B, _, H, W = shape
         dec = self.folded.dec
-        out = torch.empty((B, 3, H, W), device=self.device, dtype=self.dtype, memory_format=self.memory_format)
+        out = torch.empty((B, 3, H, W), device=self.device, dtype=self.dtype,
+                          memory_format=self.memory_format)
         for i in range(B):  # the skip folding is per sample
             x = None
             for k, blk in enumerate(dec):

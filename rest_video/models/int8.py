@@ -46,7 +46,8 @@ from rest_video.style.regions import Regions
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Int8Inference", "int8_available", "code_moments", "quantize_weights", "snap_scale", "MARGIN", "MIN_FILL"]
+__all__ = ["Int8Inference", "int8_available", "code_moments", "quantize_weights", "snap_scale", "MARGIN",
+           "MIN_FILL"]
 
 _CL = torch.channels_last
 _ONE = [1, 1]
@@ -81,10 +82,8 @@ def int8_available() -> bool:
     at full range (checked once, by running them, not from the CPU's flags).
 
     Full range needs int8 dot products (VNNI / AMX-int8). Without them oneDNN adds pairs of u8 x s8
-    products in int16 and saturates: with oneDNN limited to AVX2 or to AVX-512 without VNNI
-    (``ONEDNN_MAX_CPU_ISA``), a 3x3 conv of 16 channels of code 255 with weights 127 came to
-    2359224 instead of 4663440, the network's output to 10.9 dB from fp32, and its int8 path was
-    slower than fp32 anyway (413 against 271 ms at 1280x720). So there int8 is not offered."""
+    products in int16 and saturates, and int8 is slower than fp32 anyway (BENCHMARKS.md, "CPU
+    precision"), so there int8 is not offered."""
     try:
         q = torch.ops.onednn
         zp = torch.zeros(1, dtype=torch.int64)
@@ -227,7 +226,8 @@ class Int8Inference(nn.Module):
         self.fp32.release()
 
     def _int8_path(self, content: Tensor, method: str) -> bool:
-        return method == "adain" and content.shape[-1] * content.shape[-2] >= MIN_PIXELS_IN_PLACE and self.int8_ok
+        big = content.shape[-1] * content.shape[-2] >= MIN_PIXELS_IN_PLACE
+        return method == "adain" and big and self.int8_ok
 
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
@@ -272,19 +272,22 @@ class Int8Inference(nn.Module):
         snr = self._code_snr(stats, rs)
         if snr < MIN_SNR:  # the codes cannot resolve this frame: fp32
             if not self._state.fallbacks:  # -v: once per stream
-                log.debug("int8: a nearly flat frame (code SNR %.1f < %g) runs in fp32, as will any like it", snr, MIN_SNR)
+                log.debug("int8: a nearly flat frame (code SNR %.1f < %g) runs in fp32, as will any like it",
+                          snr, MIN_SNR)
             self._state.fallbacks += 1
             del rs
             return self.fp32.run(unit_float(content), style, strength, "adain", stats_filter, threads)
         if stats_filter is not None:
             stats = stats_filter(stats)
         maps = self.fp32.adain_maps(stats, style, strength)
-        outs = [self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()}, threads) for i in range(B)]
+        outs = [self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()}, threads)
+                for i in range(B)]
         if B == 1:
             return outs[0]  # a fresh (1, 3, H, W) fp32 channels-last tensor: no copy
         return torch.cat(outs).contiguous(memory_format=_CL)
 
-    def _code_snr(self, stats: dict[int, tuple[Tensor, Tensor]], rs: list[dict[int, tuple[Tensor, float]]]) -> float:
+    def _code_snr(self, stats: dict[int, tuple[Tensor, Tensor]],
+                  rs: list[dict[int, tuple[Tensor, float]]]) -> float:
         """The smallest ratio, over the stylized layers, channels and samples, of a projected
         feature's std to the std that rounding to codes adds to it (uniform, step ``s``, through
         the projection ``P``)."""
@@ -306,7 +309,8 @@ class Int8Inference(nn.Module):
                 out[i + 1] = (q, s)
         return out
 
-    def _stats_q(self, layer_rs: list[tuple[Tensor, float]], layer: int, threads: int) -> tuple[Tensor, Tensor]:
+    def _stats_q(self, layer_rs: list[tuple[Tensor, float]], layer: int,
+                 threads: int) -> tuple[Tensor, Tensor]:
         """AdaIN content statistics of ``layer`` from its codes' exact integer moments, scaled."""
         Gs, Ss = [], []
         for q, s in layer_rs:
@@ -356,7 +360,8 @@ class Int8Inference(nn.Module):
             y = self._qconv_padded(xq, conv, wscale, so, None, attr, threads)
             with num_threads(threads):
                 top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1-0.5 ms at 720p
-            if (top >= 255 and not exact) or top == 0:  # clipped, or all rounded to 0: the largest value in fp32
+            # clipped, or all rounded to 0: the largest value in fp32
+            if (top >= 255 and not exact) or top == 0:
                 yf = self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr, threads)
                 top_f = float(yf.amax())
                 if top_f <= 0:  # truly all zero

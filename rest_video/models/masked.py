@@ -16,7 +16,7 @@ from torch import Tensor
 from rest_video.models.folding import Skip
 from rest_video.models.moments import frame_moments
 from rest_video.models.rest import check_regions
-from rest_video.ops.masked_adain import RegionMaps, region_affine_
+from rest_video.ops.masked_adain import RegionMaps, masked_rows, region_affine_
 from rest_video.style import StatsFilter
 from rest_video.style.regions import WHOLE, Regions
 
@@ -56,8 +56,7 @@ def region_pixels(r: Tensor, mask: Tensor) -> Tensor:
     """``(N, C)`` fp32 features of one frame's ``r`` ``(1, C, H, W)`` in raster order, zero
     outside ``mask`` (``(H, W)``, or ``(N, 1)`` float already flat)."""
     C = r.shape[1]
-    R = r.permute(0, 2, 3, 1).reshape(-1, C)  # a view for channels_last r
-    return R.float() * mask.reshape(-1, 1).to(torch.float32)
+    return masked_rows(r.permute(0, 2, 3, 1).reshape(-1, C), mask)  # a view for channels_last r
 
 
 def region_maps(net, stats: dict, regions: Regions, strength: float) -> dict[int, RegionMaps]:
@@ -67,8 +66,8 @@ def region_maps(net, stats: dict, regions: Regions, strength: float) -> dict[int
     for l in net.cfg.stylized:
         cs = [stats[l if key == WHOLE else (l, key)] for key in regions.keys]
         ss = [(st.mean[l], st.std[l]) for st in regions.styles]
-        rows = lambda pairs, i: torch.stack([p[i].to(net.device, torch.float32).flatten() for p in pairs])  # noqa: E731
-        out[l] = RegionMaps(rows(cs, 0), rows(cs, 1), rows(ss, 0), rows(ss, 1), float(strength))
+        out[l] = RegionMaps(_rows(net, cs, 0), _rows(net, cs, 1), _rows(net, ss, 0), _rows(net, ss, 1),
+                            float(strength))
     return out
 
 
@@ -82,3 +81,8 @@ def region_skip(net, r: Tensor, layer: int, maps: RegionMaps, weights: Tensor) -
     f = torch.addmm(p.float(), R, P.float().T)
     region_affine_(f, weights.reshape(weights.shape[0], H * W), maps)
     return f.view(1, H, W, C).permute(0, 3, 1, 2).to(net.dtype)
+
+
+def _rows(net, pairs: list, i: int) -> Tensor:
+    """Item ``i`` (mean or std) of each ``(mean, std)`` pair, stacked ``(K, C)`` fp32 on ``net``'s device."""
+    return torch.stack([p[i].to(net.device, torch.float32).flatten() for p in pairs])

@@ -38,7 +38,8 @@ def _check_masks(feat: Tensor, masks: Tensor, name: str) -> None:
     if feat.dim() != 4 or feat.shape[0] != 1:
         raise ShapeError(f"features must be (1, C, H, W), got shape {tuple(feat.shape)}")
     if masks.dim() != 3 or tuple(masks.shape[1:]) != tuple(feat.shape[2:]):
-        raise ShapeError(f"{name} must be (K, {feat.shape[2]}, {feat.shape[3]}), got shape {tuple(masks.shape)}")
+        raise ShapeError(f"{name} must be (K, {feat.shape[2]}, {feat.shape[3]}), "
+                         f"got shape {tuple(masks.shape)}")
 
 
 def region_mean_std(feat: Tensor, mask: Tensor, eps: float = EPS) -> tuple[Tensor, Tensor]:
@@ -103,7 +104,8 @@ def blend_affine(weights: Tensor, c_mean: Tensor, c_std: Tensor, s_mean: Tensor,
     Returns:
         ``(scale, shift)``, each ``(N, C)`` float32: the pixel's features ``x`` map to ``x * scale + shift``.
     """
-    if weights.dim() != 2 or any(t.shape != (weights.shape[1], c_mean.shape[1]) for t in (c_mean, c_std, s_mean, s_std)):
+    stats = (c_mean, c_std, s_mean, s_std)
+    if weights.dim() != 2 or any(t.shape != (weights.shape[1], c_mean.shape[1]) for t in stats):
         raise ShapeError(f"weights must be (N, K) and statistics (K, C), got {tuple(weights.shape)} and "
                          f"{[tuple(t.shape) for t in (c_mean, c_std, s_mean, s_std)]}")
     w = weights.float()
@@ -114,7 +116,8 @@ def blend_affine(weights: Tensor, c_mean: Tensor, c_std: Tensor, s_mean: Tensor,
 
 def masked_adain(feat: Tensor, weights: Tensor, content_stats: list[tuple[Tensor, Tensor]],
                  style_stats: list[tuple[Tensor, Tensor]], strength: float = 1.0) -> Tensor:
-    """AdaIN with a map per region (:func:`blend_affine`) on ``feat`` ``(1, C, H, W)``.
+    """AdaIN with a map per region (:func:`region_affine_`) on ``feat`` ``(1, C, H, W)``: the
+    training form's masked AdaIN, the same per-pixel maps the inference form applies.
 
     Args:
         weights: ``(K, H, W)`` region weights (one-hot: hard regions; :func:`feather_weights`: soft).
@@ -126,14 +129,25 @@ def masked_adain(feat: Tensor, weights: Tensor, content_stats: list[tuple[Tensor
     _check_masks(feat, weights, "weights")
     K, H, W = weights.shape
     if len(content_stats) != K or len(style_stats) != K:
-        raise ShapeError(f"{K} weight maps but {len(content_stats)} content and {len(style_stats)} style statistics")
+        raise ShapeError(f"{K} weight maps but {len(content_stats)} content and {len(style_stats)} "
+                         "style statistics")
     rows = lambda stats, i: torch.stack([st[i].float().flatten() for st in stats])  # noqa: E731 - (K, C)
-    scale, shift = blend_affine(weights.reshape(K, H * W).T, rows(content_stats, 0), rows(content_stats, 1),
-                                rows(style_stats, 0), rows(style_stats, 1), strength)
+    maps = RegionMaps(rows(content_stats, 0), rows(content_stats, 1), rows(style_stats, 0),
+                      rows(style_stats, 1), strength)
     C = feat.shape[1]
-    scale = scale.T.reshape(1, C, H, W)
-    shift = shift.T.reshape(1, C, H, W)
-    return (feat.float() * scale + shift).to(feat.dtype)
+    f = feat.float().permute(0, 2, 3, 1).reshape(H * W, C).clone()  # (N, C), a copy: mapped in place
+    region_affine_(f, weights.reshape(K, H * W).float(), maps)
+    return f.view(1, H, W, C).permute(0, 3, 1, 2).contiguous().to(feat.dtype)
+
+
+def masked_rows(rows: Tensor, mask: Tensor) -> Tensor:
+    """``rows`` ``(N, C)`` (pixels in raster order) as float32, zero where ``mask`` (``N`` values,
+    any shape) is not set: a region's features, whose Gram moments are its statistics' sums.
+
+    >>> masked_rows(torch.ones(3, 2), torch.tensor([True, False, True]))[:, 0].tolist()
+    [1.0, 0.0, 1.0]
+    """
+    return rows.float() * mask.reshape(-1, 1).to(torch.float32)
 
 
 def region_affine_(f: Tensor, weights: Tensor, maps: RegionMaps) -> Tensor:

@@ -63,11 +63,13 @@ class StyleLoader:
             self.cache.save(key, stats)
         return stats.to(self.device)
 
-    def _load_regions(self, style: StyleSource, mask: StyleSource, use_cache: bool, method: str) -> RegionStyle:
+    def _load_regions(self, style: StyleSource, mask: StyleSource, use_cache: bool,
+                      method: str) -> RegionStyle:
         key = None
         if isinstance(style, (str, Path)) and isinstance(mask, (str, Path)) and use_cache \
                 and Path(style).is_file() and Path(mask).is_file():
-            key = cache_key(f"{file_hash(style)}|mask:{file_hash(mask)}", self.weights_id, self.max_side, False)
+            both = f"{file_hash(style)}|mask:{file_hash(mask)}"
+            key = cache_key(both, self.weights_id, self.max_side, False)
             hit = self.cache.load_regions(key, self.layers, self.width)
             if hit is not None:
                 return hit.to(self.device)

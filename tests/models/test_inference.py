@@ -231,3 +231,30 @@ def test_conv_threads_can_be_fixed(model, style):
     x = torch.rand(1, 3, 8, 8)
     _check(model, net, x, style)
     assert net.tuned_conv_threads() == []             # nothing was timed
+
+
+def test_concurrent_calls_give_each_caller_its_own_output(model, style):
+    """Per-call values (conv threads, style) are arguments and buffers are per thread: two threads
+    on one network, each with its own frame size and style, get what they get alone."""
+    import threading
+
+    net = build_inference(model, "cpu", torch.float32)
+    torch.manual_seed(1)
+    xs = [torch.rand(1, 3, 40, 56), torch.rand(1, 3, 48, 64)]
+    other = model.style_stats(torch.rand(1, 3, 32, 32))
+    styles = [style, other]
+    with torch.inference_mode():
+        alone = [net(x, s) for x, s in zip(xs, styles)]
+    got: dict[int, list] = {0: [], 1: []}
+
+    def run(i: int) -> None:
+        with torch.inference_mode():
+            for _ in range(4):
+                got[i].append(net(xs[i], styles[i]))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(torch.equal(y, alone[i]) for i in (0, 1) for y in got[i])
