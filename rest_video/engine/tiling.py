@@ -19,15 +19,11 @@ stylized layers over the whole frame. A frame over the budget therefore runs in 
    only reach the ``halo`` rows that are cropped away. Every window of a frame has the same height
    (the last one is moved inward, overlapping its neighbour), so the buffers are reused.
 
-**Why full-width strips and bands, not square tiles.** oneDNN's CPU convolution (``brg_conv``)
-picks its blocking from the image width, and a pixel's sum is rounded differently under another
-blocking: square tiles differed from the whole frame by ~2e-6 at every pixel, enough to change a
-few uint8 output pixels in 10^5. Windows of the frame's own width gave the same bits as the whole
-frame at every height tried, on one thread and two (tests/engine/test_tiling.py checks the
-output). The cost: a window holds at least ``2 * halo + MIN_ROWS`` full rows, so memory is
-bounded by the width (a 12000-pixel-wide frame: about 100 MB for the minimum band). cuDNN chooses
-algorithms per shape, so on CUDA a band may differ from the whole frame by float rounding (untested:
-no GPU here).
+**Full-width strips and bands, not square tiles:** oneDNN picks its blocking from the image width,
+and another blocking rounds a pixel's sum differently, so square tiles were not exact; windows of
+the frame's own width give its bits (tests/engine/test_tiling.py; BENCHMARKS.md, "Large frames").
+A window holds at least ``2 * halo + MIN_ROWS`` full rows, so memory is bounded by the width. On
+CUDA cuDNN chooses algorithms per shape, so a band may differ by float rounding (untested here).
 
 The frames are converted to float a window at a time: no whole-frame float copy exists.
 :func:`bytes_per_pixel` estimates the working memory per pixel of each pass from the model
@@ -194,7 +190,8 @@ class TilePlan:
 class TiledStylizer:
     """Runs uint8 frames through ``net`` (a ``RESTInference``) in the strips and bands of a
     :class:`TilePlan`; each window is converted to ``input_dtype`` as the whole frame would be
-    (:func:`~rest_video.engine.tensors.frames_to_tensor`) and rounded back to uint8 the same way."""
+    (:func:`~rest_video.engine.tensors.frames_to_tensor`) and rounded back to uint8 the same way.
+    Serves one thread at a time (it clears its Gram ones and the network's buffers after a call)."""
 
     def __init__(self, net, plan: TilePlan, input_dtype: torch.dtype) -> None:
         self.net, self.plan, self.input_dtype = net, plan, input_dtype

@@ -4,6 +4,8 @@ not fold."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import torch
 from torch import Tensor, nn
 
@@ -16,12 +18,21 @@ from rest_video.models.rest import REST
 from rest_video.style import StatsFilter, StyleStats
 from rest_video.style.regions import Regions
 
-__all__ = ["ModelFallback", "build_inference"]
+__all__ = ["InferenceForm", "ModelFallback", "build_inference"]
+
+
+class InferenceForm(Protocol):
+    """What every form :func:`build_inference` returns is called like: ``REST.forward``'s
+    signature, ``(B, 3, H, W)`` frames in (float in [0, 1]; int8 also takes uint8), float out."""
+
+    def __call__(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
+                 method: str = "adain", stats_filter: StatsFilter | None = None,
+                 regions: Regions | None = None) -> Tensor: ...
 
 
 def build_inference(model: REST, device: torch.device | str | None = None,
                     precision: Precision | str | torch.dtype = Precision.FP32, backend: str = "auto",
-                    channels_last: bool = True) -> nn.Module:
+                    channels_last: bool = True) -> InferenceForm:
     """The inference form of ``model`` on ``device`` in ``precision``.
 
     Args:
