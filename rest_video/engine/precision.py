@@ -296,3 +296,18 @@ def choose_cpu_precision(model, weights_id: str, features: CpuFeatures | None = 
     if use_cache:
         save_cached(key, choice, cache_root)
     return choice
+
+
+def decide_precision(runtime, device: torch.device, model,
+                     weights_id: str) -> tuple[Precision, PrecisionChoice | None]:
+    """The precision a Stylizer computes in, decided once from ``runtime`` (a ``RuntimeCfg``):
+    ``runtime.precision`` as set, or for ``auto`` fp16 on CUDA, and on the CPU what
+    :func:`choose_cpu_precision` picks for the folded form (fp32 for the plain model). Returns the
+    precision and, where auto chose on the CPU, the choice with its reason."""
+    if runtime.precision != "auto":
+        return Precision(runtime.precision), None
+    if device.type == "cpu" and runtime.optimized:
+        choice = choose_cpu_precision(model, weights_id)
+        log.debug("precision auto: %s", choice.describe())  # -v; a probe logs INFO itself
+        return Precision(choice.precision), choice
+    return (Precision.FP16 if device.type == "cuda" else Precision.FP32), None

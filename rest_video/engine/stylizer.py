@@ -34,6 +34,7 @@ from rest_video.core.devices import resolve_device, resolve_dtype
 from rest_video.core.errors import ConfigError
 from rest_video.core.precision import Precision
 from rest_video.engine.masked import MaskedStylizer, counted_only
+from rest_video.engine.precision import decide_precision
 from rest_video.engine.tensors import check_frames, frames_to_tensor, tensor_to_uint8
 from rest_video.engine.tiling import TiledStylizer, TilePlan
 from rest_video.models import REST, create_model, weights_identity
@@ -67,17 +68,8 @@ class Stylizer:
         else:
             self.weights_id = state_hash(model)
         self.model = model.eval().requires_grad_(False).to(self.device)
-        self.precision_choice = None  # what runtime.precision auto chose on the CPU, and why
-        if rt.precision != "auto":
-            requested = Precision(rt.precision)
-        elif self.device.type == "cpu" and rt.optimized:
-            from rest_video.engine.precision import choose_cpu_precision
-
-            self.precision_choice = choose_cpu_precision(self.model, self.weights_id)
-            requested = Precision(self.precision_choice.precision)
-            log.debug("precision auto: %s", self.precision_choice.describe())  # -v; a probe logs INFO itself
-        else:
-            requested = Precision.FP16 if self.device.type == "cuda" else Precision.FP32
+        # precision_choice: what runtime.precision auto chose on the CPU, and why (else None)
+        requested, self.precision_choice = decide_precision(rt, self.device, self.model, self.weights_id)
         self.net = build_inference(self.model, self.device, requested) if rt.optimized else self.model
         # the folded fp32 / bf16 / fp16 form (for int8: the one it runs around), else None
         self.float_net = self.net.fp32 if isinstance(self.net, Int8Inference) else self.net
