@@ -29,15 +29,15 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from functools import lru_cache
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rest_video.models.backends import MIN_PIXELS_IN_PLACE
 from rest_video.models.folding import fold_input_affine
 from rest_video.models.inference import BufferPool, RESTInference
+from rest_video.models.int8_ops import (QConv, code_moments, int8_available, qconv_padded, quantize_weights,
+                                       snap_scale)
 from rest_video.models.rest import REST, check_image
 from rest_video.models.threads import num_threads
 from rest_video.ops.frames import unit_float
@@ -50,7 +50,6 @@ __all__ = ["Int8Inference", "int8_available", "code_moments", "quantize_weights"
            "MIN_FILL"]
 
 _CL = torch.channels_last
-_ONE = [1, 1]
 MARGIN = 1.15
 """Headroom of a layer's scale over the previous frame's largest value there."""
 MIN_FILL = 1.5
@@ -62,106 +61,6 @@ rounding to codes adds (:meth:`Int8Inference._code_snr`). AdaIN divides by that 
 flat frames (a fade to black, a title card) it would amplify the rounding: a photo at 2 % of its
 brightness scores 3.4 and came out 17 levels from fp32. Real frames of vtest.avi and the dev
 pairs score 14.7-38.8."""
-SCALE_STEPS = 8
-"""Scales are rounded up to a grid of 2**(1/SCALE_STEPS) (9 %): two runs of the same frames that
-began at different frames (a segment of a file and the whole file) choose the same scales within a
-few frames, and from then on compute the same bits."""
-
-
-def snap_scale(s: float) -> float:
-    """``s`` rounded up to the scale grid (:data:`SCALE_STEPS` steps per power of two)."""
-    if not s > 0 or not math.isfinite(s):
-        return s
-    k = math.ceil(math.log2(s) * SCALE_STEPS - 1e-9)
-    return 2.0 ** (k / SCALE_STEPS)
-
-
-@lru_cache(maxsize=1)
-def int8_available() -> bool:
-    """True when this torch has oneDNN's quantized conv and int8 GEMM and this CPU runs them exactly
-    at full range (checked once, by running them, not from the CPU's flags).
-
-    Full range needs int8 dot products (VNNI / AMX-int8). Without them oneDNN adds pairs of u8 x s8
-    products in int16 and saturates, and int8 is slower than fp32 anyway (BENCHMARKS.md, "CPU
-    precision"), so there int8 is not offered."""
-    try:
-        q = torch.ops.onednn
-        zp = torch.zeros(1, dtype=torch.int64)
-        x = torch.full((1, 16, 3, 3), 255, dtype=torch.uint8).contiguous(memory_format=_CL)
-        w = torch.full((1, 16, 3, 3), 127, dtype=torch.int8)
-        ws = torch.ones(1)
-        pk = q.qconv_prepack(w, ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
-        y = q.qconv2d_pointwise(x, 1.0, 0, pk, ws, zp, None, _ONE, _ONE, _ONE, 1, 1.0, 0, torch.float32,
-                                "none", [], "")
-        # zero padding: the centre sums 9 pixels, a corner 4, of 16 channels x 255 x 127
-        conv_ok = float(y[0, 0, 1, 1]) == 9 * 16 * 255 * 127 and float(y[0, 0, 0, 0]) == 4 * 16 * 255 * 127
-        a = torch.full((16, 64), -128, dtype=torch.int8)
-        gemm_ok = int(torch._int_mm(a, a.t().contiguous())[0, 0]) == 64 * 128 * 128
-        return conv_ok and gemm_ok
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def quantize_weights(w: Tensor) -> tuple[Tensor, Tensor]:
-    """``(int8 weights, fp32 per-output-channel scales)`` of fp32/fp64 ``w`` ``(O, I, kh, kw)``:
-    symmetric, the largest magnitude of each output channel at 127, rounded so that each kernel
-    keeps its sum.
-
-    Plain rounding to nearest leaves each kernel's taps off by up to half a step each, and those
-    errors add up on smooth content (a conv of a flat patch sees only the sum of its kernel): on
-    real photos the first conv's rounding alone cost 8 dB. So per kernel (one output and one input
-    channel) the taps whose rounding left the most behind are rounded the other way until the
-    kernel's sum is within half a step of the exact one (each tap stays within one step)."""
-    scale = (w.abs().amax(dim=(1, 2, 3)).double().clamp_min(1e-30) / 127.0)
-    v = w.double() / scale[:, None, None, None]
-    O, I = v.shape[:2]
-    v = v.reshape(O, I, -1)
-    q = v.round()
-    e = v - q                                  # each in [-0.5, 0.5]
-    n = e.sum(-1, keepdim=True).round()        # whole steps the kernel's sum is off by
-    up = torch.argsort(torch.argsort(e, -1, descending=True), -1)  # rank of each tap by residual
-    down = torch.argsort(torch.argsort(e, -1), -1)
-    q += (up < n).double() - (down < -n).double()
-    q = q.clamp_(-127, 127).reshape(w.shape).to(torch.int8)
-    return q, scale.float()
-
-
-_MOMENT_BLOCK = 1 << 16
-"""Pixels per integer Gram product: 65536 x 128 x 128 = 2**30 stays within int32."""
-
-
-def code_moments(R: Tensor) -> tuple[Tensor, Tensor]:
-    """Exact Gram matrix ``(C, C)`` and column sums ``(C,)`` (fp64) of uint8 codes ``R`` ``(N, C)``.
-
-    The codes are shifted to int8 (``v - 128``: one xor) so that oneDNN's int8 GEMM
-    (``torch._int_mm``, int32 sums) computes the products over blocks of :data:`_MOMENT_BLOCK`
-    pixels; the blocks add up in int64 and the shift is undone exactly:
-    ``G = G' + 128 (S' 1^T + 1 S'^T) + 128^2 N``, ``S = S' + 128 N``. (The fp32 form's block
-    products of the same values round; these do not, and take a third of the time.)"""
-    N, C = R.shape
-    X = torch.bitwise_xor(R, 128).view(torch.int8)
-    G = torch.zeros(C, C, dtype=torch.int64, device=R.device)
-    S = torch.zeros(C, dtype=torch.int64, device=R.device)
-    ones = torch.ones(1, min(N, _MOMENT_BLOCK), dtype=torch.int8, device=R.device)
-    for i in range(0, N, _MOMENT_BLOCK):
-        xb = X[i:i + _MOMENT_BLOCK]
-        G += torch._int_mm(xb.t(), xb)
-        S += torch._int_mm(ones[:, :xb.shape[0]], xb)[0]
-    G = G + 128 * (S[:, None] + S[None, :]) + 128 * 128 * N
-    S = S + 128 * N
-    return G.double(), S.double()
-
-
-class _Conv:
-    """One prepacked int8 conv: its fp32 bias, int8 weights (packed) and their scales."""
-
-    __slots__ = ("b", "pk", "ws", "zp")
-
-    def __init__(self, w: Tensor, b: Tensor) -> None:
-        self.b = b.float().contiguous()
-        qw, self.ws = quantize_weights(w)
-        self.pk = torch.ops.onednn.qconv_prepack(qw, self.ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
-        self.zp = torch.zeros(w.shape[0], dtype=torch.int64)
 
 
 class _State(threading.local):
@@ -190,9 +89,9 @@ class Int8Inference(nn.Module):
         self._state = _State()
         enc, dec = self.folded.enc, self.folded.dec
         # encoder: fp32 weights with the input scale 1 (each call passes the input's scale)
-        self._qenc = [_Conv(w, b) for w, b in enc]
+        self._qenc = [QConv(w, b) for w, b in enc]
         # decoder blocks without a skip (fixed weights): their input's scale goes in at run time
-        self._qdec = [None if blk.ws is not None else _Conv(blk.wx, blk.b) for blk in dec]
+        self._qdec = [None if blk.ws is not None else QConv(blk.wx, blk.b) for blk in dec]
         self.int8_ok = all(blk.relu for blk in dec[:-1])  # every stored activation is >= 0
         # per stylized layer: the std rounding to codes of step 1 adds to each projected feature
         self._round_std = {l: P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0)
@@ -334,15 +233,15 @@ class Int8Inference(nn.Module):
                 ws, b = fold_input_affine(blk.ws, blk.b32, m, c)
                 r, rscale = rs[blk.layer]
                 if x is None:  # the skip alone
-                    conv, codes, in_scale = _Conv(ws, b), [r], rscale
+                    conv, codes, in_scale = QConv(ws, b), [r], rscale
                 else:  # one conv on the concatenation [x, skip], each input's scale in its weights
-                    conv = _Conv(torch.cat([blk.wx.float() * x[1], ws.float() * rscale], 1), b)
+                    conv = QConv(torch.cat([blk.wx.float() * x[1], ws.float() * rscale], 1), b)
                     codes, in_scale = [x[0], r], 1.0
             last = k == n - 1
             x = self._run(codes, in_scale, conv, ("d", k), threads, relu=blk.relu, out_float=last)
         return x[0]
 
-    def _run(self, codes: list[Tensor], in_scale: float, conv: _Conv, key: tuple, threads: int, relu: bool,
+    def _run(self, codes: list[Tensor], in_scale: float, conv: QConv, key: tuple, threads: int, relu: bool,
              out_float: bool = False) -> tuple[Tensor, float]:
         """One 3x3 replication-padded conv (+ ReLU) on the channel concatenation of uint8 ``codes``
         of scale ``in_scale``: ``(uint8 codes, scale)``, or ``(fp32, 1.0)`` with ``out_float``."""
@@ -350,19 +249,19 @@ class Int8Inference(nn.Module):
         wscale = conv.ws * in_scale
         attr = "relu" if relu else "none"
         if out_float:
-            return self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr, threads), 1.0
+            return qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr, threads), 1.0
         st = self._state
         so = st.scales.get(key)
         if so is None:  # no earlier frame: a first guess, corrected below
             so = snap_scale(0.05)
         exact = False  # so was set from this frame's own largest value (then a 255 is that value)
         for _ in range(_MAX_RERUNS):
-            y = self._qconv_padded(xq, conv, wscale, so, None, attr, threads)
+            y = qconv_padded(xq, conv, wscale, so, None, attr, threads)
             with num_threads(threads):
                 top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1-0.5 ms at 720p
             # clipped, or all rounded to 0: the largest value in fp32
             if (top >= 255 and not exact) or top == 0:
-                yf = self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr, threads)
+                yf = qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr, threads)
                 top_f = float(yf.amax())
                 if top_f <= 0:  # truly all zero
                     break
@@ -386,30 +285,3 @@ class Int8Inference(nn.Module):
         with num_threads(threads):
             torch.cat([t.permute(0, 2, 3, 1) for t in ts], 3, out=buf.permute(0, 2, 3, 1))
         return buf
-
-    def _qconv_padded(self, xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str,
-                      threads: int) -> Tensor:
-        """The int8 conv of ``xq`` with replication padding: oneDNN's conv pads with zeros, so the
-        1-pixel border is then recomputed by the same int8 conv on replication-padded strips
-        (top and bottom rows, left and right columns: two small convs)."""
-        with num_threads(threads):
-            y = self._qconv(xq, conv, wscale, out_scale, out_dtype, attr)
-        H, W = y.shape[-2:]
-        h2, w2 = min(2, H), min(2, W)
-        # rows: strips of (up to) 2 rows, padded by replication; with the conv's own zero padding
-        # on top, output rows 1 .. h2 and columns 1 .. W of a strip are exact
-        rows = torch.cat([xq[:, :, :h2], xq[:, :, H - h2:]], 0)
-        r = self._qconv(F.pad(rows, (1, 1, 1, 1), mode="replicate"), conv, wscale, out_scale, out_dtype, attr)
-        y[:, :, :1] = r[:1, :, 1:2, 1:W + 1]
-        y[:, :, H - 1:] = r[1:, :, h2:h2 + 1, 1:W + 1]
-        cols = torch.cat([xq[..., :w2], xq[..., W - w2:]], 0)
-        c = self._qconv(F.pad(cols, (1, 1, 1, 1), mode="replicate"), conv, wscale, out_scale, out_dtype, attr)
-        y[..., :1] = c[:1, :, 1:H + 1, 1:2]
-        y[..., W - 1:] = c[1:, :, 1:H + 1, w2:w2 + 1]
-        return y
-
-    @staticmethod
-    def _qconv(xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str) -> Tensor:
-        return torch.ops.onednn.qconv2d_pointwise(
-            xq, 1.0, 0, conv.pk, wscale, conv.zp, conv.b, _ONE, _ONE, _ONE, 1,
-            float(out_scale), 0, out_dtype, attr, [], "")
