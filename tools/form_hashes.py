@@ -60,7 +60,8 @@ def hashes(checkpoint: str) -> dict[str, str]:
         st = Stylizer(load_pipeline(None, {"model.checkpoint": checkpoint, "style.cache": False,
                                            "runtime.precision": prec}))
         style = st.load_style(styles / "dune.jpg")
-        out[prec] = digest([st.stylize(f, style, 0.9) for f in frames] + [st.stylize(np.stack(frames[:2]), style)])
+        plain = [st.stylize(f, style, 0.9) for f in frames]
+        out[prec] = digest(plain + [st.stylize(np.stack(frames[:2]), style)])
         rstyle = st.load_style(styles / "forest-path.jpg", mask=np.ascontiguousarray(cmask[:100, :120]))
         out[prec + "_masked"] = digest([st.stylize(f, rstyle, content_mask=cmask) for f in frames[:2]])
         st.limit_memory(4 << 20)

@@ -104,7 +104,8 @@ def mask_hashes(cfg, clip: Path, styles: Path, frames: list[np.ndarray]) -> dict
         stylize_file(still, style, d / "m.png", cfg, progress=False, content_mask=d / "cmask.png",
                      style_mask=d / "smask.png")
         out["mask_image_pixels"] = digest([read_image(d / "m.png")])
-        stylize_file(clip, style, d / "m.mp4", cfg, progress=False, max_frames=6, content_mask=d / "cmask.png",
+        stylize_file(clip, style, d / "m.mp4", cfg, progress=False, max_frames=6,
+                     content_mask=d / "cmask.png",
                      style_mask=d / "smask.png", strength=0.8)
         out["mask_video_frames"] = digest(read_clip(d / "m.mp4"))
         st = Stylizer(cfg)
