@@ -76,7 +76,8 @@ def test_region_affine_is_the_blend_of_each_pixel():
     w = torch.zeros(K, N)
     w[torch.randint(0, K, (N,)), torch.arange(N)] = 1.0
     w[:, 10:14] = torch.softmax(torch.randn(K, 4), 0)  # a feathered border
-    maps = RegionMaps(torch.randn(K, C), torch.rand(K, C) + 0.2, torch.randn(K, C), torch.rand(K, C) + 0.2, 0.7)
+    maps = RegionMaps(torch.randn(K, C), torch.rand(K, C) + 0.2, torch.randn(K, C), torch.rand(K, C) + 0.2,
+                      0.7)
     f = torch.randn(N, C)
     scale, shift = blend_affine(w.T, *maps)
     assert torch.allclose(region_affine_(f.clone(), w, maps), f * scale + shift, atol=1e-6)
