@@ -28,7 +28,7 @@ from rest_video.evaluation.report import machine_info
 from rest_video.evaluation.speed import content_frames, default_style, load_bench_model, parse_sizes
 from rest_video.evaluation.speed_report import write_json
 from rest_video.models.backends import conv_mkldnn
-from rest_video.models.inference import build_inference
+from rest_video.models.build import build_inference
 from rest_video.models.threads import num_threads
 
 

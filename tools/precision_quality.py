@@ -43,7 +43,8 @@ from rest_video.io.image import read_image
 from rest_video.io.video import VideoReader
 from rest_video.metrics import psnr
 from rest_video.models.backends import conv_generic
-from rest_video.models.inference import RESTInference, build_inference
+from rest_video.models.build import build_inference
+from rest_video.models.inference import RESTInference
 from rest_video.models.int8 import int8_available
 from rest_video.resources import styles_dir
 
@@ -76,7 +77,7 @@ class Int8Simulated(RESTInference):
         finally:
             self._calibrating = False
 
-    def _conv(self, inputs, bias, relu, dst, area=None):
+    def conv(self, inputs, bias, relu, dst, threads, area=None):
         q = []
         for x, w in inputs:
             k, self._k = self._k, self._k + 1

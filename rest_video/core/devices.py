@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from rest_video.core.errors import ConfigError, DeviceError
+from rest_video.core.precision import Precision
 
 
 def resolve_device(name: str) -> torch.device:
@@ -26,8 +27,7 @@ def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
     if precision == "int8" and device.type != "cpu":
         raise ConfigError("runtime.precision int8 runs on the CPU only (oneDNN's int8 convs); "
                           "on CUDA use fp16 or auto")
-    # int8: the folded network's fp32 form around oneDNN int8 convs (rest_video.models.int8)
-    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.float32}[precision]
+    return Precision.of(precision).dtype  # int8: fp32, the folded form around its int8 convs
 
 
 def apply_runtime(runtime) -> None:

@@ -42,11 +42,13 @@ import torch
 
 from rest_video.core.cpu import CpuFeatures, cpu_features
 from rest_video.core.paths import cache_dir
+from rest_video.core.precision import Precision
 
 log = logging.getLogger(__name__)
 
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.float32}
-"""Per precision, the dtype frames enter the network in (int8 takes fp32 frames and runs its own convs)."""
+DTYPES = {p.value: p.dtype for p in Precision}
+"""Per precision name, the dtype its folded float form computes in (:attr:`Precision.dtype`; int8:
+fp32, the form around its int8 convs, whose frames enter as uint8)."""
 PROBE_SIZE = (512, 288)
 """(width, height) of the probe frame: large enough that the convs dominate, a fraction of a second."""
 SPEED_MARGIN = 0.9
@@ -79,7 +81,7 @@ class PrecisionChoice:
 
     @property
     def dtype(self) -> torch.dtype:
-        return DTYPES[self.precision]
+        return Precision(self.precision).dtype
 
     def describe(self) -> str:
         """One line: the choice, its reason and where it came from."""
@@ -151,7 +153,7 @@ def probe(model, candidates: list[str], size: tuple[int, int] = PROBE_SIZE, runs
     from rest_video.core.errors import ConfigError
     from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
     from rest_video.metrics import psnr
-    from rest_video.models.inference import build_inference
+    from rest_video.models.build import build_inference
 
     cands = ["fp32"] + [c for c in candidates if c != "fp32"]
     content, style_img = images or probe_images(size)
@@ -163,11 +165,12 @@ def probe(model, candidates: list[str], size: tuple[int, int] = PROBE_SIZE, runs
         outs: dict[str, np.ndarray] = {}
         for c in list(cands):
             try:
-                nets[c] = build_inference(model, cpu, DTYPES[c], precision=c)
+                nets[c] = build_inference(model, cpu, c)
                 if hasattr(nets[c], "conv_threads"):
                     nets[c].conv_threads = torch.get_num_threads()  # like for like, no tuning in the probe
-                xs[c] = frames_to_tensor(content[None], cpu, DTYPES[c])
-                outs[c] = tensor_to_uint8(nets[c](xs[c], style).clamp_(0, 1))[0]  # warm-up: primitives, buffers
+                xs[c] = frames_to_tensor(content[None], cpu, Precision(c).dtype)
+                # the first call warms up: primitives, buffers
+                outs[c] = tensor_to_uint8(nets[c](xs[c], style).clamp_(0, 1))[0]
             except (RuntimeError, ConfigError) as e:
                 if c == "fp32":
                     raise
@@ -207,7 +210,8 @@ def pick(results: dict[str, ProbeResult]) -> tuple[str, str]:
     if best == "fp32":
         return "fp32", "probe: " + ("; ".join(why) or "fp32 only")
     r = results[best]
-    return best, (f"probe: {best} {r.ms:.0f} ms vs fp32 {base:.0f} ms per {PROBE_SIZE[0]}x{PROBE_SIZE[1]} frame "
+    return best, (f"probe: {best} {r.ms:.0f} ms vs fp32 {base:.0f} ms "
+                  f"per {PROBE_SIZE[0]}x{PROBE_SIZE[1]} frame "
                   f"({base / r.ms:.2f}x), {r.psnr_db:.1f} dB from fp32, max diff {r.max_diff}")
 
 
@@ -215,7 +219,8 @@ def pick(results: dict[str, ProbeResult]) -> tuple[str, str]:
 def cache_key(features: CpuFeatures, weights_id: str, threads: int | None = None) -> str:
     """Hash of what the probe's answer depends on: CPU model and flags, torch, threads, weights."""
     ident = {
-        "v": CACHE_VERSION, "cpu": features.model, "flags": sorted(features.flags), "cap": features.capability,
+        "v": CACHE_VERSION, "cpu": features.model, "flags": sorted(features.flags),
+        "cap": features.capability,
         "torch": torch.__version__, "threads": int(threads or torch.get_num_threads()), "weights": weights_id,
     }
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:24]
@@ -291,3 +296,18 @@ def choose_cpu_precision(model, weights_id: str, features: CpuFeatures | None = 
     if use_cache:
         save_cached(key, choice, cache_root)
     return choice
+
+
+def decide_precision(runtime, device: torch.device, model,
+                     weights_id: str) -> tuple[Precision, PrecisionChoice | None]:
+    """The precision a Stylizer computes in, decided once from ``runtime`` (a ``RuntimeCfg``):
+    ``runtime.precision`` as set, or for ``auto`` fp16 on CUDA, and on the CPU what
+    :func:`choose_cpu_precision` picks for the folded form (fp32 for the plain model). Returns the
+    precision and, where auto chose on the CPU, the choice with its reason."""
+    if runtime.precision != "auto":
+        return Precision(runtime.precision), None
+    if device.type == "cpu" and runtime.optimized:
+        choice = choose_cpu_precision(model, weights_id)
+        log.debug("precision auto: %s", choice.describe())  # -v; a probe logs INFO itself
+        return Precision(choice.precision), choice
+    return (Precision.FP16 if device.type == "cuda" else Precision.FP32), None

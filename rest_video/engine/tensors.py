@@ -1,6 +1,6 @@
 """Frames between the host and the device: RGB uint8 arrays <-> float tensors in [0, 1].
 
-The one place of the input dtype rule, the uint8 -> float conversion and the float -> uint8
+The one place of the uint8 -> float conversion and the float -> uint8
 rounding (round half to even, saturated): the :class:`~rest_video.engine.stylizer.Stylizer` and the
 CUDA runner both use these.
 """
@@ -11,21 +11,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rest_video.core.errors import ShapeError
 from rest_video.ops.color import to_uint8
+from rest_video.ops.frames import check_frames, unit_float
 
-
-def input_dtype(dtype: torch.dtype, optimized: bool) -> torch.dtype:
-    """The dtype frames enter the network in: the run's precision for the inference form
-    (``optimized``), float32 for the plain module (it has no reduced-precision path)."""
-    return dtype if optimized else torch.float32
-
-
-def check_frames(batch: np.ndarray) -> np.ndarray:
-    """``batch`` when it is uint8 ``(N, H, W, 3)``; otherwise a :class:`ShapeError`."""
-    if batch.ndim != 4 or batch.shape[-1] != 3 or batch.dtype != np.uint8:
-        raise ShapeError(f"frames must be uint8 (N, H, W, 3) RGB, got {batch.dtype} {tuple(batch.shape)}")
-    return batch
+__all__ = ["check_frames", "frames_to_tensor", "hwc_to_tensor", "round_to_uint8", "tensor_to_uint8",
+           "unit_float"]
 
 
 def frames_to_tensor(batch: np.ndarray, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -39,14 +29,6 @@ def frames_to_tensor(batch: np.ndarray, device: torch.device, dtype: torch.dtype
         return t if dtype == torch.float32 else t.to(dtype)
     t = torch.from_numpy(np.ascontiguousarray(batch)).to(device, non_blocking=True)
     return hwc_to_tensor(t, dtype)
-
-
-def unit_float(x: Tensor) -> Tensor:
-    """``x`` as float32 in [0, 1]: uint8 frames ``(N, 3, H, W)`` scaled with the same bits as
-    :func:`frames_to_tensor`'s (one fp32 multiply by 1/255), any float tensor as float32."""
-    if x.dtype == torch.uint8:
-        return x.float().mul_(torch.tensor(1.0 / 255.0, dtype=torch.float32))
-    return x.float()
 
 
 def hwc_to_tensor(t: Tensor, dtype: torch.dtype) -> Tensor:

@@ -19,15 +19,11 @@ stylized layers over the whole frame. A frame over the budget therefore runs in 
    only reach the ``halo`` rows that are cropped away. Every window of a frame has the same height
    (the last one is moved inward, overlapping its neighbour), so the buffers are reused.
 
-**Why full-width strips and bands, not square tiles.** oneDNN's CPU convolution (``brg_conv``)
-picks its blocking from the image width, and a pixel's sum is rounded differently under another
-blocking: square tiles differed from the whole frame by ~2e-6 at every pixel, enough to change a
-few uint8 output pixels in 10^5. Windows of the frame's own width gave the same bits as the whole
-frame at every height tried, on one thread and two (tests/engine/test_tiling.py checks the
-output). The cost: a window holds at least ``2 * halo + MIN_ROWS`` full rows, so memory is
-bounded by the width (a 12000-pixel-wide frame: about 100 MB for the minimum band). cuDNN chooses
-algorithms per shape, so on CUDA a band may differ from the whole frame by float rounding (untested:
-no GPU here).
+**Full-width strips and bands, not square tiles:** oneDNN picks its blocking from the image width,
+and another blocking rounds a pixel's sum differently, so square tiles were not exact; windows of
+the frame's own width give its bits (tests/engine/test_tiling.py; BENCHMARKS.md, "Large frames").
+A window holds at least ``2 * halo + MIN_ROWS`` full rows, so memory is bounded by the width. On
+CUDA cuDNN chooses algorithms per shape, so a band may differ by float rounding (untested here).
 
 The frames are converted to float a window at a time: no whole-frame float copy exists.
 :func:`bytes_per_pixel` estimates the working memory per pixel of each pass from the model
@@ -45,7 +41,9 @@ import torch
 
 from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.models import moments
+from rest_video.models.masked import region_maps
 from rest_video.models.moments import FrameMoments, OnesCache
+from rest_video.ops.masked_adain import masked_rows
 from rest_video.style import StatsFilter, StyleStats
 from rest_video.style.regions import WHOLE, Regions
 
@@ -192,7 +190,8 @@ class TilePlan:
 class TiledStylizer:
     """Runs uint8 frames through ``net`` (a ``RESTInference``) in the strips and bands of a
     :class:`TilePlan`; each window is converted to ``input_dtype`` as the whole frame would be
-    (:func:`~rest_video.engine.tensors.frames_to_tensor`) and rounded back to uint8 the same way."""
+    (:func:`~rest_video.engine.tensors.frames_to_tensor`) and rounded back to uint8 the same way.
+    Serves one thread at a time (it clears its Gram ones and the network's buffers after a call)."""
 
     def __init__(self, net, plan: TilePlan, input_dtype: torch.dtype) -> None:
         self.net, self.plan, self.input_dtype = net, plan, input_dtype
@@ -214,21 +213,22 @@ class TiledStylizer:
         wh = bands[0].win[1] - bands[0].win[0]
         if wh * w * plan.bpp["tile"] > plan.budget and w not in self._warned:
             self._warned.add(w)
-            log.warning("a %d-pixel-wide frame needs %.1f MB per band of %d rows, over the memory budget of %.1f MB",
+            log.warning("a %d-pixel-wide frame needs %.1f MB per band of %d rows, "
+                        "over the memory budget of %.1f MB",
                         w, wh * w * plan.bpp["tile"] / 2**20, wh, plan.budget / 2**20)
         log.debug("tiled: %dx%d frame, %d strips of %d rows, %d bands of %d rows",
                   w, h, len(strips), strips[0].rows[1] - strips[0].rows[0], len(bands), wh)
         out = np.empty_like(frames)
         try:
-            with torch.inference_mode(), net.threads(("tiled", n, h, w), wh * w):
+            with torch.inference_mode(), net.threads(("tiled", n, h, w), wh * w) as threads:
                 net.release()  # buffers of other shapes (a whole frame, the other pass) go first
-                stats = self.statistics(frames, strips, regions)
+                stats = self.statistics(frames, strips, threads, regions)
                 if stats_filter is not None:
                     stats = stats_filter(stats)
                 if regions is None:
                     maps = net.adain_maps(stats, style, strength)
                 else:
-                    maps = net.region_maps(stats, regions, strength)
+                    maps = region_maps(net, stats, regions, strength)
                 net.release()
                 for i in range(n):
                     if regions is None:
@@ -237,9 +237,9 @@ class TiledStylizer:
                         (y0, y1), (wy0, wy1) = band.out, band.win
                         x = frames_to_tensor(frames[i:i + 1, wy0:wy1], net.device, self.input_dtype)
                         if regions is None:
-                            y = net.stylize_tile(x, mi, h * w)
+                            y = net.stylize_tile(x, mi, h * w, threads)
                         else:
-                            y = net.stylize_tile(x, maps, h * w, regions.band(wy0, wy1))
+                            y = net.stylize_tile(x, maps, h * w, threads, regions.band(wy0, wy1))
                         y = y[..., y0 - wy0:y1 - wy0, :]
                         out[i, y0:y1] = tensor_to_uint8(y.clamp_(0.0, 1.0))[0]
         finally:  # the bands' buffers are the budget's size: not kept between calls
@@ -247,11 +247,11 @@ class TiledStylizer:
             self._ones.clear()
         return out
 
-    def statistics(self, frames: np.ndarray, strips: list[Strip],
+    def statistics(self, frames: np.ndarray, strips: list[Strip], threads: int,
                    regions: Regions | None = None) -> dict:
         """Content statistics ``{layer: (mean, std)}`` ``(N, C, 1, 1)`` of the frames, strip by strip.
 
-        With ``regions`` (one frame): what :meth:`RESTInference.region_stats` gives on the whole
+        With ``regions`` (one frame): what :func:`~rest_video.models.masked.region_stats` gives on the whole
         frame, bit for bit (a region's features, zero outside it, go through the same Gram blocks)."""
         net = self.net
         n, h, w, _ = frames.shape
@@ -266,20 +266,21 @@ class TiledStylizer:
         G: dict = {key: [] for key in keys}
         S: dict = {key: [] for key in keys}
         for i in range(n):
-            acc = {key: FrameMoments(h * w, C, net.dtype if isinstance(key, int) else torch.float32, net.device)
-                   for key in keys}
+            acc = {key: FrameMoments(h * w, C, net.dtype if isinstance(key, int) else torch.float32,
+                                     net.device) for key in keys}
             for st in strips:
                 r0, r1 = st.rows
                 x = frames_to_tensor(frames[i:i + 1, r0:r1], net.device, self.input_dtype)
                 lo, hi = st.first - r0 * w, st.last - r0 * w
-                for layer, r in net.encode_layers(x, max(stylized), h * w):
+                for layer, r in net.encode_layers(x, max(stylized), h * w, threads):
                     if layer not in stylized:
                         continue
                     R = r.permute(0, 2, 3, 1).reshape((r1 - r0) * w, r.shape[1])  # a view (NHWC)
                     if layer in acc:
                         acc[layer].add(st.first, R[lo:hi], self._ones)
                     for key, m in (flat or {}).items():
-                        acc[(layer, key)].add(st.first, R[lo:hi].float() * m[st.first:st.last], self._ones)
+                        inside = masked_rows(R[lo:hi], m[st.first:st.last])
+                        acc[(layer, key)].add(st.first, inside, self._ones)
             for key in keys:
                 g, s = acc[key].total()
                 G[key].append(g)

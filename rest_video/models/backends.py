@@ -2,9 +2,9 @@
 
 - :func:`conv_generic`: ``F.pad(replicate)`` + ``F.conv2d`` on any device / dtype.
 - :func:`conv_mkldnn` (CPU fp32, and bf16 where oneDNN has native bf16 kernels: AMX or
-  AVX512-bf16, see :func:`mkldnn_bf16_available`): oneDNN convs with implicit zero padding, accumulated in place
-  into a reused buffer (``add`` post-op, ReLU fused), then only the 1-pixel border recomputed from
-  replication-padded strips (:func:`fix_border`). It calls oneDNN through torch's
+  AVX512-bf16, see :func:`mkldnn_bf16_available`): oneDNN convs with implicit zero padding,
+  accumulated in place into a reused buffer (``add`` post-op, ReLU fused), then only the 1-pixel
+  border recomputed from replication-padded strips (:func:`fix_border`). It calls oneDNN through torch's
   ``torch.ops.mkldnn._convolution_pointwise_`` op (the only in-place fused conv torch offers;
   :func:`mkldnn_available` checks that this torch has it, else the generic backend is used).
 """
@@ -20,12 +20,16 @@ from torch import Tensor
 from rest_video.models.threads import num_threads
 
 _ONE = [1, 1]
+MIN_PIXELS_IN_PLACE = 1 << 14
+"""Frames with fewer pixels run :func:`conv_generic` even where oneDNN is available: the border
+fix has a fixed cost per frame (measured faster up to about 128x96, BENCHMARKS.md)."""
 
 
 def mkldnn_available() -> bool:
     """True when torch has oneDNN and its in-place fused pointwise conv."""
     try:
-        return bool(torch.backends.mkldnn.is_available()) and hasattr(torch.ops.mkldnn, "_convolution_pointwise_")
+        return (bool(torch.backends.mkldnn.is_available())
+                and hasattr(torch.ops.mkldnn, "_convolution_pointwise_"))
     except (AttributeError, RuntimeError):
         return False
 
@@ -107,7 +111,8 @@ def conv_mkldnn(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, d
 
 def fused_conv_add_(dst: Tensor, x: Tensor, w: Tensor, bias: Tensor | None, unary: str | None) -> None:
     """``dst = unary(conv3x3(x, w, bias, zero padding 1) + dst)`` in place: one oneDNN call."""
-    torch.ops.mkldnn._convolution_pointwise_.binary(dst, x, w, bias, _ONE, _ONE, _ONE, 1, "add", None, unary, [], None)
+    torch.ops.mkldnn._convolution_pointwise_.binary(dst, x, w, bias, _ONE, _ONE, _ONE, 1, "add", None, unary,
+                                                    [], None)
 
 
 def fix_border(inputs: list[tuple[Tensor, Tensor]], bias: Tensor, relu: bool, dst: Tensor) -> None:

@@ -1,45 +1,27 @@
 """int8 inference on the CPU: the folded REST as a chain of oneDNN u8 x s8 convs (VNNI / AMX-int8).
 
-:class:`Int8Inference` is :class:`~rest_video.models.inference.RESTInference` (fp32) with its
-whole-frame AdaIN path replaced by int8 convs; everything else (WCT, masks, bands of a tiled frame,
-frames under :data:`~rest_video.models.inference._MIN_PIXELS_IN_PLACE` pixels) runs the fp32 form.
+:class:`Int8Inference` runs whole frames with AdaIN in int8; WCT, masks, bands of a tiled frame,
+small frames (under :data:`~rest_video.models.backends.MIN_PIXELS_IN_PLACE` pixels) and nearly flat
+frames run in the fp32 form it is built on (:class:`~rest_video.models.inference.RESTInference`).
 
-How a frame runs:
+* Activations are uint8 with one scale per tensor, weights int8 with one scale per output channel
+  (rounded so that each kernel keeps its sum, :func:`quantize_weights`); oneDNN sums exactly in
+  int32 and applies bias, ReLU and the next layer's scale in one call. The input frame is its own
+  uint8 (scale 1/255). Every stored activation is a ReLU output, so uint8 loses no sign.
+* Scales follow the video and never clip: each layer's scale is the previous frame's largest value
+  there times :data:`MARGIN`; a conv whose output reaches code 255 (or fills less than
+  1 / :data:`MIN_FILL` of the range) runs again with the scale this frame needs. Scales are snapped
+  to a grid (:func:`snap_scale`), so runs that began apart soon give the same bits. The output
+  therefore depends on the frames before (:meth:`Int8Inference.reset_scales` forgets them).
+* Replication padding: the 1-pixel border is recomputed by the same int8 conv on
+  replication-padded strips.
+* Statistics come from the codes' exact integer Gram moments (:func:`code_moments`); each skip's
+  AdaIN map is folded into its decoder conv per frame, then quantized.
+* Offered only where int8 is exact at full range (:func:`int8_available`); a frame whose features
+  the codes cannot resolve (:data:`MIN_SNR`) runs in fp32.
 
-* **Activations are uint8 with one scale per tensor**, weights int8 with one scale per output
-  channel (symmetric), products summed exactly in int32 by oneDNN, bias and ReLU applied in float
-  and the result rounded to the next layer's uint8 (all inside one oneDNN call,
-  ``torch.ops.onednn.qconv2d_pointwise``). The input frame is its own uint8 (scale 1/255).
-  Every activation that is stored is a ReLU output (>= 0), so uint8 loses no sign.
-* **Scales follow the video, and never clip.** A conv's output scale must be known before it
-  runs. Each layer's scale is the previous frame's largest value there times :data:`MARGIN`.
-  After the conv the output's largest code is read (0.1-0.5 ms at 720p): at 255 the output may
-  have been clipped, so the conv runs again with the scale its fp32 output's largest value needs
-  (no headroom: this frame's range is known); if the range is mostly unused (the first frame, a
-  darker scene) it runs again with a finer one. So no value is ever clipped (the failure that
-  rules static int8 out, BENCHMARKS.md) and a frame uses at least 1 / :data:`MIN_FILL` of each
-  range. Reruns happen on the first frame and at sharp changes only.
-* **The output depends on the frames before** (the rounding grid, within the accuracy contract;
-  :meth:`Int8Inference.reset_scales` forgets them). Scales are snapped to a grid
-  (:func:`snap_scale`), so two runs over the same frames that began apart (a segment of a file
-  after its warm-up, and the whole file) soon choose the same scales and give the same bits from
-  then on.
-* **Replication padding**: the convs pad with zeros, then the 1-pixel border is recomputed by the
-  same int8 conv on replication-padded strips of the inputs' codes, as the fp32 form does in fp32
-  (:func:`~rest_video.models.backends.fix_border`).
-* **Statistics** of the stylized layers come from the uint8 codes' Gram moments, exact integers
-  (:func:`code_moments`), scaled (``G * s**2``, ``S * s``). The AdaIN map of each skip is folded
-  into the decoder conv that takes it (per frame, as in fp32), then quantized. A decoder block
-  with two inputs runs as one conv on their channel concatenation, each input's scale folded into
-  its weights.
-* **Weights** are rounded so that each 3x3 kernel keeps its sum (:func:`quantize_weights`).
-* **Only where int8 is exact at full range** (VNNI / AMX-int8, :func:`int8_available`): elsewhere
-  oneDNN's kernels saturate, and int8 would be slower than fp32 anyway.
-* **Nearly flat frames run in fp32.** AdaIN divides each feature by its std; where that std is
-  not well above what rounding to codes adds (:data:`MIN_SNR`), the frame is redone in fp32.
-
-Accuracy contract: :data:`rest_video.engine.precision.CONTRACT` (``int8``). Speed and accuracy on
-real frames: BENCHMARKS.md, "CPU precision".
+Accuracy contract: :data:`rest_video.engine.precision.CONTRACT`; speed and accuracy: BENCHMARKS.md,
+"CPU precision".
 """
 
 from __future__ import annotations
@@ -47,25 +29,27 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from functools import lru_cache
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
-from rest_video.engine.tensors import unit_float
+from rest_video.models.backends import MIN_PIXELS_IN_PLACE
 from rest_video.models.folding import fold_input_affine
-from rest_video.models.inference import _MIN_PIXELS_IN_PLACE, RESTInference
-from rest_video.models.rest import REST
+from rest_video.models.inference import BufferPool, RESTInference
+from rest_video.models.int8_ops import (QConv, code_moments, int8_available, qconv_padded, quantize_weights,
+                                       snap_scale)
+from rest_video.models.rest import REST, check_image
 from rest_video.models.threads import num_threads
+from rest_video.ops.frames import unit_float
 from rest_video.style import StatsFilter, StyleStats
+from rest_video.style.regions import Regions
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Int8Inference", "int8_available", "code_moments", "quantize_weights", "snap_scale", "MARGIN", "MIN_FILL"]
+__all__ = ["Int8Inference", "int8_available", "code_moments", "quantize_weights", "snap_scale", "MARGIN",
+           "MIN_FILL"]
 
 _CL = torch.channels_last
-_ONE = [1, 1]
 MARGIN = 1.15
 """Headroom of a layer's scale over the previous frame's largest value there."""
 MIN_FILL = 1.5
@@ -77,108 +61,6 @@ rounding to codes adds (:meth:`Int8Inference._code_snr`). AdaIN divides by that 
 flat frames (a fade to black, a title card) it would amplify the rounding: a photo at 2 % of its
 brightness scores 3.4 and came out 17 levels from fp32. Real frames of vtest.avi and the dev
 pairs score 14.7-38.8."""
-SCALE_STEPS = 8
-"""Scales are rounded up to a grid of 2**(1/SCALE_STEPS) (9 %): two runs of the same frames that
-began at different frames (a segment of a file and the whole file) choose the same scales within a
-few frames, and from then on compute the same bits."""
-
-
-def snap_scale(s: float) -> float:
-    """``s`` rounded up to the scale grid (:data:`SCALE_STEPS` steps per power of two)."""
-    if not s > 0 or not math.isfinite(s):
-        return s
-    k = math.ceil(math.log2(s) * SCALE_STEPS - 1e-9)
-    return 2.0 ** (k / SCALE_STEPS)
-
-
-@lru_cache(maxsize=1)
-def int8_available() -> bool:
-    """True when this torch has oneDNN's quantized conv and int8 GEMM and this CPU runs them exactly
-    at full range (checked once, by running them, not from the CPU's flags).
-
-    Full range needs int8 dot products (VNNI / AMX-int8). Without them oneDNN adds pairs of u8 x s8
-    products in int16 and saturates: with oneDNN limited to AVX2 or to AVX-512 without VNNI
-    (``ONEDNN_MAX_CPU_ISA``), a 3x3 conv of 16 channels of code 255 with weights 127 came to
-    2359224 instead of 4663440, the network's output to 10.9 dB from fp32, and its int8 path was
-    slower than fp32 anyway (413 against 271 ms at 1280x720). So there int8 is not offered."""
-    try:
-        q = torch.ops.onednn
-        zp = torch.zeros(1, dtype=torch.int64)
-        x = torch.full((1, 16, 3, 3), 255, dtype=torch.uint8).contiguous(memory_format=_CL)
-        w = torch.full((1, 16, 3, 3), 127, dtype=torch.int8)
-        ws = torch.ones(1)
-        pk = q.qconv_prepack(w, ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
-        y = q.qconv2d_pointwise(x, 1.0, 0, pk, ws, zp, None, _ONE, _ONE, _ONE, 1, 1.0, 0, torch.float32,
-                                "none", [], "")
-        # zero padding: the centre sums 9 pixels, a corner 4, of 16 channels x 255 x 127
-        conv_ok = float(y[0, 0, 1, 1]) == 9 * 16 * 255 * 127 and float(y[0, 0, 0, 0]) == 4 * 16 * 255 * 127
-        a = torch.full((16, 64), -128, dtype=torch.int8)
-        gemm_ok = int(torch._int_mm(a, a.t().contiguous())[0, 0]) == 64 * 128 * 128
-        return conv_ok and gemm_ok
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def quantize_weights(w: Tensor) -> tuple[Tensor, Tensor]:
-    """``(int8 weights, fp32 per-output-channel scales)`` of fp32/fp64 ``w`` ``(O, I, kh, kw)``:
-    symmetric, the largest magnitude of each output channel at 127, rounded so that each kernel
-    keeps its sum.
-
-    Plain rounding to nearest leaves each kernel's taps off by up to half a step each, and those
-    errors add up on smooth content (a conv of a flat patch sees only the sum of its kernel): on
-    real photos the first conv's rounding alone cost 8 dB. So per kernel (one output and one input
-    channel) the taps whose rounding left the most behind are rounded the other way until the
-    kernel's sum is within half a step of the exact one (each tap stays within one step)."""
-    scale = (w.abs().amax(dim=(1, 2, 3)).double().clamp_min(1e-30) / 127.0)
-    v = w.double() / scale[:, None, None, None]
-    O, I = v.shape[:2]
-    v = v.reshape(O, I, -1)
-    q = v.round()
-    e = v - q                                  # each in [-0.5, 0.5]
-    n = e.sum(-1, keepdim=True).round()        # whole steps the kernel's sum is off by
-    up = torch.argsort(torch.argsort(e, -1, descending=True), -1)  # rank of each tap by residual
-    down = torch.argsort(torch.argsort(e, -1), -1)
-    q += (up < n).double() - (down < -n).double()
-    q = q.clamp_(-127, 127).reshape(w.shape).to(torch.int8)
-    return q, scale.float()
-
-
-_MOMENT_BLOCK = 1 << 16
-"""Pixels per integer Gram product: 65536 x 128 x 128 = 2**30 stays within int32."""
-
-
-def code_moments(R: Tensor) -> tuple[Tensor, Tensor]:
-    """Exact Gram matrix ``(C, C)`` and column sums ``(C,)`` (fp64) of uint8 codes ``R`` ``(N, C)``.
-
-    The codes are shifted to int8 (``v - 128``: one xor) so that oneDNN's int8 GEMM
-    (``torch._int_mm``, int32 sums) computes the products over blocks of :data:`_MOMENT_BLOCK`
-    pixels; the blocks add up in int64 and the shift is undone exactly:
-    ``G = G' + 128 (S' 1^T + 1 S'^T) + 128^2 N``, ``S = S' + 128 N``. (The fp32 form's block
-    products of the same values round; these do not, and take a third of the time.)"""
-    N, C = R.shape
-    X = torch.bitwise_xor(R, 128).view(torch.int8)
-    G = torch.zeros(C, C, dtype=torch.int64, device=R.device)
-    S = torch.zeros(C, dtype=torch.int64, device=R.device)
-    ones = torch.ones(1, min(N, _MOMENT_BLOCK), dtype=torch.int8, device=R.device)
-    for i in range(0, N, _MOMENT_BLOCK):
-        xb = X[i:i + _MOMENT_BLOCK]
-        G += torch._int_mm(xb.t(), xb)
-        S += torch._int_mm(ones[:, :xb.shape[0]], xb)[0]
-    G = G + 128 * (S[:, None] + S[None, :]) + 128 * 128 * N
-    S = S + 128 * N
-    return G.double(), S.double()
-
-
-class _Conv:
-    """One prepacked int8 conv: its fp32 bias, int8 weights (packed) and their scales."""
-
-    __slots__ = ("b", "pk", "ws", "zp")
-
-    def __init__(self, w: Tensor, b: Tensor) -> None:
-        self.b = b.float().contiguous()
-        qw, self.ws = quantize_weights(w)
-        self.pk = torch.ops.onednn.qconv_prepack(qw, self.ws, 1.0, 0, _ONE, _ONE, _ONE, 1, None)
-        self.zp = torch.zeros(w.shape[0], dtype=torch.int64)
 
 
 class _State(threading.local):
@@ -190,38 +72,73 @@ class _State(threading.local):
         self.fallbacks = 0
 
 
-class Int8Inference(RESTInference):
+class Int8Inference(nn.Module):
     """The folded REST with the whole-frame AdaIN path in int8 (see the module docstring); built by
-    :func:`rest_video.models.inference.build_inference` with ``precision="int8"``."""
+    :func:`rest_video.models.build.build_inference` with ``precision="int8"``. Called like
+    ``REST.forward``; it takes uint8 frames ``(B, 3, H, W)`` as they are (and [0, 1] float ones).
+    What int8 does not cover runs :attr:`fp32`, the fp32 folded form of the same weights.
 
-    takes_uint8 = True
-    """It takes uint8 frames ``(B, 3, H, W)`` as they are (and [0, 1] float ones, like the fp32 form)."""
+    Thread-safe: the scales, counts and buffers are per thread (each caller follows its own stream)."""
 
     def __init__(self, model: REST, device: torch.device) -> None:
-        super().__init__(model, device, torch.float32, "mkldnn")
-        self.precision = "int8"
+        super().__init__()
+        self.fp32 = RESTInference(model, device, torch.float32, "mkldnn")
+        self.model, self.cfg, self.device = self.fp32.model, self.fp32.cfg, device
+        self.folded = self.fp32.folded
+        self._pool = BufferPool()
         self._state = _State()
+        enc, dec = self.folded.enc, self.folded.dec
         # encoder: fp32 weights with the input scale 1 (each call passes the input's scale)
-        self._qenc = [_Conv(w, b) for w, b in self._enc]
+        self._qenc = [QConv(w, b) for w, b in enc]
         # decoder blocks without a skip (fixed weights): their input's scale goes in at run time
-        self._qdec = [None if blk.ws is not None else _Conv(blk.wx, blk.b) for blk in self._dec]
-        self.int8_ok = all(blk.relu for blk in self._dec[:-1])  # every stored activation is >= 0
+        self._qdec = [None if blk.ws is not None else QConv(blk.wx, blk.b) for blk in dec]
+        self.int8_ok = all(blk.relu for blk in dec[:-1])  # every stored activation is >= 0
         # per stylized layer: the std rounding to codes of step 1 adds to each projected feature
-        self._round_std = {l: P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0) for l, (P, _) in self._proj.items()}
+        self._round_std = {l: P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0)
+                           for l, (P, _) in self.folded.proj.items()}
 
     def extra_repr(self) -> str:
         return "precision=int8 (oneDNN u8 x s8), fp32 form for the rest, channels_last"
 
+    @property
+    def conv_threads(self) -> int:
+        """The conv thread count (0: tuned), shared with the fp32 form."""
+        return self.fp32.conv_threads
+
+    @conv_threads.setter
+    def conv_threads(self, n: int) -> None:
+        self.fp32.conv_threads = n
+
+    @property
+    def tuning(self) -> bool:
+        return self.fp32.tuning
+
+    def tuned_conv_threads(self) -> list[int | None]:
+        return self.fp32.tuned_conv_threads()
+
+    def macs_per_pixel(self) -> int:
+        return self.fp32.macs_per_pixel()
+
+    def release(self) -> None:
+        """Drop this thread's reusable buffers, the fp32 form's too."""
+        self._pool.bufs.clear()
+        self.fp32.release()
+
     def _int8_path(self, content: Tensor, method: str) -> bool:
-        return method == "adain" and content.shape[-1] * content.shape[-2] >= _MIN_PIXELS_IN_PLACE and self.int8_ok
+        big = content.shape[-1] * content.shape[-2] >= MIN_PIXELS_IN_PLACE
+        return method == "adain" and big and self.int8_ok
 
     @torch.no_grad()
     def forward(self, content: Tensor, style: StyleStats | Tensor, strength: float = 1.0,
                 method: str = "adain", stats_filter: StatsFilter | None = None,
-                regions=None) -> Tensor:
-        if content.dtype == torch.uint8 and (regions is not None or not self._int8_path(content, method)):
-            content = unit_float(content)  # the fp32 form's input, the same bits as frames_to_tensor's
-        return super().forward(content, style, strength, method, stats_filter, regions)
+                regions: Regions | None = None) -> Tensor:
+        if regions is not None or not self._int8_path(content, method):
+            if content.dtype == torch.uint8:
+                content = unit_float(content)  # the fp32 form's input, the same bits as frames_to_tensor's
+            return self.fp32(content, style, strength, method, stats_filter, regions)
+        check_image(content)
+        with self.fp32.threads(tuple(content.shape), content.shape[-1] * content.shape[-2]) as threads:
+            return self._forward_int8(content, style, strength, stats_filter, threads)
 
     def reset_scales(self) -> None:
         """Forget the scales learned from earlier frames (the next frame finds its own)."""
@@ -238,11 +155,8 @@ class Int8Inference(RESTInference):
         return self._state.reruns
 
     # -- the int8 path ------------------------------------------------------------------
-    def _forward(self, content: Tensor, style: StyleStats | Tensor, strength: float,
-                 method: str, stats_filter: StatsFilter | None) -> Tensor:
-        H, W = content.shape[-2:]
-        if not self._int8_path(content, method):
-            return super()._forward(content, style, strength, method, stats_filter)
+    def _forward_int8(self, content: Tensor, style: StyleStats | Tensor, strength: float,
+                      stats_filter: StatsFilter | None, threads: int) -> Tensor:
         if isinstance(style, Tensor):
             style = self.model.batch_style_stats(style.to(self.device, torch.float32))
         x = content.to(self.device)
@@ -252,24 +166,27 @@ class Int8Inference(RESTInference):
             q = torch.empty(x.shape, dtype=torch.uint8, device=x.device, memory_format=_CL)
             q.copy_(x.float().mul(255.0).round_().clamp_(0, 255))
         B = q.shape[0]
-        rs = [self._encode_q(q[i:i + 1]) for i in range(B)]  # per sample: {layer: (codes, scale)}
-        stats = {l: self._stats_q([r[l] for r in rs], l) for l in self.cfg.stylized}
+        rs = [self._encode_q(q[i:i + 1], threads) for i in range(B)]  # per sample: {layer: (codes, scale)}
+        stats = {l: self._stats_q([r[l] for r in rs], l, threads) for l in self.cfg.stylized}
         snr = self._code_snr(stats, rs)
         if snr < MIN_SNR:  # the codes cannot resolve this frame: fp32
             if not self._state.fallbacks:  # -v: once per stream
-                log.debug("int8: a nearly flat frame (code SNR %.1f < %g) runs in fp32, as will any like it", snr, MIN_SNR)
+                log.debug("int8: a nearly flat frame (code SNR %.1f < %g) runs in fp32, as will any like it",
+                          snr, MIN_SNR)
             self._state.fallbacks += 1
             del rs
-            return super()._forward(unit_float(content), style, strength, method, stats_filter)
+            return self.fp32.run(unit_float(content), style, strength, "adain", stats_filter, threads)
         if stats_filter is not None:
             stats = stats_filter(stats)
-        maps = self.adain_maps(stats, style, strength)
-        outs = [self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()}) for i in range(B)]
+        maps = self.fp32.adain_maps(stats, style, strength)
+        outs = [self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()}, threads)
+                for i in range(B)]
         if B == 1:
             return outs[0]  # a fresh (1, 3, H, W) fp32 channels-last tensor: no copy
         return torch.cat(outs).contiguous(memory_format=_CL)
 
-    def _code_snr(self, stats: dict[int, tuple[Tensor, Tensor]], rs: list[dict[int, tuple[Tensor, float]]]) -> float:
+    def _code_snr(self, stats: dict[int, tuple[Tensor, Tensor]],
+                  rs: list[dict[int, tuple[Tensor, float]]]) -> float:
         """The smallest ratio, over the stylized layers, channels and samples, of a projected
         feature's std to the std that rounding to codes adds to it (uniform, step ``s``, through
         the projection ``P``)."""
@@ -280,32 +197,34 @@ class Int8Inference(RESTInference):
                 worst = min(worst, float((stats[l][1][i].flatten().double() / noise).min()))
         return worst
 
-    def _encode_q(self, q: Tensor) -> dict[int, tuple[Tensor, float]]:
+    def _encode_q(self, q: Tensor, threads: int) -> dict[int, tuple[Tensor, float]]:
         """The encoder on one frame's codes: ``{layer: (uint8 codes, scale)}`` of the stylized layers
         (the others are dropped as soon as the next layer has read them)."""
         s = 1.0 / 255.0
         out = {}
         for i, conv in enumerate(self._qenc):
-            q, s = self._run([q], s, conv, ("e", i), relu=True)
+            q, s = self._run([q], s, conv, ("e", i), threads, relu=True)
             if i + 1 in self.cfg.stylized:
                 out[i + 1] = (q, s)
         return out
 
-    def _stats_q(self, layer_rs: list[tuple[Tensor, float]], layer: int) -> tuple[Tensor, Tensor]:
+    def _stats_q(self, layer_rs: list[tuple[Tensor, float]], layer: int,
+                 threads: int) -> tuple[Tensor, Tensor]:
         """AdaIN content statistics of ``layer`` from its codes' exact integer moments, scaled."""
         Gs, Ss = [], []
         for q, s in layer_rs:
             _, C, H, W = q.shape
-            with num_threads(self._threads):
+            with num_threads(threads):
                 G, S = code_moments(q.permute(0, 2, 3, 1).reshape(H * W, C))
             Gs.append(G * (s * s))
             Ss.append(S * s)
-        return self.stats_from_moments(layer, torch.stack(Gs), torch.stack(Ss), H * W)
+        return self.fp32.stats_from_moments(layer, torch.stack(Gs), torch.stack(Ss), H * W)
 
-    def _decode_q(self, rs: dict[int, tuple[Tensor, float]], maps: dict[int, tuple[Tensor, Tensor]]) -> Tensor:
+    def _decode_q(self, rs: dict[int, tuple[Tensor, float]], maps: dict[int, tuple[Tensor, Tensor]],
+                  threads: int) -> Tensor:
         x: tuple[Tensor, float] | None = None
-        n = len(self._dec)
-        for k, blk in enumerate(self._dec):
+        n = len(self.folded.dec)
+        for k, blk in enumerate(self.folded.dec):
             conv = self._qdec[k]
             if conv is not None:  # fixed weights: the input's scale goes in at run time
                 codes, in_scale = [x[0]], x[1]
@@ -314,34 +233,35 @@ class Int8Inference(RESTInference):
                 ws, b = fold_input_affine(blk.ws, blk.b32, m, c)
                 r, rscale = rs[blk.layer]
                 if x is None:  # the skip alone
-                    conv, codes, in_scale = _Conv(ws, b), [r], rscale
+                    conv, codes, in_scale = QConv(ws, b), [r], rscale
                 else:  # one conv on the concatenation [x, skip], each input's scale in its weights
-                    conv = _Conv(torch.cat([blk.wx.float() * x[1], ws.float() * rscale], 1), b)
+                    conv = QConv(torch.cat([blk.wx.float() * x[1], ws.float() * rscale], 1), b)
                     codes, in_scale = [x[0], r], 1.0
             last = k == n - 1
-            x = self._run(codes, in_scale, conv, ("d", k), relu=blk.relu, out_float=last)
+            x = self._run(codes, in_scale, conv, ("d", k), threads, relu=blk.relu, out_float=last)
         return x[0]
 
-    def _run(self, codes: list[Tensor], in_scale: float, conv: _Conv, key: tuple, relu: bool,
+    def _run(self, codes: list[Tensor], in_scale: float, conv: QConv, key: tuple, threads: int, relu: bool,
              out_float: bool = False) -> tuple[Tensor, float]:
         """One 3x3 replication-padded conv (+ ReLU) on the channel concatenation of uint8 ``codes``
         of scale ``in_scale``: ``(uint8 codes, scale)``, or ``(fp32, 1.0)`` with ``out_float``."""
-        xq = codes[0] if len(codes) == 1 else self._concat(codes)
+        xq = codes[0] if len(codes) == 1 else self._concat(codes, threads)
         wscale = conv.ws * in_scale
         attr = "relu" if relu else "none"
         if out_float:
-            return self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr), 1.0
+            return qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr, threads), 1.0
         st = self._state
         so = st.scales.get(key)
         if so is None:  # no earlier frame: a first guess, corrected below
             so = snap_scale(0.05)
         exact = False  # so was set from this frame's own largest value (then a 255 is that value)
         for _ in range(_MAX_RERUNS):
-            y = self._qconv_padded(xq, conv, wscale, so, None, attr)
-            with num_threads(self._threads):
+            y = qconv_padded(xq, conv, wscale, so, None, attr, threads)
+            with num_threads(threads):
                 top = int(y.permute(0, 2, 3, 1).reshape(-1).max())  # a flat view: 0.1-0.5 ms at 720p
-            if (top >= 255 and not exact) or top == 0:  # clipped, or all rounded to 0: the largest value in fp32
-                yf = self._qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr)
+            # clipped, or all rounded to 0: the largest value in fp32
+            if (top >= 255 and not exact) or top == 0:
+                yf = qconv_padded(xq, conv, wscale, 1.0, torch.float32, attr, threads)
                 top_f = float(yf.amax())
                 if top_f <= 0:  # truly all zero
                     break
@@ -355,39 +275,13 @@ class Int8Inference(RESTInference):
         st.scales[key] = snap_scale(so * top * MARGIN / 255.0) if 0 < top and (top < 255 or exact) else so
         return y, so
 
-    def _concat(self, ts: list[Tensor]) -> Tensor:
+    def _concat(self, ts: list[Tensor], threads: int) -> Tensor:
         """The channel concatenation of channels-last uint8 ``ts`` ``(1, C_i, H, W)``, into a buffer
         reused between frames (a fresh 30 MB tensor at 720p costs its page faults every frame), on
         the conv threads."""
         _, _, H, W = ts[0].shape
         C = sum(t.shape[1] for t in ts)
         buf = self._pool.get("cat", (1, C, H, W), torch.uint8, self.device)
-        with num_threads(self._threads):
+        with num_threads(threads):
             torch.cat([t.permute(0, 2, 3, 1) for t in ts], 3, out=buf.permute(0, 2, 3, 1))
         return buf
-
-    def _qconv_padded(self, xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str) -> Tensor:
-        """The int8 conv of ``xq`` with replication padding: oneDNN's conv pads with zeros, so the
-        1-pixel border is then recomputed by the same int8 conv on replication-padded strips
-        (top and bottom rows, left and right columns: two small convs)."""
-        with num_threads(self._threads):
-            y = self._qconv(xq, conv, wscale, out_scale, out_dtype, attr)
-        H, W = y.shape[-2:]
-        h2, w2 = min(2, H), min(2, W)
-        # rows: strips of (up to) 2 rows, padded by replication; with the conv's own zero padding
-        # on top, output rows 1 .. h2 and columns 1 .. W of a strip are exact
-        rows = torch.cat([xq[:, :, :h2], xq[:, :, H - h2:]], 0)
-        r = self._qconv(F.pad(rows, (1, 1, 1, 1), mode="replicate"), conv, wscale, out_scale, out_dtype, attr)
-        y[:, :, :1] = r[:1, :, 1:2, 1:W + 1]
-        y[:, :, H - 1:] = r[1:, :, h2:h2 + 1, 1:W + 1]
-        cols = torch.cat([xq[..., :w2], xq[..., W - w2:]], 0)
-        c = self._qconv(F.pad(cols, (1, 1, 1, 1), mode="replicate"), conv, wscale, out_scale, out_dtype, attr)
-        y[..., :1] = c[:1, :, 1:H + 1, 1:2]
-        y[..., W - 1:] = c[1:, :, 1:H + 1, w2:w2 + 1]
-        return y
-
-    @staticmethod
-    def _qconv(xq: Tensor, conv: _Conv, wscale: Tensor, out_scale: float, out_dtype, attr: str) -> Tensor:
-        return torch.ops.onednn.qconv2d_pointwise(
-            xq, 1.0, 0, conv.pk, wscale, conv.zp, conv.b, _ONE, _ONE, _ONE, 1,
-            float(out_scale), 0, out_dtype, attr, [], "")

@@ -13,6 +13,7 @@ Pure tensor functions on ``(1, C, H, W)`` features and ``(K, H, W)`` masks / wei
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -22,11 +23,23 @@ from rest_video.core.errors import ShapeError
 from rest_video.ops.stats import EPS
 
 
+class RegionMaps(NamedTuple):
+    """What the per-pixel maps of one layer are built from: each slot's content and style means
+    and stds, ``(K, C)`` float32, and the strength (the arguments of :func:`blend_affine`)."""
+
+    c_mean: Tensor
+    c_std: Tensor
+    s_mean: Tensor
+    s_std: Tensor
+    strength: float
+
+
 def _check_masks(feat: Tensor, masks: Tensor, name: str) -> None:
     if feat.dim() != 4 or feat.shape[0] != 1:
         raise ShapeError(f"features must be (1, C, H, W), got shape {tuple(feat.shape)}")
     if masks.dim() != 3 or tuple(masks.shape[1:]) != tuple(feat.shape[2:]):
-        raise ShapeError(f"{name} must be (K, {feat.shape[2]}, {feat.shape[3]}), got shape {tuple(masks.shape)}")
+        raise ShapeError(f"{name} must be (K, {feat.shape[2]}, {feat.shape[3]}), "
+                         f"got shape {tuple(masks.shape)}")
 
 
 def region_mean_std(feat: Tensor, mask: Tensor, eps: float = EPS) -> tuple[Tensor, Tensor]:
@@ -91,7 +104,8 @@ def blend_affine(weights: Tensor, c_mean: Tensor, c_std: Tensor, s_mean: Tensor,
     Returns:
         ``(scale, shift)``, each ``(N, C)`` float32: the pixel's features ``x`` map to ``x * scale + shift``.
     """
-    if weights.dim() != 2 or any(t.shape != (weights.shape[1], c_mean.shape[1]) for t in (c_mean, c_std, s_mean, s_std)):
+    stats = (c_mean, c_std, s_mean, s_std)
+    if weights.dim() != 2 or any(t.shape != (weights.shape[1], c_mean.shape[1]) for t in stats):
         raise ShapeError(f"weights must be (N, K) and statistics (K, C), got {tuple(weights.shape)} and "
                          f"{[tuple(t.shape) for t in (c_mean, c_std, s_mean, s_std)]}")
     w = weights.float()
@@ -102,7 +116,8 @@ def blend_affine(weights: Tensor, c_mean: Tensor, c_std: Tensor, s_mean: Tensor,
 
 def masked_adain(feat: Tensor, weights: Tensor, content_stats: list[tuple[Tensor, Tensor]],
                  style_stats: list[tuple[Tensor, Tensor]], strength: float = 1.0) -> Tensor:
-    """AdaIN with a map per region (:func:`blend_affine`) on ``feat`` ``(1, C, H, W)``.
+    """AdaIN with a map per region (:func:`region_affine_`) on ``feat`` ``(1, C, H, W)``: the
+    training form's masked AdaIN, the same per-pixel maps the inference form applies.
 
     Args:
         weights: ``(K, H, W)`` region weights (one-hot: hard regions; :func:`feather_weights`: soft).
@@ -114,11 +129,46 @@ def masked_adain(feat: Tensor, weights: Tensor, content_stats: list[tuple[Tensor
     _check_masks(feat, weights, "weights")
     K, H, W = weights.shape
     if len(content_stats) != K or len(style_stats) != K:
-        raise ShapeError(f"{K} weight maps but {len(content_stats)} content and {len(style_stats)} style statistics")
+        raise ShapeError(f"{K} weight maps but {len(content_stats)} content and {len(style_stats)} "
+                         "style statistics")
     rows = lambda stats, i: torch.stack([st[i].float().flatten() for st in stats])  # noqa: E731 - (K, C)
-    scale, shift = blend_affine(weights.reshape(K, H * W).T, rows(content_stats, 0), rows(content_stats, 1),
-                                rows(style_stats, 0), rows(style_stats, 1), strength)
+    maps = RegionMaps(rows(content_stats, 0), rows(content_stats, 1), rows(style_stats, 0),
+                      rows(style_stats, 1), strength)
     C = feat.shape[1]
-    scale = scale.T.reshape(1, C, H, W)
-    shift = shift.T.reshape(1, C, H, W)
-    return (feat.float() * scale + shift).to(feat.dtype)
+    f = feat.float().permute(0, 2, 3, 1).reshape(H * W, C).clone()  # (N, C), a copy: mapped in place
+    region_affine_(f, weights.reshape(K, H * W).float(), maps)
+    return f.view(1, H, W, C).permute(0, 3, 1, 2).contiguous().to(feat.dtype)
+
+
+def masked_rows(rows: Tensor, mask: Tensor) -> Tensor:
+    """``rows`` ``(N, C)`` (pixels in raster order) as float32, zero where ``mask`` (``N`` values,
+    any shape) is not set: a region's features, whose Gram moments are its statistics' sums.
+
+    >>> masked_rows(torch.ones(3, 2), torch.tensor([True, False, True]))[:, 0].tolist()
+    [1.0, 0.0, 1.0]
+    """
+    return rows.float() * mask.reshape(-1, 1).to(torch.float32)
+
+
+def region_affine_(f: Tensor, weights: Tensor, maps: RegionMaps) -> Tensor:
+    """Masked AdaIN in place on ``f`` ``(N, C)`` float32 (N pixels in raster order): each pixel
+    mapped by :func:`blend_affine` of its regions' statistics, blended by ``weights`` ``(K, N)``.
+
+    Inside a region (weight 1) the map is the region's own, looked up per pixel from a ``(K, C)``
+    table; only the pixels of feathered borders get the blend computed (few). Returns ``f``.
+
+    >>> f = torch.ones(3, 1); w = torch.tensor([[1.0, 0.5, 0.0], [0.0, 0.5, 1.0]])
+    >>> one, two = torch.ones(2, 1), torch.tensor([[1.0], [3.0]])
+    >>> region_affine_(f, w, RegionMaps(one, one, two, one, 1.0)).flatten().tolist()
+    [1.0, 2.0, 3.0]
+    """
+    K = weights.shape[0]
+    top, slot = weights.max(0)
+    border = (top < 1.0).nonzero().flatten()
+    fb = f.index_select(0, border) if border.numel() else None
+    scale, shift = blend_affine(torch.eye(K, device=f.device), *maps)  # each region's own map, (K, C)
+    f.mul_(scale.index_select(0, slot)).add_(shift.index_select(0, slot))
+    if fb is not None:
+        bs, bh = blend_affine(weights[:, border].T, *maps)
+        f.index_copy_(0, border, fb.mul_(bs).add_(bh))
+    return f

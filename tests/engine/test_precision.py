@@ -214,16 +214,16 @@ def test_int8_on_cuda_is_a_clear_error():
 
 def test_a_candidate_that_does_not_run_is_dropped_alone(model, monkeypatch, caplog):
     """A kernel this CPU / torch refuses for one reduced precision leaves the others in the probe."""
-    import rest_video.models.inference as inf
+    import rest_video.models.build as build
 
-    real = inf.build_inference
+    real = build.build_inference
 
-    def refusing(model, device=None, dtype=torch.float32, backend="auto", channels_last=True, precision=None):
+    def refusing(model, device=None, precision="fp32", backend="auto", channels_last=True):
         if precision == "int8":
             raise RuntimeError("onednn qconv: unsupported isa\nmore")
-        return real(model, device, dtype, backend, channels_last, precision)
+        return real(model, device, precision, backend, channels_last)
 
-    monkeypatch.setattr(inf, "build_inference", refusing)
+    monkeypatch.setattr(build, "build_inference", refusing)
     content, style = prec.probe_images((96, 54))
     n = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -13,7 +13,7 @@ from rest_video import Stylizer, load_pipeline
 from rest_video.core.errors import ConfigError
 from rest_video.engine.tiling import BAND_ROWS, MIN_ROWS, TiledStylizer, TilePlan, bytes_per_pixel
 from rest_video.models import REST, RESTConfig, moments
-from rest_video.models.inference import build_inference
+from rest_video.models.build import build_inference
 from rest_video.stream.smoothing import StatsSmoother
 
 STYLE = "samples/styles/evening-glow.jpg"
@@ -75,7 +75,7 @@ def test_statistics_pass_in_many_strips_equals_the_whole_frame(whole, style, mon
     tiled = TiledStylizer(whole.net, TilePlan(whole.net, 60_000), whole.input_dtype)
     strips = tiled.plan.strips(61, 97)
     assert len(strips) >= 8 and any(s.first % 97 for s in strips)
-    got = tiled.statistics(frame[None], strips)
+    got = tiled.statistics(frame[None], strips, 1)
     for l, (m, s) in seen[0].items():
         assert torch.equal(m, got[l][0]) and torch.equal(s, got[l][1])
 

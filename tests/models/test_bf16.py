@@ -19,7 +19,8 @@ import rest_video.models.inference as inf
 from rest_video.engine.precision import CONTRACT, meets_contract
 from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.metrics import psnr
-from rest_video.models.inference import RESTInference, build_inference
+from rest_video.models.build import build_inference
+from rest_video.models.inference import RESTInference
 
 from media import make_frame
 
@@ -38,7 +39,7 @@ def _emulated_fused_conv_add_(dst, x, w, bias, unary):
 def _net(model, way: str, monkeypatch):
     if way == "generic":
         return build_inference(model, "cpu", torch.bfloat16, backend="generic")
-    monkeypatch.setattr(inf, "_MIN_PIXELS_IN_PLACE", 0)  # the in-place convs at every test size
+    monkeypatch.setattr(inf, "MIN_PIXELS_IN_PLACE", 0)  # the in-place convs at every test size
     if way == "mkldnn":
         if not NATIVE:
             pytest.skip("no native bf16 on this CPU (AMX / AVX512-bf16): oneDNN refuses the fused bf16 conv")

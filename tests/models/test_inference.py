@@ -8,7 +8,9 @@ import torch
 
 from rest_video.core.errors import ConfigError
 from rest_video.models import REST, RESTConfig
-from rest_video.models.inference import ModelFallback, RESTInference, build_inference, default_backend
+from rest_video.models.backends import default_backend
+from rest_video.models.build import ModelFallback, build_inference
+from rest_video.models.inference import RESTInference
 from rest_video.ops.stats import mean_std
 
 BACKENDS = ["generic"] + (["mkldnn"] if default_backend("cpu", torch.float32) == "mkldnn" else [])
@@ -21,7 +23,7 @@ def _in_place_at_every_size(monkeypatch):
     (by default frames under 16k pixels take the F.pad path, tested separately)."""
     import rest_video.models.inference as inf
 
-    monkeypatch.setattr(inf, "_MIN_PIXELS_IN_PLACE", 0)
+    monkeypatch.setattr(inf, "MIN_PIXELS_IN_PLACE", 0)
 
 
 def _u8(y: torch.Tensor) -> np.ndarray:
@@ -124,7 +126,7 @@ def test_wct_and_style_image(model, style, backend):
 def test_small_frames_take_the_pad_path(model, style, monkeypatch, threshold):
     import rest_video.models.inference as inf
 
-    monkeypatch.setattr(inf, "_MIN_PIXELS_IN_PLACE", threshold or 1 << 14)
+    monkeypatch.setattr(inf, "MIN_PIXELS_IN_PLACE", threshold or 1 << 14)
     net = build_inference(model, "cpu", torch.float32)
     for hw in ((5, 7), (40, 31)):
         _check(model, net, torch.rand(1, 3, *hw), style, stats_filter=lambda s: s)
@@ -229,3 +231,30 @@ def test_conv_threads_can_be_fixed(model, style):
     x = torch.rand(1, 3, 8, 8)
     _check(model, net, x, style)
     assert net.tuned_conv_threads() == []             # nothing was timed
+
+
+def test_concurrent_calls_give_each_caller_its_own_output(model, style):
+    """Per-call values (conv threads, style) are arguments and buffers are per thread: two threads
+    on one network, each with its own frame size and style, get what they get alone."""
+    import threading
+
+    net = build_inference(model, "cpu", torch.float32)
+    torch.manual_seed(1)
+    xs = [torch.rand(1, 3, 40, 56), torch.rand(1, 3, 48, 64)]
+    other = model.style_stats(torch.rand(1, 3, 32, 32))
+    styles = [style, other]
+    with torch.inference_mode():
+        alone = [net(x, s) for x, s in zip(xs, styles)]
+    got: dict[int, list] = {0: [], 1: []}
+
+    def run(i: int) -> None:
+        with torch.inference_mode():
+            for _ in range(4):
+                got[i].append(net(xs[i], styles[i]))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(torch.equal(y, alone[i]) for i in (0, 1) for y in got[i])

@@ -14,7 +14,7 @@ import rest_video.models.int8 as int8
 from rest_video.engine.precision import CONTRACT, meets_contract
 from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.metrics import psnr
-from rest_video.models.inference import build_inference
+from rest_video.models.build import build_inference
 from rest_video.models.int8 import Int8Inference, int8_available, quantize_weights
 
 from media import make_frame
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.skipif(not int8_available(), reason="no exact int8 her
 
 @pytest.fixture(autouse=True)
 def _int8_at_every_size(monkeypatch):
-    monkeypatch.setattr(int8, "_MIN_PIXELS_IN_PLACE", 0)  # the int8 path at every test size
+    monkeypatch.setattr(int8, "MIN_PIXELS_IN_PLACE", 0)  # the int8 path at every test size
 
 
 def _frames(w: int, h: int, n: int = 2, start: int = 3) -> np.ndarray:
@@ -115,7 +115,7 @@ def test_int8_is_really_int8(model, style):
         x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
         y = net(x, style)
         ref = build_inference(model, "cpu", torch.float32)(x, style)
-        codes = net._encode_q((x * 255).round().to(torch.uint8))
+        codes = net._encode_q((x * 255).round().to(torch.uint8), 1)
     assert 0 < float((y - ref).abs().max()) < 0.05
     assert sorted(codes) == [3, 4, 5] and all(q.dtype == torch.uint8 and 0 < s for q, s in codes.values())
     assert net.fallbacks == 0
@@ -175,7 +175,7 @@ def test_wct_and_masks_run_the_fp32_form(model, style, monkeypatch):
     wct_style = model.style_stats(frames_to_tensor(make_frame(48, 40, 9)[None], torch.device("cpu"),
                                                    torch.float32), with_cov=True)
     assert np.array_equal(_run(net, frames, wct_style, method="wct"), _run(fp32, frames, wct_style, method="wct"))
-    monkeypatch.setattr(int8, "_MIN_PIXELS_IN_PLACE", 10_000)  # small frames: fp32 form
+    monkeypatch.setattr(int8, "MIN_PIXELS_IN_PLACE", 10_000)  # small frames: fp32 form
     assert np.array_equal(_run(net, frames, style), _run(fp32, frames, style))
     assert not net._state.scales
 
@@ -199,7 +199,7 @@ def test_uint8_frames_go_in_as_they_are(model, style, monkeypatch):
         a = build_inference(model, "cpu", precision="int8")(u8, style)
         b = build_inference(model, "cpu", precision="int8")(x, style)
         assert torch.equal(a, b)
-        monkeypatch.setattr(int8, "_MIN_PIXELS_IN_PLACE", 10_000)
+        monkeypatch.setattr(int8, "MIN_PIXELS_IN_PLACE", 10_000)
         c = build_inference(model, "cpu", precision="int8")(u8, style)
         assert torch.equal(c, build_inference(model, "cpu", torch.float32)(x, style))
 

@@ -64,3 +64,22 @@ def test_feathered_weights_sum_to_one_and_blend_only_near_the_border():
     assert soft[0, :, 18].min() > 0.5 > soft[0, :, 21].max()  # a ramp across the border
     assert torch.all(soft[0, :, :4] > 0.999) and torch.all(soft[0, :, 36:] < 0.001)
     assert torch.equal(feather_weights(w, 0), w)
+
+
+def test_region_affine_is_the_blend_of_each_pixel():
+    """The lookup inside regions and the blend on feathered borders give what blend_affine gives
+    for every pixel; masked_rows zeroes the pixels outside a region."""
+    from rest_video.ops.masked_adain import RegionMaps, masked_rows, region_affine_
+
+    torch.manual_seed(2)
+    K, N, C = 3, 50, 4
+    w = torch.zeros(K, N)
+    w[torch.randint(0, K, (N,)), torch.arange(N)] = 1.0
+    w[:, 10:14] = torch.softmax(torch.randn(K, 4), 0)  # a feathered border
+    maps = RegionMaps(torch.randn(K, C), torch.rand(K, C) + 0.2, torch.randn(K, C), torch.rand(K, C) + 0.2,
+                      0.7)
+    f = torch.randn(N, C)
+    scale, shift = blend_affine(w.T, *maps)
+    assert torch.allclose(region_affine_(f.clone(), w, maps), f * scale + shift, atol=1e-6)
+    inside = w[0] == 1.0
+    assert torch.equal(masked_rows(f, inside)[~inside], torch.zeros(int((~inside).sum()), C))

@@ -43,13 +43,13 @@ def test_key_depends_on_every_part(tmp_path):
 
 
 def test_a_cache_hit_decodes_nothing(tmp_path, random_weights, style_image, monkeypatch):
-    import rest_video.engine.stylizer as stylizer_module
+    import rest_video.style.loader as loader_module
 
     st = Stylizer(load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.device": "cpu"}),
                   cache=StyleCache(tmp_path))
     first = st.load_style(style_image)
     assert len(list(tmp_path.iterdir())) == 1
-    monkeypatch.setattr(stylizer_module, "read_image", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(loader_module, "read_image", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
     again = st.load_style(style_image)                           # from the cache: no decode, no resize
     assert torch.equal(again.mean[3], first.mean[3])
 

@@ -28,7 +28,7 @@ def test_precision_quality_tiny(tmp_path, random_weights, capsys):
 
 def test_int8_simulation_quantizes(random_weights):
     from rest_video.models import load_weights
-    from rest_video.models.inference import build_inference
+    from rest_video.models.build import build_inference
     from tools.precision_quality import Int8Simulated, _stylize
 
     model = load_weights(str(random_weights), "rest_16x5")[0].eval()
