@@ -14,7 +14,7 @@ class GradeStylizer:
     cfg = PipelineConfig()
 
     def __init__(self, delay: float = 0.0) -> None:
-        self.calls, self.delay, self.filters = [], delay, []
+        self.calls, self.delay, self.filters, self.weights = [], delay, [], []
 
     def resolve_strength(self, strength):
         return 1.0 if strength is None else check_strength(strength)
@@ -22,6 +22,7 @@ class GradeStylizer:
     def stylize(self, frames, style, strength=None, stats_filter=None):
         self.calls.append(frames.shape)
         self.filters.append(stats_filter)
+        self.weights.append(getattr(stats_filter, "smoothing", None))   # the weight of the past it was called with
         if self.delay:
             time.sleep(self.delay * frames.shape[0] * frames.shape[1] / (64 * 48))
         a = 1.0 if strength is None else strength

@@ -10,14 +10,18 @@ no pixel stabilizer on either), PSNR of each LUT frame against the network's. ``
 a generated clip with two scene cuts and a slow fade to black (vtest.avi, tree.avi, vtest.avi).
 
 ``speed``: vtest.avi resized to each size (x264 crf 18), then file mode end to end on it: decode +
-encode alone (the ceiling: no stylization), ``--path lut`` and ``--path full``, frames per second
-and each as a share of the ceiling, with the peak resident memory of each run (a child process).
+encode alone (the ceiling: no stylization), ``--path lut`` and ``--path full`` (``--full-frames
+0``: not run), frames per second and each as a share of the ceiling, with the peak resident memory
+of each run (a child process), and the CPU time (user + system) a frame of the ceiling and of the
+LUT path with their ratio: what the share would be with the cores to themselves, and less shaken
+by other work on a shared machine than the wall-clock share.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -93,11 +97,17 @@ CEILING = PEAK + ("import resource, sys, time; from rest_video.core.config impor
 
 
 def _child(code: str, *args: str) -> tuple[int, float, int]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
     if r.returncode:
         raise SystemExit(f"tools/lut_path.py: a run failed: {r.stderr.strip().splitlines()[-1:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     n, secs, peak = r.stdout.split()[-3:]
     return int(n), float(secs), int(peak)
+
+
+CPU: list[float] = []   # CPU seconds (user + system) of each child run, in order
 
 
 def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: int, style: Path) -> None:
@@ -107,8 +117,8 @@ def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: i
     from rest_video.io.clips import read_clip
 
     print("| size | ceiling: decode + encode (fps) | LUT path (fps) | share | full network (fps) | share | "
-          "peak RSS ceiling / LUT / full (MB) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "peak RSS ceiling / LUT / full (MB) | CPU ms a frame ceiling / LUT | CPU share |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     src = read_clip(video, frames)
     with tempfile.TemporaryDirectory() as d:
         for w, h in sizes:
@@ -126,10 +136,12 @@ def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: i
             out = str(Path(d) / "out.mp4")
             n0, t0, m0 = _child(CEILING, str(clip), out, str(frames))
             n1, t1, m1 = _child(RUN, str(clip), str(style), out, json.dumps({"runtime.path": "lut"}), str(frames))
-            n2, t2, m2 = _child(RUN, str(clip), str(style), out, json.dumps({"runtime.path": "full"}), str(full_frames))
+            n2, t2, m2 = (_child(RUN, str(clip), str(style), out, json.dumps({"runtime.path": "full"}),
+                                 str(full_frames)) if full_frames > 0 else (0, 1.0, 0))   # 0: not run
             ceil, lut, full = n0 / t0, n1 / t1, n2 / t2
+            cpu0, cpu1 = 1000 * CPU[-3 if full_frames > 0 else -2] / n0, 1000 * CPU[-2 if full_frames > 0 else -1] / n1
             print(f"| {w}x{h} | {ceil:.2f} | {lut:.2f} | {lut / ceil:.2f} | {full:.3f} | {full / ceil:.3f} | "
-                  f"{m0} / {m1} / {m2} |", flush=True)
+                  f"{m0} / {m1} / {m2} | {cpu0:.0f} / {cpu1:.0f} | {cpu0 / cpu1:.2f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

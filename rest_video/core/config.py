@@ -133,7 +133,7 @@ class LiveCfg:
     refit_every: int = 15             # frames between LUT refits at most (also on scene cuts and drift)
     fit_side: int = 384               # long side of the frame the full model runs on to fit the LUT
     drift: float = 0.03               # mean colour change (0..1, small thumbnail) since the last fit that refits
-    fade: int = 8                     # frames over which a refitted LUT blends in (0: at once; cuts: at once)
+    fade: int = 3                     # frames over which a refitted LUT blends in (0: at once; cuts: at once)
     size: tuple[int, int] | None = None
     fps: float | None = None          # camera: the rate to request (None: 30); a file: playback rate (None: its own)
 

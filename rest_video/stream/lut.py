@@ -31,6 +31,7 @@ class _FitRequest:
     style: StyleStats
     strength: float
     cut: bool
+    frames: int = 1      # frames since the statistics filter last took one in (this one included)
 
 
 class LutStylizer:
@@ -41,8 +42,9 @@ class LutStylizer:
         lut_size: lattice points per axis.
         refit_every: frames between refits at most (a scene cut, a drift or a style change refits sooner).
         fit_side: long side of the downscaled frame the network runs on for a fit.
-        smoothing: per-frame EMA factor for content statistics (as ``temporal.smoothing``); fits
-            are ``refit_every`` frames apart, so the fits use ``smoothing ** refit_every``.
+        smoothing: per-frame EMA factor for content statistics (as ``temporal.smoothing``); a fit
+            ``n`` frames after the last network run weighs the past by ``smoothing ** n``, so the
+            statistics follow the content as the full path's do, however often the LUT refits.
         scene_cut: threshold of the scene-cut detector (as ``temporal.scene_cut``).
         background: refit in a thread (False: refit synchronously: file mode, tests, measurements).
         drift: mean absolute change (0..1) of an 8x8 colour thumbnail since the frame of the last
@@ -67,8 +69,9 @@ class LutStylizer:
         self._fade_from: np.ndarray | None = None
         self._fade_step = 0
         self.drifts = 0
-        per_fit = smoothing ** refit_every if smoothing > 0 else 0.0
-        self.smoother = StatsSmoother(per_fit, scene_cut) if per_fit > 1e-4 else None
+        self.smoothing = float(smoothing)
+        self.smoother = StatsSmoother(smoothing, scene_cut) if smoothing > 0 else None
+        self._unseen = 0             # frames since the statistics filter last took one in
         self._cuts = SceneCutDetector(scene_cut)
         self.background = background
         self._applier: LutApplier | None = None
@@ -113,6 +116,7 @@ class LutStylizer:
             raise err
         cut = self._cuts(rgb)
         self._since_fit += 1
+        self._unseen += 1
         thumb = _thumbnail(rgb) if self.drift is not None else None
         drifted = (thumb is not None and self._fit_thumb is not None and thumb.shape == self._fit_thumb.shape
                    and float(np.abs(thumb - self._fit_thumb).mean()) > self.drift)
@@ -153,12 +157,14 @@ class LutStylizer:
         self._since_fit = 0
         self._dirty = False
         self._fit_thumb = thumb
-        return _FitRequest(downscale(rgb, self.fit_side).copy(), self.style, self.strength, cut)
+        frames, self._unseen = self._unseen, 0
+        return _FitRequest(downscale(rgb, self.fit_side).copy(), self.style, self.strength, cut, frames)
 
     def _submit(self, req: _FitRequest) -> None:
         with self._cond:
-            if self._pending is not None and self._pending.cut:
-                req.cut = True                        # a replaced request still carries its cut
+            if self._pending is not None:             # a replaced request: its cut and its frames still count
+                req.cut = req.cut or self._pending.cut
+                req.frames += self._pending.frames
             self._pending = req
             self._cond.notify()
 
@@ -167,13 +173,19 @@ class LutStylizer:
         if self.smoother is not None:
             if req.cut:
                 self.smoother.reset()
-        out = self.stylizer.stylize(req.small, req.style, req.strength, self.smoother)
+        out = self.stylizer.stylize(req.small, req.style, req.strength, self._smoother_for(req.frames))
         table = fit_lut(req.small, out, self.lut_size, iterations=self.fit_iterations)
         with self._cond:                               # the frame loop puts it in use (a swap, or a fade)
             self.table = table
             self._incoming = (table, req.cut)
         self.refits += 1
         self.fit_seconds.append(time.perf_counter() - t0)
+
+    def _smoother_for(self, frames: int) -> StatsSmoother | None:
+        """The statistics filter, weighing the past by ``smoothing ** frames``."""
+        if self.smoother is not None:
+            self.smoother.smoothing = self.smoothing ** frames
+        return self.smoother
 
     def _worker(self) -> None:
         while True:

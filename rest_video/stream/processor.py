@@ -29,7 +29,8 @@ from rest_video.engine.stylizer import Stylizer
 from rest_video.ops.opacity import blend
 from rest_video.stream.lut import LutStylizer
 from rest_video.stream.smoothing import StatsSmoother
-from rest_video.stream.stabilizer import PixelStabilizer, make_stabilizer
+from rest_video.stream.stabilizer import (InputStabilizer, PixelStabilizer, make_input_stabilizer,
+                                         make_stabilizer)
 from rest_video.style import StyleStats
 
 
@@ -62,7 +63,9 @@ class StreamStylizer:
         self.masked = masked
         self.stylizer, self.style, self.path = stylizer, style, path
         self.strength = stylizer.resolve_strength(strength)
-        self.stabilizer: PixelStabilizer | None = make_stabilizer(t) if stabilize else None
+        # the full path filters the network's output; the LUT path holds the input before the map
+        self.stabilizer: PixelStabilizer | None = make_stabilizer(t) if stabilize and path == "full" else None
+        self.hold: InputStabilizer | None = make_input_stabilizer(t) if stabilize and path == "lut" else None
         self.smoother: StatsSmoother | None = None
         self.lut: LutStylizer | None = None
         if path == "lut":
@@ -99,7 +102,7 @@ class StreamStylizer:
         """The next frame ``(H, W, 3)`` uint8 of the stream (and its content mask's labels, for a
         ``masked`` stream) -> its stylized, stabilized output."""
         if self.lut is not None:
-            out = self.lut(rgb)
+            out = self.lut(self.hold(rgb) if self.hold is not None else rgb)
         else:
             self.observe(rgb)
             masks = {} if content_mask is None else {"content_mask": content_mask}
@@ -116,7 +119,7 @@ class StreamStylizer:
         filter (on CUDA, with upload, compute and download overlapped), or the LUT path's. Frames
         must be :meth:`observe`\\ d first, in order, and its outputs go through :meth:`stabilize`."""
         if self.lut is not None:
-            return LutFrameRunner(self.lut)
+            return LutFrameRunner(self.lut, self.hold)
         return make_runner(self.stylizer, self.style, 1.0, self.smoother, masked=self.masked)
 
     def stabilize(self, rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -143,13 +146,13 @@ class LutFrameRunner:
     """The LUT path as a frame runner (file mode's stylize stage): each frame through
     :class:`LutStylizer` in order, refits synchronous, finished at once."""
 
-    def __init__(self, lut: LutStylizer) -> None:
-        self.lut = lut
+    def __init__(self, lut: LutStylizer, hold: InputStabilizer | None = None) -> None:
+        self.lut, self.hold = lut, hold
 
     def submit(self, frame: np.ndarray, meta=None, content_mask: np.ndarray | None = None) -> list:
         if content_mask is not None:
             raise ConfigError("masks need the full network: the LUT path maps colours and has no regions")
-        return [(self.lut(frame), meta)]
+        return [(self.lut(self.hold(frame) if self.hold is not None else frame), meta)]
 
     def flush(self) -> list:
         return []

@@ -121,6 +121,65 @@ class PixelStabilizer:
         return to_uint8(acc)
 
 
+class InputStabilizer:
+    """The pixel stabilizer of the LUT path, in the input's domain.
+
+    A LUT's output is a function of the input pixel alone, so holding the output where the input
+    stood still is holding the input there and mapping the held input: ``out_t = LUT(ref_t)``, with
+    ``ref`` the input averaged as :class:`PixelStabilizer` averages it (the same motion weights),
+    kept within ``hold_limit`` levels of the current input. It costs a third of the output filter
+    and needs no chroma blur: the codec noise that the map would turn into colour speckle is
+    averaged out before the map. ``__call__`` returns the input to map; the array is reused by the
+    next call.
+    """
+
+    def __init__(self, smoothing: float = 0.93, still: float = 4.0, moving: float = 16.0, radius: int = 5,
+                 scene_cut: float = 0.25, blur: int = 2, hold_limit: float = 6.0) -> None:
+        self._weights = PixelStabilizer(smoothing, still, moving, radius, scene_cut, blur, hold_limit, 0.0)
+        self._ref: np.ndarray | None = None      # float32 held input
+        self._ref8: np.ndarray | None = None     # the same, rounded
+        self._work: dict[str, np.ndarray] = {}
+
+    @property
+    def cuts(self) -> int:
+        return self._weights.cuts
+
+    def reset(self) -> None:
+        self._ref = self._ref8 = None
+
+    def __call__(self, inp: np.ndarray) -> np.ndarray:
+        w = self._weights
+        if w.smoothing <= 0:
+            return inp
+        cut = w._cut(inp)
+        if cut or self._ref8 is None or self._ref8.shape != inp.shape:
+            self._ref = inp.astype(np.float32)
+            self._ref8 = inp.copy()
+            return self._ref8
+        work = self._work
+        motion = motion_map(inp, self._ref8, w.radius, w.blur)
+        past = cv2.LUT(motion, w._past_lut, dst=scratch(work, "past", motion.shape))
+        now = cv2.LUT(motion, w._now_lut, dst=scratch(work, "now", motion.shape))
+        inp_f = scratch(work, "inp", inp.shape)
+        np.copyto(inp_f, inp)
+        cv2.blendLinear(self._ref, inp_f, past, now, dst=self._ref)
+        if w.hold_limit < 255.0:                             # never further than hold_limit from the input
+            k = (w.hold_limit,) * 3 + (0.0,)
+            bound = scratch(work, "bound", inp.shape)
+            cv2.min(self._ref, cv2.add(inp_f, k, dst=bound), dst=self._ref)
+            cv2.max(self._ref, cv2.subtract(inp_f, k, dst=bound), dst=self._ref)
+        return to_uint8(self._ref, dst=self._ref8)
+
+
+def make_input_stabilizer(temporal: TemporalCfg) -> InputStabilizer | None:
+    """The LUT path's :class:`InputStabilizer` for a ``TemporalCfg`` (None when ``pixel_smoothing``
+    is off; ``chroma_sigma`` has no part in it)."""
+    if temporal.pixel_smoothing <= 0:
+        return None
+    return InputStabilizer(temporal.pixel_smoothing, temporal.still, temporal.moving, scene_cut=temporal.scene_cut,
+                           hold_limit=temporal.hold_limit)
+
+
 def make_stabilizer(temporal: TemporalCfg) -> PixelStabilizer | None:
     """The :class:`PixelStabilizer` a ``TemporalCfg`` asks for, or None when both its parts
     (``pixel_smoothing`` and ``chroma_sigma``) are off."""

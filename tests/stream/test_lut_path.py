@@ -2,6 +2,8 @@
 
 import time
 
+import numpy as np
+
 import pytest
 from stand_ins import GradeStylizer, frame
 
@@ -48,6 +50,20 @@ def test_lut_path_background_refits_do_not_block_frames():
         assert per_frame < 0.05                             # frames never waited for a refit
         lp.wait_idle()
         assert 2 <= lp.refits <= 6
-        assert st.filters[-1] is lp.smoother and lp.smoother.smoothing == pytest.approx(0.9 ** 2)
+        assert st.filters[-1] is lp.smoother
+        # each fit weighs the past by 0.9 per frame since the last one (a replaced request's too)
+        frames = [round(np.log(w) / np.log(0.9)) for w in st.weights]
+        assert all(w == pytest.approx(0.9 ** k) for w, k in zip(st.weights, frames))
+        assert all(k >= 1 for k in frames) and sum(frames) <= 11
     finally:
         lp.close()
+
+
+def test_the_statistics_filter_follows_frames_not_fits():
+    """A fit n frames after the last weighs the past by smoothing ** n, so the LUT's statistics move
+    as the full path's do whether it refits every 15 frames or every 3 (a fade's drift refits)."""
+    st = GradeStylizer()
+    lp = LutStylizer(st, 1.0, 1.0, lut_size=9, refit_every=3, fit_side=64, background=False, smoothing=0.9)
+    for i in range(7):
+        lp(frame(i))
+    assert st.weights == pytest.approx([0.9, 0.9 ** 3, 0.9 ** 3])   # fits at frames 0, 3 and 6
