@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from rest_video import Stylizer, load_pipeline
     from rest_video.io.clips import read_clip
     from rest_video.io.image import read_image
-    from rest_video.io.mask_colours import colour_label
+    from rest_video.core.mask_colours import colour_label
 
     torch.set_num_threads(args.threads)
     w, h = (int(v) for v in args.size.lower().split("x"))

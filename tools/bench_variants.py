@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rest_video.cli.common import show_library_log
+from rest_video.core.log import show_library_log
 from rest_video import RestVideoError, Stylizer
 from rest_video.core.config import load_pipeline
 from rest_video.core.errors import MediaError

@@ -27,7 +27,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from rest_video import PipelineConfig, RestVideoError, Stylizer
-from rest_video.cli.common import add_set_argument, load_config, show_library_log
+from rest_video.cli.common import add_set_argument, load_config
+from rest_video.core.log import show_library_log
 from rest_video.core.errors import MediaError
 from rest_video.evaluation.methods import baseline_methods
 from rest_video.io.clips import read_clip

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from rest_video import RestVideoError, Stylizer
-from rest_video.cli.common import load_config, show_library_log
+from rest_video.cli.common import load_config
+from rest_video.core.log import show_library_log
 from rest_video.evaluation.pairs import read_pairs
 from rest_video.io.clips import read_clip
 from rest_video.io.image import read_image

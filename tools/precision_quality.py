@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from rest_video import RestVideoError
-from rest_video.cli.common import show_library_log
+from rest_video.core.log import show_library_log
 from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.evaluation.pairs import read_pairs
 from rest_video.evaluation.report import machine_info

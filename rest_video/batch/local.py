@@ -34,7 +34,7 @@ def _worker_main(wid: int, inbox, conn, cfg: PipelineConfig, styles: dict, threa
 
     try:
         with stop_signals_raise():
-            from rest_video.cli.common import show_library_log
+            from rest_video.core.log import show_library_log
 
             show_library_log()
             import torch

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from rest_video.io.atomic import atomic_output
+from rest_video.core.atomic import atomic_output
 
 
 @dataclass

@@ -26,7 +26,7 @@ from rest_video.batch.report import FileResult
 from rest_video.batch.tasks import Task, TaskResult, stats_to_arrays
 from rest_video.core.config import PipelineConfig
 from rest_video.core.errors import MediaError, RestVideoError
-from rest_video.io.atomic import check_writable, stale_temporaries
+from rest_video.core.atomic import check_writable, stale_temporaries
 from rest_video.io.image import is_image_path
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from rest_video.cli.common import finite_float, load_config, verbose_log
+from rest_video.cli.common import finite_float, load_config
+from rest_video.core.log import verbose_log
 from rest_video.cli.stylize import add_file_options, overrides_from_args
 from rest_video.core.errors import ConfigError, MediaError
 
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as e:
             raise MediaError(f"cannot create --out-dir {out_dir}: {e.strerror}") from None
     if args.report:
-        from rest_video.io.atomic import check_writable
+        from rest_video.core.atomic import check_writable
 
         check_writable(args.report, overwrite=True)
 

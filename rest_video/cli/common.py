@@ -4,9 +4,7 @@ once; the library's log records shown as ``rest-video: ...`` lines on stderr."""
 from __future__ import annotations
 
 import argparse
-import logging
 import math
-import sys
 from typing import Any
 
 from rest_video.core.config import PipelineConfig, load_pipeline, parse_override
@@ -50,29 +48,6 @@ def load_config(args: argparse.Namespace, flags: dict[str, Any]) -> PipelineConf
 
     apply_runtime(cfg.runtime)
     return cfg
-
-
-class _StderrHandler(logging.Handler):
-    """Library log records as CLI lines on the current ``sys.stderr``: ``rest-video: MESSAGE``
-    (``rest-video: warning: MESSAGE`` for warnings)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        prefix = "warning: " if record.levelno >= logging.WARNING else ""
-        print(f"rest-video: {prefix}{record.getMessage()}", file=sys.stderr, flush=True)
-
-
-def show_library_log() -> None:
-    """Route the ``rest_video`` loggers (notes, warnings, training progress) to stderr, once."""
-    root = logging.getLogger("rest_video")
-    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
-        root.addHandler(_StderrHandler())
-        root.setLevel(logging.INFO)
-        root.propagate = False
-
-
-def verbose_log(on: bool) -> None:
-    """``-v``: the library's debug lines too (precision auto's choice, tiling plans)."""
-    logging.getLogger("rest_video").setLevel(logging.DEBUG if on else logging.INFO)
 
 
 MASK_FLAGS = ("--content-mask", "--style-mask", "--protect", "--mask-feather")

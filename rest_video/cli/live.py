@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 from rest_video.cli.common import (add_mask_refusal, add_pipeline_argument, add_set_argument, finite_float, load_config,
-                                   refuse_masks, verbose_log)
+                                   refuse_masks)
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
+from rest_video.core.log import verbose_log
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

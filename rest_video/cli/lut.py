@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rest_video.io.atomic import check_writable
+    from rest_video.core.atomic import check_writable
     from rest_video.io.clips import spread_frames
 
     refuse_masks(args, "a .cube LUT")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import torch
 
 from rest_video.core.errors import MediaError
-from rest_video.io.atomic import atomic_output, check_writable
+from rest_video.core.atomic import atomic_output, check_writable
 
 if TYPE_CHECKING:
     from rest_video.evaluation.run import EvalRow

@@ -15,7 +15,7 @@ from rest_video.evaluation.methods import Method, StylizeFn, default_methods
 from rest_video.evaluation.pairs import Pair, read_pairs
 from rest_video.evaluation.report import SECTION, machine_description, render_section, write_section
 from rest_video.evaluation.sheet import ContactSheet, sheet_columns
-from rest_video.io.atomic import check_writable
+from rest_video.core.atomic import check_writable
 from rest_video.io.image import read_image
 from rest_video.metrics import Teacher, gram_loss, gram_matrices, palette_distance, ssim_gray
 from rest_video.train.teacher import load_teacher

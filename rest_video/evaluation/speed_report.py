@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rest_video.evaluation.speed_precision import format_precisions
-from rest_video.io.atomic import atomic_output, check_writable
+from rest_video.core.atomic import atomic_output, check_writable
 
 STAGES = ("decode", "upload", "infer", "download", "encode")
 

@@ -1,4 +1,4 @@
-"""Label masks: images (or a video) painted in the flat colours of :mod:`rest_video.io.mask_colours`,
+"""Label masks: images (or a video) painted in the flat colours of :mod:`rest_video.core.mask_colours`,
 read as ``(H, W)`` uint8 label maps.
 
 - Every pixel gets the label of the nearest table colour. A pixel that is not clearly inside a
@@ -24,7 +24,7 @@ import numpy as np
 
 from rest_video.core.errors import MediaError, ShapeError
 from rest_video.io.image import is_image_path, read_image
-from rest_video.io.mask_colours import COLOURS
+from rest_video.core.mask_colours import COLOURS
 
 PALETTE = np.array([rgb for _, rgb in COLOURS], dtype=np.int32)  # (L, 3)
 

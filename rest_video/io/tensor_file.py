@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from rest_video.io.atomic import atomic_output
+from rest_video.core.atomic import atomic_output
 
 
 def unshared(tensors: dict[str, Tensor]) -> dict[str, Tensor]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rest_video.core.config import PipelineConfig
 from rest_video.core.errors import ConfigError, MediaError
-from rest_video.io.atomic import check_writable
+from rest_video.core.atomic import check_writable
 from rest_video.io.sequence import is_sequence_pattern, sequence_files
 
 

@@ -24,7 +24,7 @@ from rest_video.core.config import PipelineConfig
 from rest_video.core.signals import raise_if_stopped
 from rest_video.engine.stylizer import Stylizer
 from rest_video.core.errors import MediaError, RestVideoError
-from rest_video.io.atomic import atomic_output
+from rest_video.core.atomic import atomic_output
 from rest_video.io.containers import check_encoder
 from rest_video.io.hdr import bt709_from_sdr, hdr_note
 from rest_video.io.image import is_image_path, write_image

@@ -32,7 +32,7 @@ import av
 from rest_video.core.config import PipelineConfig
 from rest_video.core.errors import MediaError
 from rest_video.engine.stylizer import Stylizer
-from rest_video.io.atomic import atomic_output, check_writable
+from rest_video.core.atomic import atomic_output, check_writable
 from rest_video.io.containers import video_codec
 from rest_video.io.hdr import hdr_note
 from rest_video.io.video import Frame, VideoReader

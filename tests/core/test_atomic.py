@@ -1,4 +1,4 @@
-"""rest_video.io.atomic: outputs appear whole or not at all, with the permissions the user expects
+"""rest_video.core.atomic: outputs appear whole or not at all, with the permissions the user expects
 (the umask for a new file, the replaced file's mode with -y), never mkstemp's 0600."""
 
 import os
@@ -9,7 +9,7 @@ import pytest
 from media import make_frame
 
 from rest_video.cli.main import main
-from rest_video.io.atomic import atomic_output, current_umask
+from rest_video.core.atomic import atomic_output, current_umask
 from rest_video.io.image import write_image
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
