@@ -110,7 +110,7 @@ def _run(args) -> int:
     if args.candidates:
         print("\n".join(str(p) for p in candidates(Path(args.candidates))))
         return 0
-    from rest_video.evaluation.sheet import _fit, _spaced
+    from rest_video.evaluation.sheet import fit_tile, spaced
     from rest_video.io.image import write_image
     from rest_video.core.mask_colours import COLOURS
     from rest_video.train.teacher import load_teacher
@@ -145,7 +145,7 @@ def _run(args) -> int:
                           for i in range(4)), flush=True)
         if args.sheet:
             h, w = 150, 225
-            tiles.append(np.concatenate(_spaced([_fit(x, h, w) for x in (style, palette[sm], content, palette[cm],
+            tiles.append(np.concatenate(spaced([fit_tile(x, h, w) for x in (style, palette[sm], content, palette[cm],
                                                                            outs["global"], outs["masked"])], 1), 1))
     mean = {k: np.mean([r[k] for r in rows], axis=0) for k in ("global", "masked")}
     print(f"mean ({len(rows)} pairs)\t\t\t{mean['global'][0]:.3f}/{mean['masked'][0]:.3f}\t"
@@ -155,7 +155,7 @@ def _run(args) -> int:
         header = np.full((22, width, 3), 255, np.uint8)
         for i, name in enumerate(["style", "style mask", "content", "content mask", "global", "masked"]):
             cv2.putText(header, name, (i * 229 + 4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-        write_image(args.sheet, np.concatenate(_spaced([header, *tiles], 0), 0), 90)
+        write_image(args.sheet, np.concatenate(spaced([header, *tiles], 0), 0), 90)
         print(f"wrote {args.sheet}", file=sys.stderr)
     return 0
 

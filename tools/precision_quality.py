@@ -72,7 +72,7 @@ class Int8Simulated(RESTInference):
         self._calibrating = True
         try:
             for st in styles:
-                _stylize(self, frames, st)
+                stylize_frames(self, frames, st)
         finally:
             self._calibrating = False
 
@@ -90,7 +90,7 @@ class Int8Simulated(RESTInference):
         return conv_generic(q, bias, relu, dst)
 
 
-def _stylize(net, frames: list[np.ndarray], style) -> list[np.ndarray]:
+def stylize_frames(net, frames: list[np.ndarray], style) -> list[np.ndarray]:
     out = []
     with torch.inference_mode():
         for f in frames:
@@ -100,12 +100,12 @@ def _stylize(net, frames: list[np.ndarray], style) -> list[np.ndarray]:
 
 
 def compare(nets: dict, frames: list[np.ndarray], style) -> dict[str, dict]:
-    ref = _stylize(nets["fp32"], frames, style)
+    ref = stylize_frames(nets["fp32"], frames, style)
     res = {}
     for name, net in nets.items():
         if name == "fp32":
             continue
-        out = _stylize(net, frames, style)
+        out = stylize_frames(net, frames, style)
         res[name] = {"psnr_db": psnr(out, ref),
                      "worst_frame_db": min(psnr([o], [r]) for o, r in zip(out, ref)),
                      "max_diff": int(max(np.abs(o.astype(np.int16) - r).max() for o, r in zip(out, ref))),

@@ -36,7 +36,7 @@ def import_ray():
     return ray
 
 
-def _remote_execute(task: Task, cfg: PipelineConfig, style_arrays: dict, progress, threads: int) -> TaskResult:
+def remote_execute(task: Task, cfg: PipelineConfig, style_arrays: dict, progress, threads: int) -> TaskResult:
     """The body of every Ray task (runs in a Ray worker process)."""
     import torch
 
@@ -99,7 +99,7 @@ class RayPool:
         self.style_refs = {k: ray.put(v) for k, v in self.styles.items()}  # once per style
         self.progress = ray.remote(num_cpus=0)(_Progress).remote()
         self.task_options = dict(num_cpus=self.threads, max_retries=self.retries, retry_exceptions=False)
-        self.fn = ray.remote(_remote_execute).options(**self.task_options)
+        self.fn = ray.remote(remote_execute).options(**self.task_options)
         self.facts["ray_setup_seconds"] = round(time.perf_counter() - t, 3)
 
     def submit(self, task: Task) -> None:

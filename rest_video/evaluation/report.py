@@ -7,18 +7,29 @@ import datetime as _dt
 import os
 import platform
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import torch
 
-from rest_video.core.errors import MediaError
 from rest_video.core.atomic import atomic_output, check_writable
-
-if TYPE_CHECKING:
-    from rest_video.evaluation.run import EvalRow
+from rest_video.core.errors import MediaError
 
 SECTION = "dev-pairs"
+
+
+@dataclass
+class EvalRow:
+    """One method's averages over ``pairs`` pairs."""
+
+    method: str
+    weights: str
+    ssim: float
+    gram: float
+    seconds: float
+    pairs: int
+    palette: float = float("nan")
 
 
 def format_markdown(rows: Iterable[EvalRow]) -> str:

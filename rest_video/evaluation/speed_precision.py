@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from rest_video.engine.precision import DTYPES, auto_candidates
+from rest_video.evaluation.timing import DeviceTimer, bench_network
 from rest_video.metrics import psnr
 
 PRECISION_NAMES = tuple(DTYPES)
@@ -76,20 +77,18 @@ def bench_precisions(stylizers: dict, frames_by_size: dict, style, log: Callable
     """Per precision (``stylizers``: precision -> Stylizer, fp32 first): GEMM throughput, and per size
     (``frames_by_size``: ``(w, h)`` -> RGB uint8 frames) the median ms per frame, REST's MAC/s and
     its fraction of the GEMM's, PSNR and largest difference against fp32's outputs."""
-    from rest_video.evaluation.speed import DeviceTimer, _bench_network
-
     rows = []
     ref_out: dict[tuple[int, int], list[np.ndarray]] = {}
     for p, st in stylizers.items():
         net = st.net
         macs = net.macs_per_pixel() if hasattr(net, "macs_per_pixel") else None
         gemm, n = gemm_macs(st.dtype, st.device, int8=p == "int8")
-        row = {"precision": p, "inference": getattr(net, "extra_repr", lambda: type(net).__name__)(),
+        row = {"precision": p, "inference": getattr(net, "extra_repr", lambda net=net: type(net).__name__)(),
                "macs_per_pixel": macs, "gemm_gmacs": gemm / 1e9, "gemm_n": n, "sizes": []}
         log(f"{p}: GEMM {n}x{n} {gemm / 1e9:.1f} GMAC/s; {row['inference']}")
         dev = DeviceTimer(st)
         for (w, h), frames in frames_by_size.items():
-            res = _bench_network(dev, frames, style, reference=False, keep_outputs=True)
+            res = bench_network(dev, frames, style, reference=False, keep_outputs=True)
             outs = res.pop("outputs")
             ms = res["optimized_ms"]
             r = {"width": w, "height": h, "ms": ms, "min_ms": res["optimized_min_ms"]}

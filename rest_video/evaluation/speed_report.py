@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rest_video.evaluation.speed_precision import format_precisions
 from rest_video.core.atomic import atomic_output, check_writable
+from rest_video.evaluation.speed_precision import format_precisions
 
 STAGES = ("decode", "upload", "infer", "download", "encode")
 

@@ -102,7 +102,7 @@ def test_ray_address_or_input(tmp_path, style_image, monkeypatch, capsys):
 
 
 def test_a_task_lost_with_its_worker_is_retried(tmp_path, ray_local, style_image, batch_cfg):
-    from rest_video.batch.ray_pool import RayPool, _remote_execute
+    from rest_video.batch.ray_pool import RayPool, remote_execute
     from rest_video.batch.tasks import Task, stats_to_arrays
     from rest_video.engine.stylizer import Stylizer
 
@@ -115,7 +115,7 @@ def test_a_task_lost_with_its_worker_is_retried(tmp_path, ray_local, style_image
         if not marker.exists():
             marker.touch()
             os._exit(1)
-        return _remote_execute(*args)
+        return remote_execute(*args)
 
     pool = RayPool(None, batch_cfg, {"s": stats_to_arrays(Stylizer(batch_cfg).load_style(style_image))})
     pool.start()
