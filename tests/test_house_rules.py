@@ -140,3 +140,19 @@ def test_ruff_fails_on_each_rule_set_and_passes_clean_code(tmp_path, source, cod
 def test_the_package_keeps_its_layers():
     r = subprocess.run([_tool("lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:]
+
+
+# --------------------------------------------------------------------------- doctests
+@pytest.mark.parametrize("bad", [False, True])
+def test_a_wrong_doctest_fails_the_doctest_run(tmp_path, bad):
+    (tmp_path / "op.py").write_text(textwrap.dedent(f"""\
+        def double(x):
+            \"\"\"
+            >>> double(2)
+            {5 if bad else 4}
+            \"\"\"
+            return 2 * x
+        """))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "--doctest-modules", "-p", "no:cacheprovider",
+                        "op.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert (r.returncode != 0) == bad, r.stdout
