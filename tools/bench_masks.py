@@ -34,12 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from rest_video import Stylizer, load_pipeline
+    from rest_video.core.mask_colours import colour_label
+    from rest_video.core.schema import parse_size
     from rest_video.io.clips import read_clip
     from rest_video.io.image import read_image
-    from rest_video.core.mask_colours import colour_label
 
     torch.set_num_threads(args.threads)
-    w, h = (int(v) for v in args.size.lower().split("x"))
+    w, h = parse_size(args.size)
     sets = {"style.cache": False, "runtime.device": "cpu", "masks.feather": args.feather}
     if args.checkpoint:
         sets["model.checkpoint"] = args.checkpoint

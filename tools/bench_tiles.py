@@ -31,6 +31,8 @@ import cv2
 import numpy as np
 
 from rest_video import RestVideoError
+from rest_video.core.errors import ConfigError
+from rest_video.core.schema import parse_size as size_of
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "bsds500" / "test" / "100007.jpg"
@@ -44,12 +46,9 @@ class UsageError(Exception):
 
 def parse_size(text: str) -> tuple[int, int]:
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--size must look like 3840x2160, got {text!r}") from None
-    if w < 1 or h < 1:
-        raise UsageError(f"--size must be positive, got {text!r}")
-    return w, h
+        return size_of(text)
+    except ConfigError as e:
+        raise UsageError(str(e)) from None
 
 
 def content(w: int, h: int, photo: Path | None = None, seed: int = 0) -> np.ndarray:

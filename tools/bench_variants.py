@@ -19,10 +19,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rest_video.core.log import show_library_log
 from rest_video import RestVideoError, Stylizer
 from rest_video.core.config import load_pipeline
 from rest_video.core.errors import MediaError
+from rest_video.core.log import show_library_log
 from rest_video.engine.tensors import tensor_to_uint8
 from rest_video.evaluation.report import machine_info
 from rest_video.evaluation.speed import content_frames, default_style, load_bench_model, parse_sizes

@@ -28,13 +28,23 @@ import numpy as np
 
 from rest_video import PipelineConfig, RestVideoError, Stylizer
 from rest_video.cli.common import add_set_argument, load_config
-from rest_video.core.log import show_library_log
 from rest_video.core.errors import MediaError
+from rest_video.core.log import show_library_log
 from rest_video.evaluation.methods import baseline_methods
 from rest_video.io.clips import read_clip
 from rest_video.io.image import read_image
-from rest_video.metrics import (LAG, STILL, edge_gain, flicker_ratio, lag_share, motion_floor, psnr, ssim_gray,
-                                still_change, still_change_ycc)
+from rest_video.metrics import (
+    LAG,
+    STILL,
+    edge_gain,
+    flicker_ratio,
+    lag_share,
+    motion_floor,
+    psnr,
+    ssim_gray,
+    still_change,
+    still_change_ycc,
+)
 from rest_video.ops.color import to_uint8
 from rest_video.stream import PixelStabilizer, StreamStylizer, make_stabilizer
 from rest_video.style import StyleStats

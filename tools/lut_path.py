@@ -154,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
                 clips.append(cuts_clip(Path(d) / "cuts-and-fade.mp4"))
             quality(clips, args.style, args.frames)
     else:
-        sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+        from rest_video.evaluation.speed import parse_sizes
+
+        sizes = parse_sizes(args.sizes)
         speed(args.video, sizes, args.frames, args.full_frames, args.style)
     return 0
 

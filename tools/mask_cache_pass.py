@@ -5,11 +5,19 @@ add a content-only label or a tiny third style label. Each runs the CLI twice wi
 
     python tools/mask_cache_pass.py
 """
-import csv, os, subprocess, sys, tempfile
+import csv
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
-import cv2, numpy as np
+
+import cv2
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools.mask_eval import sky_mask
+
 root = Path(__file__).resolve().parent.parent / "docs"
 rows = [r for r in csv.reader((l for l in open(root / "mask-pairs.tsv") if not l.startswith("#")), delimiter="\t")][1:]
 tmp = Path(tempfile.mkdtemp(prefix="mask-cache-pass-")); env = dict(os.environ, REST_VIDEO_CACHE=str(tmp / "cache"))

@@ -25,8 +25,8 @@ import cv2
 import numpy as np
 
 from rest_video import RestVideoError, Stylizer, load_pipeline
-from rest_video.io.image import IMAGE_EXTS, read_image
 from rest_video.core.mask_colours import colour_label
+from rest_video.io.image import IMAGE_EXTS, read_image
 from rest_video.metrics import gram_loss, gram_matrices, palette_distance, ssim_gray
 
 SKY, GROUND = colour_label("light-blue"), colour_label("black")
@@ -110,9 +110,9 @@ def _run(args) -> int:
     if args.candidates:
         print("\n".join(str(p) for p in candidates(Path(args.candidates))))
         return 0
+    from rest_video.core.mask_colours import COLOURS
     from rest_video.evaluation.sheet import fit_tile, spaced
     from rest_video.io.image import write_image
-    from rest_video.core.mask_colours import COLOURS
     from rest_video.train.teacher import load_teacher
 
     torch.set_num_threads(1)

@@ -16,6 +16,7 @@ import signal
 from collections import deque
 from multiprocessing.connection import wait
 
+from rest_video.batch.pool import PoolEvent
 from rest_video.batch.tasks import Task, TaskResult, WorkerState, execute
 from rest_video.core.config import PipelineConfig
 from rest_video.core.errors import MediaError
@@ -70,6 +71,7 @@ class LocalPool:
         self.attempts: dict[int, int] = {}
         self._next = 0
         self.failed_starts = 0
+        self.facts: dict = {}
 
     def start(self) -> None:
         for _ in range(self.workers):
@@ -106,9 +108,9 @@ class LocalPool:
                 self.attempts[task.id] = self.attempts.get(task.id, 0) + 1
                 self.inboxes[wid].put(task)
 
-    def poll(self, timeout: float = 0.2) -> list[tuple]:
-        """Events since the last call: ``("frames", task_id, n)`` and ``("done", task_id, TaskResult)``."""
-        out: list[tuple] = []
+    def poll(self, timeout: float = 0.2) -> list[PoolEvent]:
+        """Events since the last call: frames written, retries and finished tasks."""
+        out: list[PoolEvent] = []
         for conn in wait(list(self.conns.values()), timeout):
             try:
                 while conn.poll():
@@ -119,17 +121,17 @@ class LocalPool:
         self._dispatch()
         return out
 
-    def _handle(self, item) -> list[tuple]:
-        kind, a, b = item
+    def _handle(self, item) -> list[PoolEvent]:
+        kind, a, b = item  # what a worker sends: ("ready", wid, None), ("frames", tid, n), ("done", wid, result)
         if kind == "ready":
             self.holding[a] = None
             return []
         if kind == "frames":
-            return [("frames", a, b)]
+            return [PoolEvent.frames(a, b)]
         self.holding[a] = None
-        return [("done", b.id, b)]
+        return [PoolEvent.done(b)]
 
-    def _check_dead(self) -> list[tuple]:
+    def _check_dead(self) -> list[PoolEvent]:
         out = []
         for wid, p in list(self.procs.items()):
             if p.is_alive():
@@ -148,9 +150,9 @@ class LocalPool:
             why = f"worker process died ({_exit_reason(p.exitcode)})"
             if self.attempts.get(task.id, 0) <= self.retries:
                 self.backlog.appendleft(task)
-                out.append(("retry", task.id, why))
+                out.append(PoolEvent.retry(task.id, why))
             else:
-                out.append(("done", task.id, TaskResult(task.id, False, error=f"{why}, {self.retries} retries")))
+                out.append(PoolEvent.done(TaskResult(task.id, False, error=f"{why}, {self.retries} retries")))
         return out
 
     def close(self) -> None:

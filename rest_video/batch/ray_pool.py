@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import time
 
+from rest_video.batch.pool import EventKind, PoolEvent
 from rest_video.batch.tasks import Task, TaskResult, WorkerState, execute
 from rest_video.core.config import PipelineConfig
-from rest_video.core.errors import ConfigError
+from rest_video.core.errors import ConfigError, first_line
 
 INSTALL_HINT = "--ray needs Ray, which is not installed: pip install -e '.[ray]'"
 
@@ -89,7 +90,7 @@ class RayPool:
                     ray.init(address=self.address, log_to_driver=True, configure_logging=False)
                 except (ConnectionError, ValueError, RuntimeError) as e:
                     raise ConfigError(f"--ray {self.address}: cannot connect to a Ray cluster "
-                                      f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+                                      f"({first_line(e, None)})") from None
             self.owned = True
         cpus = ray.cluster_resources().get("CPU", 0)
         self.facts = {"ray_address": self.address or "local", "ray_cpus": cpus,
@@ -106,9 +107,9 @@ class RayPool:
         ref = self.fn.remote(task, self.cfg_ref, self.style_refs.get(task.style), self.progress, self.threads)
         self.refs[ref] = task
 
-    def poll(self, timeout: float = 0.2) -> list[tuple]:
+    def poll(self, timeout: float = 0.2) -> list[PoolEvent]:
         ray = self.ray
-        out: list[tuple] = []
+        out: list[PoolEvent] = []
         if self.refs:
             ready, _ = ray.wait(list(self.refs), num_returns=len(self.refs), timeout=timeout)
             for ref in ready:
@@ -118,13 +119,13 @@ class RayPool:
                 except ray.exceptions.TaskCancelledError:
                     res = TaskResult(task.id, False, error="cancelled")
                 except ray.exceptions.RayError as e:  # the worker or node died after all retries
-                    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                    msg = first_line(e, None)
                     res = TaskResult(task.id, False, error=f"{type(e).__name__} after {self.retries} retries: {msg}")
-                out.append(("done", task.id, res))
+                out.append(PoolEvent(EventKind.DONE, task.id, res))
         for tid, n in ray.get(self.progress.take.remote()):
-            out.append(("frames", tid, n))
+            out.append(PoolEvent.frames(tid, n))
         # frames before results: a file's bar moves before it is counted done
-        out.sort(key=lambda e: e[0] != "frames")
+        out.sort(key=lambda e: e.kind != EventKind.FRAMES)
         return out
 
     def close(self) -> None:

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from rest_video.cli.common import finite_float, load_config
-from rest_video.core.log import verbose_log
 from rest_video.cli.stylize import add_file_options, overrides_from_args
 from rest_video.core.errors import ConfigError, MediaError
+from rest_video.core.log import verbose_log
 
 EPILOG = """\
 examples:

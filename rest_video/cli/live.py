@@ -14,10 +14,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from rest_video.cli.common import (add_mask_refusal, add_pipeline_argument, add_set_argument, finite_float, load_config,
-                                   refuse_masks)
+from rest_video.cli.common import (
+    add_mask_refusal,
+    add_pipeline_argument,
+    add_set_argument,
+    finite_float,
+    load_config,
+    refuse_masks,
+)
+from rest_video.core.config import MAX_SIDE
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
 from rest_video.core.log import verbose_log
+from rest_video.core.schema import parse_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -56,19 +64,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog += "\nmasks (--content-mask ...) are file mode's only: live mode and its LUT fast path stay global"
 
 
-def _parse_size(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    parts = text.lower().replace("*", "x").split("x")
-    try:
-        w, h = (int(v) for v in parts)
-    except ValueError:
-        raise ConfigError(f"--size {text}: expected WIDTHxHEIGHT, e.g. 640x480") from None
-    if w < 16 or h < 16 or w > 8192 or h > 8192:
-        raise ConfigError(f"--size {text}: width and height must be in 16..8192")
-    return [w, h]
-
-
 def default_styles() -> list[Path]:
     """The style photos shipped in the package (``rest_video/resources/styles``), sorted."""
     from rest_video.io.image import IMAGE_EXTS
@@ -90,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         "temporal.pixel_smoothing": args.pixel_smoothing,
         "runtime.device": args.device,
         "runtime.path": args.path,
-        "live.size": _parse_size(args.size),
+        "live.size": None if args.size is None else list(parse_size(args.size, "--size", 16, MAX_SIDE)),
         "live.fps": args.fps,
     })
     if args.frames is not None and args.frames < 1:

@@ -16,8 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rest_video.cli.common import (add_mask_refusal, add_pipeline_argument, add_set_argument, finite_float, load_config,
-                                   refuse_masks)
+from rest_video.cli.common import (
+    add_mask_refusal,
+    add_pipeline_argument,
+    add_set_argument,
+    finite_float,
+    load_config,
+    refuse_masks,
+)
 from rest_video.core.errors import ConfigError, MediaError
 
 

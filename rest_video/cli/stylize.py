@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from rest_video.cli.common import add_pipeline_argument, add_set_argument, finite_float, load_config
-from rest_video.core.log import verbose_log
 from rest_video.core.errors import ConfigError
+from rest_video.core.log import verbose_log
 from rest_video.io.containers import check_encoder
 from rest_video.io.image import is_image_path
 from rest_video.io.sequence import is_sequence_pattern

@@ -17,13 +17,22 @@ from typing import Literal
 from rest_video.core.errors import ConfigError
 from rest_video.core.mask_colours import colour_label
 from rest_video.core.safe_yaml import read_yaml_file
-from rest_video.core.schema import (Bounds, apply_overrides, bounded, build, check_bounds, parse_override,
-                                    to_dict)
+from rest_video.core.schema import (
+    Bounds,
+    apply_overrides,
+    bounded,
+    build,
+    check_bounds,
+    parse_override,
+    to_dict,
+)
 from rest_video.resources import PipelineNotFound, resolve_pipeline
 
-__all__ = ["MAX_FEATHER", "MAX_LAYERS", "MAX_MEMORY_MB", "MAX_QUEUE", "MAX_SIDE", "MAX_THREADS", "MAX_WIDTH",
-           "LiveCfg", "MasksCfg", "ModelCfg", "OutputCfg", "PipelineConfig", "RuntimeCfg", "STRENGTH", "StyleCfg",
-           "TemporalCfg", "check_strength", "load_pipeline", "parse_override", "read_config_yaml", "to_dict"]
+__all__ = [
+    "MAX_FEATHER", "MAX_LAYERS", "MAX_MEMORY_MB", "MAX_QUEUE", "MAX_SIDE", "MAX_THREADS", "MAX_WIDTH", "STRENGTH",
+    "LiveCfg", "MasksCfg", "ModelCfg", "OutputCfg", "PipelineConfig", "RuntimeCfg", "StyleCfg", "TemporalCfg",
+    "check_masks_method", "check_strength", "load_pipeline", "parse_override", "read_config_yaml", "to_dict",
+]
 
 MAX_THREADS = 256          # runtime.threads / threads: more than any machine this runs on has cores
 MAX_QUEUE = 64             # runtime.queue_size: frames held per queue (two queues) in file mode
@@ -37,6 +46,12 @@ STRENGTH = Bounds(ge=0.0, le=1.0)
 """0 = the content, 1 = the full style: ``style.strength``, ``--strength`` and live mode's keys."""
 THREADS = Bounds(ge=0, le=MAX_THREADS, note="0 = torch's default")
 SIDE = Bounds(ge=16, le=MAX_SIDE)
+
+
+def check_masks_method(method: str) -> None:
+    """Masks (per-region statistics) exist for AdaIN only: a :class:`ConfigError` for any other method."""
+    if method != "adain":
+        raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
 
 
 def check_strength(value: float, name: str = "strength") -> float:

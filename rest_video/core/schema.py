@@ -149,6 +149,18 @@ def to_dict(cfg: Any) -> Any:
     return cfg
 
 
+def parse_size(text: str, name: str = "--size", lo: int = 1, hi: int = 16384) -> tuple[int, int]:
+    """``"640x480"`` (or ``640*480``) -> ``(640, 480)``, width and height each in ``lo..hi``; else a
+    :class:`ConfigError` naming ``name`` (the flag or key)."""
+    try:
+        w, h = (int(v) for v in str(text).strip().lower().replace("*", "x").split("x"))
+    except ValueError:
+        raise ConfigError(f"{name} {text}: expected WIDTHxHEIGHT, e.g. 640x480") from None
+    if not (lo <= w <= hi and lo <= h <= hi):
+        raise ConfigError(f"{name} {text}: width and height must be in {lo}..{hi}")
+    return w, h
+
+
 # --------------------------------------------------------------------------- building
 def build(cls: type, data: Any, path: str = "") -> Any:
     """Build dataclass ``cls`` from ``data``, rejecting unknown keys and mistyped values by key path."""
@@ -214,7 +226,7 @@ def _convert_union(tp: Any, value: Any, path: str) -> Any:
 
 
 def _convert_tuple(tp: Any, value: Any, path: str) -> tuple:
-    if isinstance(value, str) and "x" in value:  # "640x480"
+    if isinstance(value, str) and "x" in value:  # "640x480": the numbers are checked as the tuple's
         value = value.split("x")
     if not isinstance(value, (list, tuple)):
         raise ConfigError(f"{path}: expected a list, got {value!r}")

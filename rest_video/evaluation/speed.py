@@ -37,6 +37,7 @@ import torch
 from rest_video.core.config import PipelineConfig, load_pipeline
 from rest_video.core.devices import apply_runtime, resolve_device
 from rest_video.core.errors import ConfigError, MediaError
+from rest_video.core.schema import parse_size
 from rest_video.engine.stylizer import Stylizer
 from rest_video.evaluation.report import machine_info
 from rest_video.evaluation.speed_report import STAGES, SizeResult, VideoResult, format_size
@@ -57,17 +58,7 @@ __all__ = ["parse_sizes", "run_bench", "load_bench_model", "content_frames", "de
 # ------------------------------------------------------------------------------ inputs
 def parse_sizes(text: str) -> list[tuple[int, int]]:
     """``"640x360,1280x720"`` -> ``[(640, 360), (1280, 720)]`` (width x height)."""
-    sizes = []
-    for part in str(text).replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            w, h = (int(v) for v in part.lower().split("x"))
-        except ValueError:
-            raise ConfigError(f"--sizes: {part!r} is not WIDTHxHEIGHT (e.g. 1280x720)") from None
-        if w < 1 or h < 1 or w > 16384 or h > 16384:
-            raise ConfigError(f"--sizes: {part!r} is out of range (1..16384)")
-        sizes.append((w, h))
+    sizes = [parse_size(part, "--sizes") for part in str(text).replace(" ", "").split(",") if part]
     if not sizes:
         raise ConfigError("--sizes: no sizes given")
     return sizes

@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 
 from rest_video.core.errors import MediaError, ShapeError
-from rest_video.io.image import is_image_path, read_image
 from rest_video.core.mask_colours import COLOURS
+from rest_video.io.image import is_image_path, read_image
 
 PALETTE = np.array([rgb for _, rgb in COLOURS], dtype=np.int32)  # (L, 3)
 

@@ -20,8 +20,8 @@ import numpy as np
 from rest_video.core.errors import MediaError
 from rest_video.engine.stylizer import Stylizer
 from rest_video.io.masks import read_mask
-from rest_video.ops.opacity import blend
 from rest_video.io.picture import Picture, from_srgb, read_picture, to_srgb, with_pixels, write_picture
+from rest_video.ops.opacity import blend
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from importlib.resources import files
 from pathlib import Path
 
 
-
 class PipelineNotFound(FileNotFoundError):
     """No such config file and no shipped pipeline of that name (the config makes it a ConfigError)."""
 

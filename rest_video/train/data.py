@@ -13,7 +13,6 @@ from rest_video.core.errors import ConfigError
 from rest_video.io.image import IMAGE_EXTS
 
 
-
 def list_images(folders: list[str] | tuple[str, ...]) -> list[Path]:
     files: list[Path] = []
     for folder in folders:

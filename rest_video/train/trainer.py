@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import csv
 import copy
+import csv
 import json
+import logging
 import shutil
 import signal
 import sys
@@ -19,15 +19,23 @@ import torch
 from torch import Tensor
 
 from rest_video.core.schema import to_dict
-from rest_video.train.config import TrainConfig
 from rest_video.core.signals import STOP_SIGNALS, Interrupted, signal_name
 from rest_video.models import save_weights
 from rest_video.models.rest import REST, RESTConfig
 from rest_video.ops.palette import match_lab_mean_std
-from rest_video.train.data import PhotoCrops
 from rest_video.train.augment import augment_styles
-from rest_video.train.losses import (DistillHeads, color_loss, content_loss, gram_style_loss, identity_loss,
-                                     pan_flicker, style_loss, tone_loss)
+from rest_video.train.config import TrainConfig
+from rest_video.train.data import PhotoCrops
+from rest_video.train.losses import (
+    DistillHeads,
+    color_loss,
+    content_loss,
+    gram_style_loss,
+    identity_loss,
+    pan_flicker,
+    style_loss,
+    tone_loss,
+)
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,6 @@
 """``rest-video batch --ray`` on a local Ray instance (2 CPUs, no dashboard; one for the session)."""
 
 import builtins
-import json
 from pathlib import Path
 
 import av

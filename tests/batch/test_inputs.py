@@ -5,8 +5,15 @@ from pathlib import Path
 import pytest
 from media import make_clip
 
-from rest_video.batch.inputs import (check_jobs, count_frames, find_inputs, is_complete, jobs_from_inputs,
-                                     jobs_from_manifest, output_name)
+from rest_video.batch.inputs import (
+    check_jobs,
+    count_frames,
+    find_inputs,
+    is_complete,
+    jobs_from_inputs,
+    jobs_from_manifest,
+    output_name,
+)
 from rest_video.core.errors import ConfigError, MediaError
 
 

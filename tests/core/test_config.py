@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 import rest_video
-
 from rest_video.cli.main import main
 from rest_video.core.config import PipelineConfig, load_pipeline, to_dict
 from rest_video.core.errors import ConfigError

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from rest_video.engine.cuda_runner import CudaFrameRunner, FrameRing, StagedRunner
 from rest_video.core.errors import DeviceError
+from rest_video.engine.cuda_runner import CudaFrameRunner, FrameRing, StagedRunner
 
 
 class FakeAsyncRunner(StagedRunner):

@@ -6,14 +6,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from media import make_frame, smooth_image
 
 from rest_video import evaluation as ev
-from rest_video.evaluation import run as run_module
 from rest_video.cli.main import main
 from rest_video.core.errors import ConfigError, MediaError, WeightsError
+from rest_video.evaluation import run as run_module
 from rest_video.train.teacher import VGGTeacher
-
-from media import make_frame, smooth_image
 
 
 @pytest.fixture(scope="module")

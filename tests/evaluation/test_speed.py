@@ -2,6 +2,7 @@
 
 import json
 
+
 def test_bench_tiny_sizes_writes_json(tmp_path, random_weights, style_image):
     from rest_video.cli.main import main
 

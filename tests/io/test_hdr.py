@@ -9,9 +9,19 @@ from media import make_clip, make_frame
 
 from rest_video.cli.main import main
 from rest_video.io.colour import ColourTags, from_rgb, to_rgb
-from rest_video.io.hdr import (TRC_HLG, TRC_PQ, bt709_from_sdr, hdr16_from_sdr, hdr_from_sdr,
-                               hlg_inverse_oetf, hlg_oetf, pq_eotf, pq_inverse_eotf, sdr_from_hdr,
-                               sdr_from_hdr16)
+from rest_video.io.hdr import (
+    TRC_HLG,
+    TRC_PQ,
+    bt709_from_sdr,
+    hdr16_from_sdr,
+    hdr_from_sdr,
+    hlg_inverse_oetf,
+    hlg_oetf,
+    pq_eotf,
+    pq_inverse_eotf,
+    sdr_from_hdr,
+    sdr_from_hdr16,
+)
 
 HDR_TAGS = {TRC_PQ: (9, 1, 9, TRC_PQ), TRC_HLG: (9, 1, 9, TRC_HLG)}  # BT.2020 matrix, limited, BT.2020
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from media import make_frame
 
 import rest_video.models.backends as backends
 import rest_video.models.inference as inf
@@ -20,8 +21,6 @@ from rest_video.engine.precision import CONTRACT, meets_contract
 from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.metrics import psnr
 from rest_video.models.inference import RESTInference, build_inference
-
-from media import make_frame
 
 BF16 = CONTRACT["bf16"]
 NATIVE = backends.mkldnn_bf16_available()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from media import make_frame
 
 import rest_video.models.int8 as int8
 from rest_video.engine.precision import CONTRACT, meets_contract
@@ -16,8 +17,6 @@ from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.metrics import psnr
 from rest_video.models.inference import build_inference
 from rest_video.models.int8 import Int8Inference, int8_available, quantize_weights
-
-from media import make_frame
 
 INT8 = CONTRACT["int8"]
 pytestmark = [pytest.mark.skipif(not int8_available(), reason="no exact int8 here (VNNI / AMX-int8 and oneDNN's int8 ops)"),

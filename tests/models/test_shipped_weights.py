@@ -8,8 +8,8 @@ from media import read_frames
 
 from rest_video import Stylizer
 from rest_video.core.config import load_pipeline
-from rest_video.metrics import crushed_share, gradient_correlation, palette_distance, shadow_detail
 from rest_video.io.image import read_image
+from rest_video.metrics import crushed_share, gradient_correlation, palette_distance, shadow_detail
 from rest_video.models import shipped_weights
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from rest_video.core.errors import MediaError, ShapeError
-from rest_video.ops.lut import (LutApplier, apply_cube_ffmpeg, apply_lut, fit_lut, identity_lut, read_cube,
-                                write_cube)
+from rest_video.ops.lut import (
+    LutApplier,
+    apply_cube_ffmpeg,
+    apply_lut,
+    fit_lut,
+    identity_lut,
+    read_cube,
+    write_cube,
+)
 
 
 def colour_transform(rgb: np.ndarray) -> np.ndarray:

@@ -8,11 +8,11 @@ import pytest
 from media import make_frame
 from stand_ins import GradeStylizer, frame
 
-from rest_video.ops.opacity import blend
 from rest_video import Stylizer, load_pipeline
 from rest_video.core.errors import ConfigError
-from rest_video.ops.lut import LutApplier, fit_lut
 from rest_video.ops.color import downscale
+from rest_video.ops.lut import LutApplier, fit_lut
+from rest_video.ops.opacity import blend
 from rest_video.stream import PixelStabilizer, StatsSmoother, StreamStylizer, make_stabilizer
 
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from rest_video.train.config import load_train_config
 from rest_video.models import create_model
+from rest_video.train.config import load_train_config
 from rest_video.train.teacher import VGGTeacher
 from rest_video.train.trainer import LOG_FIELDS, Trainer
 
