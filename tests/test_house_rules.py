@@ -59,8 +59,9 @@ def test_the_package_the_lab_and_the_tests_keep_the_rules():
     assert [v for v in found if not any(d in v for d in CORE_REWORK)] == []
 
 
-@pytest.mark.xfail(reason="issue 30, item 1: the inference core rework splits models/inference.py and Stylizer",
-                   strict=False)
+@pytest.mark.xfail(
+    reason="issue 30, item 1: the inference core rework splits models/inference.py and Stylizer", strict=False
+)
 def test_the_inference_core_keeps_the_rules():
     assert check_paths([ROOT / "rest_video" / "models", ROOT / "rest_video" / "engine"]) == []
 
@@ -130,7 +131,9 @@ def test_ruff_fails_on_each_rule_set_and_passes_clean_code(tmp_path, source, cod
     (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
     ruff = _tool("ruff")
     (tmp_path / "good.py").write_text("import os\n\nprint(os.sep)\n")
-    ok = subprocess.run([ruff, "check", "--no-cache", "good.py"], cwd=tmp_path, capture_output=True, text=True)
+    ok = subprocess.run(
+        [ruff, "check", "--no-cache", "good.py"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stdout
     (tmp_path / "bad.py").write_text(source)
     r = subprocess.run([ruff, "check", "--no-cache", "bad.py"], cwd=tmp_path, capture_output=True, text=True)

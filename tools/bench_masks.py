@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
             fn()
             times[k].append(time.perf_counter() - t0)
     med = {k: 1000 * statistics.median(v) for k, v in times.items()}
-    print(f"{w}x{h}, threads {args.threads}, feather {args.feather:g}, {args.regions} regions, {args.runs} runs each")
+    print(
+        f"{w}x{h}, threads {args.threads}, feather {args.feather:g}, {args.regions} regions, {args.runs} runs each"
+    )
     for k, v in med.items():
         print(f"{k}: {v:.0f} ms/frame (median; min {1000 * min(times[k]):.0f})")
     print(f"masked / global: {med['masked'] / med['global']:.2f}x")

@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.out.resolve() in (args.a.resolve(), args.b.resolve()):
             raise RestVideoError(f"--out {args.out} is an input; write the blend to a new file")
         model = blend(load_checkpoint(args.a), load_checkpoint(args.b), args.t)
-        save_weights(model, args.out, extra={"blend": f"{1 - args.t:g} x {args.a.name} + {args.t:g} x {args.b.name}"})
+        save_weights(
+            model, args.out, extra={"blend": f"{1 - args.t:g} x {args.a.name} + {args.t:g} x {args.b.name}"}
+        )
     except RestVideoError as e:
         print(f"blend_weights: {e}", file=sys.stderr)
         return 2

@@ -106,10 +106,14 @@ def compare(nets: dict, frames: list[np.ndarray], style) -> dict[str, dict]:
         if name == "fp32":
             continue
         out = stylize_frames(net, frames, style)
-        res[name] = {"psnr_db": psnr(out, ref),
-                     "worst_frame_db": min(psnr([o], [r]) for o, r in zip(out, ref)),
-                     "max_diff": int(max(np.abs(o.astype(np.int16) - r).max() for o, r in zip(out, ref))),
-                     "frames": len(frames)}
+        res[name] = {
+            "psnr_db": psnr(out, ref),
+            "worst_frame_db": min(psnr([o], [r]) for o, r in zip(out, ref, strict=False)),
+            "max_diff": int(
+                max(np.abs(o.astype(np.int16) - r).max() for o, r in zip(out, ref, strict=False))
+            ),
+            "frames": len(frames),
+        }
     return res
 
 
@@ -121,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-side", type=int, default=768, help="long side of the pairs' images (default 768)")
     p.add_argument("--checkpoint", help="weights instead of the shipped ones")
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--no-int8", action="store_true", help="skip the int8 simulations (the real int8 form still runs)")
+    p.add_argument(
+        "--no-int8", action="store_true", help="skip the int8 simulations (the real int8 form still runs)"
+    )
     p.add_argument("--json", help="also write the results as JSON")
     args = p.parse_args(argv)
     show_library_log()
@@ -139,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             # calibration: the five shipped photos as content, each with the five as styles (none of
             # the measured frames or styles)
             photos = [read_image(p, 512) for p in sorted(styles_dir().glob("*.jpg"))]
-            static.calibrate(photos, [model.style_stats(frames_to_tensor(p[None], CPU, torch.float32)) for p in photos])
+            static.calibrate(
+                photos, [model.style_stats(frames_to_tensor(p[None], CPU, torch.float32)) for p in photos]
+            )
         sources = []
         if args.video:
             with VideoReader(args.video) as r:
@@ -160,12 +168,22 @@ def main(argv: list[str] | None = None) -> int:
             rows[name] = compare(nets, frames, style)
             for k, r in rows[name].items():
                 totals[k].append(r)
-            print(f"{name} ({frames[0].shape[1]}x{frames[0].shape[0]}, {len(frames)} frames): "
-                  + "; ".join(f"{k} {r['psnr_db']:.1f} dB (worst frame {r['worst_frame_db']:.1f}), max diff {r['max_diff']}"
-                              for k, r in rows[name].items()), flush=True)
-        print("over all sources: " + "; ".join(
-            f"{k}: worst {min(r['worst_frame_db'] for r in rs):.1f} dB, median {np.median([r['psnr_db'] for r in rs]):.1f} dB, "
-            f"max diff {max(r['max_diff'] for r in rs)}" for k, rs in totals.items()))
+            print(
+                f"{name} ({frames[0].shape[1]}x{frames[0].shape[0]}, {len(frames)} frames): "
+                + "; ".join(
+                    f"{k} {r['psnr_db']:.1f} dB (worst frame {r['worst_frame_db']:.1f}), max diff {r['max_diff']}"
+                    for k, r in rows[name].items()
+                ),
+                flush=True,
+            )
+        print(
+            "over all sources: "
+            + "; ".join(
+                f"{k}: worst {min(r['worst_frame_db'] for r in rs):.1f} dB, median {np.median([r['psnr_db'] for r in rs]):.1f} dB, "
+                f"max diff {max(r['max_diff'] for r in rs)}"
+                for k, rs in totals.items()
+            )
+        )
         print(f"bf16 backend: {nets['bf16'].backend}; {machine_info(CPU)['cpu']}, torch {torch.__version__}, "
               f"{torch.get_num_threads()} threads")
         if args.json:

@@ -60,8 +60,16 @@ class LocalPool:
 
     name = "local"
 
-    def __init__(self, workers: int, cfg: PipelineConfig, styles: dict, threads: int = 1, retries: int = 2) -> None:
-        self.workers, self.cfg, self.styles, self.threads, self.retries = workers, cfg, styles, threads, retries
+    def __init__(
+        self, workers: int, cfg: PipelineConfig, styles: dict, threads: int = 1, retries: int = 2
+    ) -> None:
+        self.workers, self.cfg, self.styles, self.threads, self.retries = (
+            workers,
+            cfg,
+            styles,
+            threads,
+            retries,
+        )
         self.ctx = mp.get_context("spawn")
         self.conns: dict[int, object] = {}          # worker -> the read end of its event pipe
         self.procs: dict[int, mp.Process] = {}
@@ -122,7 +130,9 @@ class LocalPool:
         return out
 
     def _handle(self, item) -> list[PoolEvent]:
-        kind, a, b = item  # what a worker sends: ("ready", wid, None), ("frames", tid, n), ("done", wid, result)
+        kind, a, b = (
+            item  # what a worker sends: ("ready", wid, None), ("frames", tid, n), ("done", wid, result)
+        )
         if kind == "ready":
             self.holding[a] = None
             return []
@@ -143,7 +153,9 @@ class LocalPool:
             if not started:
                 self.failed_starts += 1
                 if self.failed_starts > self.workers + self.retries:
-                    raise MediaError(f"batch worker processes keep dying on start ({_exit_reason(p.exitcode)})")
+                    raise MediaError(
+                        f"batch worker processes keep dying on start ({_exit_reason(p.exitcode)})"
+                    )
             self._spawn()
             if task is None:
                 continue

@@ -70,8 +70,15 @@ class _Progress:
 class RayPool:
     name = "ray"
 
-    def __init__(self, address: str | None, cfg: PipelineConfig, styles: dict, threads: int = 1, retries: int = 2,
-                 num_cpus: int | None = None) -> None:
+    def __init__(
+        self,
+        address: str | None,
+        cfg: PipelineConfig,
+        styles: dict,
+        threads: int = 1,
+        retries: int = 2,
+        num_cpus: int | None = None,
+    ) -> None:
         self.ray = import_ray()
         self.address, self.cfg, self.styles = address, cfg, styles
         self.threads, self.retries, self.num_cpus = threads, retries, num_cpus
@@ -120,7 +127,9 @@ class RayPool:
                     res = TaskResult(task.id, False, error="cancelled")
                 except ray.exceptions.RayError as e:  # the worker or node died after all retries
                     msg = first_line(e, None)
-                    res = TaskResult(task.id, False, error=f"{type(e).__name__} after {self.retries} retries: {msg}")
+                    res = TaskResult(
+                        task.id, False, error=f"{type(e).__name__} after {self.retries} retries: {msg}"
+                    )
                 out.append(PoolEvent(EventKind.DONE, task.id, res))
         for tid, n in ray.get(self.progress.take.remote()):
             out.append(PoolEvent.frames(tid, n))

@@ -57,8 +57,14 @@ def summary_table(results: list[FileResult]) -> str:
                      f"{r.fps:.2f}" if r.status == FileStatus.DONE else "", r.error or ""))
     counts = _counts(results)
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = ["  ".join(c.ljust(w) if i in (0, 1) else c.rjust(w) for i, (c, w) in enumerate(zip(row[:5], widths)))
-             + (f"  {row[5]}" if row[5] else "") for row in rows]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i in (0, 1) else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row[:5], widths, strict=False))
+        )
+        + (f"  {row[5]}" if row[5] else "")
+        for row in rows
+    ]
     lines.insert(1, "-" * len(lines[0]))
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no files")
     return "\n".join(lines)

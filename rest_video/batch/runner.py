@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class BatchOptions:
     workers: int | None = None          # local processes (None: one per core, at most one per task)
-    threads: int | None = None          # torch threads per worker (None: cores // workers; Ray: 1)
-    ray: str | None = None              # None: local pool; "local": a Ray instance of our own; else its address
+    threads: int | None = None  # torch threads per worker (None: cores // workers; Ray: 1)
+    ray: str | None = None  # None: local pool; "local": a Ray instance of our own; else its address
     segment_seconds: float | None = None
     warmup: float = 2.0                 # seconds of frames that warm a segment's temporal filters
     overwrite: bool = False
@@ -69,7 +69,9 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def run_batch(jobs: list[Job], cfg: PipelineConfig, opts: BatchOptions = BatchOptions()) -> tuple[list[FileResult], dict]:
+def run_batch(
+    jobs: list[Job], cfg: PipelineConfig, opts: BatchOptions = BatchOptions()
+) -> tuple[list[FileResult], dict]:
     """Stylize every job; returns one :class:`FileResult` per job (in order) and facts about the run
     (backend, workers, threads, wall seconds) for the report. Raises :class:`KeyboardInterrupt` after
     a clean stop."""
@@ -88,7 +90,9 @@ def run_batch(jobs: list[Job], cfg: PipelineConfig, opts: BatchOptions = BatchOp
         _drive(pool, tasks, states, total, opts)
         meta.update(pool.facts)
     for s in states:
-        if s.result.status == FileStatus.PENDING:  # a file some of whose tasks never reported (cannot happen normally)
+        if (
+            s.result.status == FileStatus.PENDING
+        ):  # a file some of whose tasks never reported (cannot happen normally)
             s.result.status, s.result.error = FileStatus.FAILED, s.result.error or "not finished"
     meta["seconds"] = round(time.perf_counter() - t0, 3)
     return [s.result for s in states], meta
@@ -108,7 +112,9 @@ def _check(states: list[_FileState], opts: BatchOptions) -> None:
             s.result.status, s.result.frames = FileStatus.SKIPPED, s.frames
             continue
         if out.exists() and not (opts.overwrite or opts.resume):
-            raise MediaError(f"output exists: {out} (use -y to overwrite, or --resume to skip complete outputs)")
+            raise MediaError(
+                f"output exists: {out} (use -y to overwrite, or --resume to skip complete outputs)"
+            )
         try:
             try:
                 out.parent.mkdir(parents=True, exist_ok=True)
@@ -171,7 +177,7 @@ def _plan(states: list[_FileState], opts: BatchOptions) -> list[Task]:
             s.parts_dir = j.output.with_name(f".{j.output.stem}.parts-{secrets.token_hex(4)}")
             s.parts = [str(s.parts_dir / f"{k:05d}{j.output.suffix}") for k in range(len(segs))]
             s.result.segments = len(segs)
-            for seg, part in zip(segs, s.parts):
+            for seg, part in zip(segs, s.parts, strict=False):
                 tasks.append(Task(len(tasks), "segment", output=part, segment=seg, **common))
         else:
             tasks.append(Task(len(tasks), "file", output=str(j.output), **common))
@@ -226,7 +232,9 @@ def _drive(pool: Pool, tasks: list[Task], states: list[_FileState], total: int, 
                     if task.kind != "join":
                         st.done_frames += value
                         if bar is not None:
-                            if not started:  # the clock starts with the first frame, not the workers' start-up
+                            if (
+                                not started
+                            ):  # the clock starts with the first frame, not the workers' start-up
                                 bar.reset(total=bar.total)
                                 started = True
                             bar.update(value)
@@ -281,12 +289,25 @@ def _finish_task(st: _FileState, task: Task, res: TaskResult, next_id: int) -> T
         st.result.frames += res.frames
         if st.tasks:
             return None
-        join = Task(next_id, "join", job=task.job, input=task.input, output=str(st.job.output), style=task.style,
-                    overwrite=True, strict=task.strict, parts=tuple(st.parts), parts_dir=str(st.parts_dir))
+        join = Task(
+            next_id,
+            "join",
+            job=task.job,
+            input=task.input,
+            output=str(st.job.output),
+            style=task.style,
+            overwrite=True,
+            strict=task.strict,
+            parts=tuple(st.parts),
+            parts_dir=str(st.parts_dir),
+        )
         st.tasks.add(join.id)
         return join
     if task.kind == "join" and res.frames != st.result.frames:
-        st.result.status, st.result.error = FileStatus.FAILED, f"joined {res.frames} frames of {st.result.frames}"
+        st.result.status, st.result.error = (
+            FileStatus.FAILED,
+            f"joined {res.frames} frames of {st.result.frames}",
+        )
         return None
     st.result.frames = res.frames
     st.result.status = FileStatus.DONE

@@ -61,7 +61,9 @@ def stats_from_arrays(arrays: dict[str, np.ndarray], device):
 
     from rest_video.style import StyleStats
 
-    return StyleStats.from_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}).to(device)
+    return StyleStats.from_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}).to(
+        device
+    )
 
 
 @dataclass
@@ -144,7 +146,17 @@ def _run(task: Task, state: WorkerState, progress: Throttle, style_arrays) -> in
         return res.frames
     from rest_video.pipeline.file import stylize_file
 
-    res = stylize_file(task.input, style, task.output, state.cfg, overwrite=task.overwrite, progress=False,
-                       stylizer=stylizer, strength=task.strength, on_frame=progress, max_frames=task.max_frames,
-                       strict=task.strict)
+    res = stylize_file(
+        task.input,
+        style,
+        task.output,
+        state.cfg,
+        overwrite=task.overwrite,
+        progress=False,
+        stylizer=stylizer,
+        strength=task.strength,
+        on_frame=progress,
+        max_frames=task.max_frames,
+        strict=task.strict,
+    )
     return res.frames

@@ -28,7 +28,9 @@ def add_pipeline_argument(p: argparse.ArgumentParser, note: str = "") -> None:
     from rest_video.resources import pipeline_names
 
     names = ", ".join(n for n in pipeline_names() if n != "train")
-    p.add_argument("--pipeline", metavar="FILE", help=f"pipeline YAML, or a shipped one by name ({names}){note}")
+    p.add_argument(
+        "--pipeline", metavar="FILE", help=f"pipeline YAML, or a shipped one by name ({names}){note}"
+    )
 
 
 def add_set_argument(p: argparse.ArgumentParser, example: str = "output.audio=reencode") -> None:
@@ -57,7 +59,9 @@ def add_mask_refusal(p: argparse.ArgumentParser) -> None:
     """The mask flags of ``rest-video IN STYLE OUT``, accepted (hidden) by commands that cannot use
     them, so that :func:`refuse_masks` can say why in one line instead of "unrecognized arguments"."""
     for flag in MASK_FLAGS:
-        p.add_argument(flag, dest=f"refused_{flag[2:].replace('-', '_')}", metavar="X", help=argparse.SUPPRESS)
+        p.add_argument(
+            flag, dest=f"refused_{flag[2:].replace('-', '_')}", metavar="X", help=argparse.SUPPRESS
+        )
 
 
 def refuse_masks(args: argparse.Namespace, what: str) -> None:

@@ -35,8 +35,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, default=33, metavar="N", help="lattice points per axis (default 33)")
     p.add_argument("--frames", type=int, default=8, metavar="K", help="video frames to fit on (default 8)")
     p.add_argument("--title", help="TITLE line of the .cube (default: the style's file name)")
-    p.add_argument("--strength", type=finite_float, metavar="A",
-                   help="the look's opacity over the input: 0 = the input itself, 1 = the full look (default)")
+    p.add_argument(
+        "--strength",
+        type=finite_float,
+        metavar="A",
+        help="the look's opacity over the input: 0 = the input itself, 1 = the full look (default)",
+    )
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     add_pipeline_argument(p)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
@@ -73,16 +77,21 @@ def run(args: argparse.Namespace) -> int:
 
     stylizer = Stylizer(cfg)
     style = stylizer.load_style(args.style)
-    rendered = [stylizer.stylize(f, style, 1.0) for f in frames]  # the full look; strength is applied to the table
+    rendered = [
+        stylizer.stylize(f, style, 1.0) for f in frames
+    ]  # the full look; strength is applied to the table
     inputs = np.concatenate([f.reshape(-1, 3) for f in frames])
     outputs = np.concatenate([r.reshape(-1, 3) for r in rendered])
     strength = cfg.style.strength
     table = blend_lut(fit_lut(inputs, outputs, args.size, **EXPORT_FIT), strength)
-    rendered = [blend(f, r, strength) for f, r in zip(frames, rendered)]
+    rendered = [blend(f, r, strength) for f, r in zip(frames, rendered, strict=False)]
     write_cube(out, table, args.title or Path(args.style).stem)
     if not args.quiet:
         apply = LutApplier(table)
         db = psnr([apply(f) for f in frames], rendered)
-        print(f"wrote {out}: {args.size}^3 LUT fitted on {len(frames)} frame{'s' if len(frames) != 1 else ''} "
-              f"of {Path(args.content).name}; PSNR {db:.1f} dB against the network's rendering", file=sys.stderr)
+        print(
+            f"wrote {out}: {args.size}^3 LUT fitted on {len(frames)} frame{'s' if len(frames) != 1 else ''} "
+            f"of {Path(args.content).name}; PSNR {db:.1f} dB against the network's rendering",
+            file=sys.stderr,
+        )
     return 0

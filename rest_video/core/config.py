@@ -29,9 +29,28 @@ from rest_video.core.schema import (
 from rest_video.resources import PipelineNotFound, resolve_pipeline
 
 __all__ = [
-    "MAX_FEATHER", "MAX_LAYERS", "MAX_MEMORY_MB", "MAX_QUEUE", "MAX_SIDE", "MAX_THREADS", "MAX_WIDTH", "STRENGTH",
-    "LiveCfg", "MasksCfg", "ModelCfg", "OutputCfg", "PipelineConfig", "RuntimeCfg", "StyleCfg", "TemporalCfg",
-    "check_masks_method", "check_strength", "load_pipeline", "parse_override", "read_config_yaml", "to_dict",
+    "MAX_FEATHER",
+    "MAX_LAYERS",
+    "MAX_MEMORY_MB",
+    "MAX_QUEUE",
+    "MAX_SIDE",
+    "MAX_THREADS",
+    "MAX_WIDTH",
+    "STRENGTH",
+    "LiveCfg",
+    "MasksCfg",
+    "ModelCfg",
+    "OutputCfg",
+    "PipelineConfig",
+    "RuntimeCfg",
+    "StyleCfg",
+    "TemporalCfg",
+    "check_masks_method",
+    "check_strength",
+    "load_pipeline",
+    "parse_override",
+    "read_config_yaml",
+    "to_dict",
 ]
 
 MAX_THREADS = 256          # runtime.threads / threads: more than any machine this runs on has cores
@@ -73,10 +92,12 @@ class ModelCfg:
 
 @dataclass(frozen=True)
 class StyleCfg:
-    strength: float = bounded(1.0, STRENGTH)  # the look's opacity over the input: 0 = the input, 1 = the full look
+    strength: float = bounded(
+        1.0, STRENGTH
+    )  # the look's opacity over the input: 0 = the input, 1 = the full look
     cache: bool = True                # keep style statistics on disk
     max_side: int = bounded(1024, SIDE)  # style image is resized so its long side is at most this
-    keep_shadows: bool = True         # the shadow guard: a dark look keeps the shadows' detail (ops/shadows.py)
+    keep_shadows: bool = True  # the shadow guard: a dark look keeps the shadows' detail (ops/shadows.py)
 
     def __post_init__(self) -> None:
         check_bounds(self, "style")
@@ -104,7 +125,9 @@ class RuntimeCfg:
 @dataclass(frozen=True)
 class TemporalCfg:
     smoothing: float = bounded(0.9, ge=0.0, lt=1.0)  # EMA factor for content statistics (0 = per frame)
-    scene_cut: float = bounded(0.25, gt=0.0, le=1.0)  # mean abs frame difference (0..1) resetting the smoothing
+    scene_cut: float = bounded(
+        0.25, gt=0.0, le=1.0
+    )  # mean abs frame difference (0..1) resetting the smoothing
     # EMA factor for output pixels whose input window stood still (0 = off)
     pixel_smoothing: float = bounded(0.93, ge=0.0, lt=1.0)
     still: float = 4.0                # local mean input change (levels) up to which a pixel counts as still
@@ -186,7 +209,9 @@ class PipelineConfig:
         return dataclasses.replace(self, runtime=dataclasses.replace(self.runtime, precision=precision))
 
 
-def load_pipeline(path: str | Path | None = None, overrides: list[str] | dict | None = None) -> PipelineConfig:
+def load_pipeline(
+    path: str | Path | None = None, overrides: list[str] | dict | None = None
+) -> PipelineConfig:
     """Read a pipeline YAML into a :class:`PipelineConfig`, then apply ``overrides``.
 
     With no ``path`` the dataclass defaults are used; ``pipelines/default.yaml`` spells out exactly

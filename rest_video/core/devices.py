@@ -27,7 +27,9 @@ def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
         raise ConfigError("runtime.precision int8 runs on the CPU only (oneDNN's int8 convs); "
                           "on CUDA use fp16 or auto")
     # int8: the folded network's fp32 form around oneDNN int8 convs (rest_video.models.int8)
-    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.float32}[precision]
+    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.float32}[
+        precision
+    ]
 
 
 def apply_runtime(runtime) -> None:

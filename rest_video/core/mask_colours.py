@@ -36,7 +36,10 @@ def colour_label(text: str) -> int:
     h = t[1:] if t.startswith("#") else t
     if len(h) == 6 and all(c in "0123456789abcdef" for c in h):
         rgb = tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
-        return min(range(len(COLOURS)), key=lambda i: sum((a - b) ** 2 for a, b in zip(COLOURS[i][1], rgb)))
+        return min(
+            range(len(COLOURS)),
+            key=lambda i: sum((a - b) ** 2 for a, b in zip(COLOURS[i][1], rgb, strict=False)),
+        )
     raise ValueError(f"unknown mask colour {text!r} (one of {', '.join(NAMES)}, or #rrggbb)")
 
 

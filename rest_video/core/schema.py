@@ -48,7 +48,9 @@ class Bounds:
         if lo is not None and hi is not None:
             if self.gt is None and self.lt is None and _is_int(lo) and _is_int(hi):
                 return f"in {lo}..{hi}"
-            return f"in {'[' if self.gt is None else '('}{_num(lo)}, {_num(hi)}{']' if self.lt is None else ')'}"
+            return (
+                f"in {'[' if self.gt is None else '('}{_num(lo)}, {_num(hi)}{']' if self.lt is None else ')'}"
+            )
         if lo is not None:
             return f"{'>=' if self.gt is None else '>'} {_num(lo)}"
         return f"{'<=' if self.lt is None else '<'} {_num(hi)}" if hi is not None else "any value"
@@ -61,7 +63,11 @@ class Bounds:
         if self.length is not None or self.each:
             values = list(value)
             numbers = all(isinstance(v, (int, float)) for v in values)
-            if numbers and (self.length is None or len(values) == self.length) and all(map(self.holds, values)):
+            if (
+                numbers
+                and (self.length is None or len(values) == self.length)
+                and all(map(self.holds, values))
+            ):
                 return
             if self.length is not None:
                 raise ConfigError(f"{name} must be {self.length} {self.each or 'values'} {rng}, got {values}")
@@ -235,7 +241,7 @@ def _convert_tuple(tp: Any, value: Any, path: str) -> tuple:
         return tuple(convert(args[0], v, path) for v in value)
     if len(args) != len(value):
         raise ConfigError(f"{path}: expected {len(args)} values, got {len(value)}")
-    return tuple(convert(a, v, path) for a, v in zip(args, value))
+    return tuple(convert(a, v, path) for a, v in zip(args, value, strict=False))
 
 
 def _to_bool(value: Any, path: str) -> bool:

@@ -77,7 +77,9 @@ def machine_description() -> str:
     parts = [f"{info['cpu_name']}; {info['cpu_count']} CPUs; {info['system']}",
              f"torch {info['torch']} with {info['threads']} threads"]
     if hasattr(os, "getloadavg"):
-        parts.append("load average {:.1f} / {:.1f} / {:.1f} (1 / 5 / 15 min) at the start".format(*os.getloadavg()))
+        parts.append(
+            "load average {:.1f} / {:.1f} / {:.1f} (1 / 5 / 15 min) at the start".format(*os.getloadavg())
+        )
     return "; ".join(parts)
 
 
@@ -152,7 +154,13 @@ def write_section(path: str | Path, body: str, section: str = SECTION,
         if i < 0:
             if end in text:
                 raise MediaError(f"{p}: has {end} but no {start} before it; fix the file by hand")
-            new = text + ("" if text.endswith("\n") or not text else "\n") + ("\n" if text else "") + block + "\n"
+            new = (
+                text
+                + ("" if text.endswith("\n") or not text else "\n")
+                + ("\n" if text else "")
+                + block
+                + "\n"
+            )
         else:
             new = text[:i] + block + text[j + len(end):]
     with atomic_output(p) as tmp:

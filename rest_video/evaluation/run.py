@@ -39,7 +39,9 @@ def _timed(fn: StylizeFn, content: np.ndarray, style: np.ndarray) -> tuple[np.nd
 def _check_output(name: str, out: np.ndarray, content: np.ndarray) -> None:
     if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != content.shape:
         got = (getattr(out, "dtype", type(out).__name__), tuple(getattr(out, "shape", ())))
-        raise ShapeError(f"method {name!r} returned {got}, expected uint8 {tuple(content.shape)} (the content's size)")
+        raise ShapeError(
+            f"method {name!r} returned {got}, expected uint8 {tuple(content.shape)} (the content's size)"
+        )
 
 
 def evaluate_pairs(pairs: Sequence[Pair], methods: Sequence[Method], teacher: Teacher,

@@ -55,7 +55,9 @@ class ContactSheet:
         if missing:
             raise ConfigError(f"contact sheet: no output for {', '.join(missing)}")
         h, w = self.tile
-        tiles = [fit_tile(style, h, w), fit_tile(content, h, w)] + [fit_tile(outputs[m], h, w) for m in self.methods]
+        tiles = [fit_tile(style, h, w), fit_tile(content, h, w)] + [
+            fit_tile(outputs[m], h, w) for m in self.methods
+        ]
         self.rows.append(np.concatenate(spaced(tiles, axis=1), axis=1))
 
     def render(self) -> np.ndarray:
@@ -66,7 +68,9 @@ class ContactSheet:
         header = np.full((_LABEL_H, width, 3), 255, np.uint8)
         for i, name in enumerate(self.columns):
             x = i * (self.tile[1] + _GAP) + 4
-            cv2.putText(header, name, (x, _LABEL_H - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+            cv2.putText(
+                header, name, (x, _LABEL_H - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA
+            )
         return np.concatenate(spaced([header, *self.rows], axis=0), axis=0)
 
     def save(self, path: str | Path) -> Path:

@@ -95,7 +95,9 @@ def content_frames(width: int, height: int, n: int, video: Path | None = None) -
         rng = np.random.default_rng(0)
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         for i in range(n):
-            base = np.stack([xx / max(width, 1), yy / max(height, 1), 0.5 + 0.5 * np.sin((xx + yy + 7 * i) / 23.0)], -1)
+            base = np.stack(
+                [xx / max(width, 1), yy / max(height, 1), 0.5 + 0.5 * np.sin((xx + yy + 7 * i) / 23.0)], -1
+            )
             noise = rng.normal(0, 0.05, base.shape).astype(np.float32)
             frames.append((np.clip(base + noise, 0, 1) * 255).astype(np.uint8))
     while len(frames) < n:
@@ -197,7 +199,8 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
         "precision_auto": asdict(choice) if choice else None,
         "cpu_features": _cpu_features(),
         "precisions": [],
-        "inference": type(stylizer.net).__name__ + (f" ({stylizer.net.extra_repr()})" if hasattr(stylizer.net, "extra_repr") else ""),
+        "inference": type(stylizer.net).__name__
+        + (f" ({stylizer.net.extra_repr()})" if hasattr(stylizer.net, "extra_repr") else ""),
         "sizes": [],
         "end_to_end": None,
     }
@@ -217,10 +220,18 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
             stages["encode"] = _encode_ms(codec_fr, clip, cfg)
             stages["decode"] = _decode_ms(clip)[0]
             clip.unlink(missing_ok=True)
-            res = SizeResult(width=w, height=h, frames=frames, eager_ms=net.get("eager_ms"),
-                             optimized_ms=net["optimized_ms"], speedup=net.get("speedup"),
-                             max_u8_diff=net.get("max_u8_diff"), stages_ms={k: stages[k] for k in STAGES},
-                             eager_min_ms=net.get("eager_min_ms"), optimized_min_ms=net.get("optimized_min_ms"))
+            res = SizeResult(
+                width=w,
+                height=h,
+                frames=frames,
+                eager_ms=net.get("eager_ms"),
+                optimized_ms=net["optimized_ms"],
+                speedup=net.get("speedup"),
+                max_u8_diff=net.get("max_u8_diff"),
+                stages_ms={k: stages[k] for k in STAGES},
+                eager_min_ms=net.get("eager_min_ms"),
+                optimized_min_ms=net.get("optimized_min_ms"),
+            )
             report["sizes"].append(asdict(res))
             log(format_size(res))
         stylizers = {}
@@ -233,10 +244,15 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
                     st.net.release()
         if video_path is not None:
             n_video = video_frames or (300 if dev_t.type == "cuda" else 20)
-            report["end_to_end"] = asdict(_bench_video(stylizer, dev, cfg, video_path, style_path, style_stats,
-                                                       n_video, frames, tmp, log))
+            report["end_to_end"] = asdict(
+                _bench_video(
+                    stylizer, dev, cfg, video_path, style_path, style_stats, n_video, frames, tmp, log
+                )
+            )
             fp32 = stylizers.get("fp32")
-            if fp32 is not None and fp32 is not stylizer:  # auto chose another precision: fp32's run beside it
+            if (
+                fp32 is not None and fp32 is not stylizer
+            ):  # auto chose another precision: fp32's run beside it
                 log(f"{video_path.name}: the same end-to-end run in fp32 ...")
                 report["end_to_end_fp32"] = asdict(_bench_video(
                     fp32, DeviceTimer(fp32), cfg.with_precision("fp32"), video_path, style_path, style_stats,
@@ -286,7 +302,17 @@ def _bench_video(stylizer, dev: DeviceTimer, cfg: PipelineConfig, video: Path, s
     slowest = min(stage_fps, key=stage_fps.get)
     thread_ms = stages["upload"] + stages["infer"] + stages["download"]
     thread_bound = 1e3 / max(stages["decode"], thread_ms, stages["encode"])
-    return VideoResult(path=str(video), width=w, height=h, frames=result.frames, seconds=result.seconds,
-                       fps=result.fps, stages_ms={k: stages[k] for k in STAGES}, slowest_stage=slowest,
-                       slowest_stage_fps=stage_fps[slowest], overlap_efficiency=result.fps / stage_fps[slowest],
-                       stylize_thread_ms=thread_ms, thread_bound_fps=thread_bound)
+    return VideoResult(
+        path=str(video),
+        width=w,
+        height=h,
+        frames=result.frames,
+        seconds=result.seconds,
+        fps=result.fps,
+        stages_ms={k: stages[k] for k in STAGES},
+        slowest_stage=slowest,
+        slowest_stage_fps=stage_fps[slowest],
+        overlap_efficiency=result.fps / stage_fps[slowest],
+        stylize_thread_ms=thread_ms,
+        thread_bound_fps=thread_bound,
+    )

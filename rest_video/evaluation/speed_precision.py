@@ -36,7 +36,9 @@ def parse_precisions(text: str, device: torch.device) -> list[str]:
     names = [p for p in text.split(",") if p]
     bad = [p for p in names if p not in PRECISION_NAMES]
     if bad or not names:
-        raise ConfigError(f"--precisions: {','.join(bad) or text!r} is not a list of {', '.join(PRECISION_NAMES)} (or auto)")
+        raise ConfigError(
+            f"--precisions: {','.join(bad) or text!r} is not a list of {', '.join(PRECISION_NAMES)} (or auto)"
+        )
     return ["fp32"] + [p for p in dict.fromkeys(names) if p != "fp32"]
 
 
@@ -99,8 +101,12 @@ def bench_precisions(stylizers: dict, frames_by_size: dict, style, log: Callable
                 ref_out[(w, h)] = outs
             elif (w, h) in ref_out:
                 ref = ref_out[(w, h)]
-                r.update(psnr_db=psnr(outs, ref),
-                         max_diff=int(max(np.abs(a.astype(np.int16) - b).max() for a, b in zip(outs, ref))))
+                r.update(
+                    psnr_db=psnr(outs, ref),
+                    max_diff=int(
+                        max(np.abs(a.astype(np.int16) - b).max() for a, b in zip(outs, ref, strict=False))
+                    ),
+                )
             row["sizes"].append(r)
             log(format_precision_size(p, r))
         rows.append(row)
@@ -129,7 +135,9 @@ def format_precisions(rows: list[dict]) -> list[str]:
     for row in rows:
         for r in row["sizes"]:
             size = f"{r['width']}x{r['height']}"
-            lines.append(f"{row['precision']:>9} {size:>10} {r['ms']:9.1f} {r.get('gmacs', float('nan')):7.1f} "
-                         f"{row['gemm_gmacs']:7.1f} {100 * r.get('fraction_of_gemm', float('nan')):6.0f}%"
-                         + (f" {r['psnr_db']:10.1f} {r['max_diff']:8d}" if "psnr_db" in r else f" {'-':>10} {'-':>8}"))
+            lines.append(
+                f"{row['precision']:>9} {size:>10} {r['ms']:9.1f} {r.get('gmacs', float('nan')):7.1f} "
+                f"{row['gemm_gmacs']:7.1f} {100 * r.get('fraction_of_gemm', float('nan')):6.0f}%"
+                + (f" {r['psnr_db']:10.1f} {r['max_diff']:8d}" if "psnr_db" in r else f" {'-':>10} {'-':>8}")
+            )
     return lines

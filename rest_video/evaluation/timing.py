@@ -93,7 +93,9 @@ def bench_network(dev: DeviceTimer, frames: list[np.ndarray], style, reference: 
             order = (("opt", "ref") if i % 2 == 0 else ("ref", "opt")) if reference else ("opt",)
             outs = {}
             for which in order:
-                t, outs[which] = dev.timed(lambda x=x, which=which: run_opt(x) if which == "opt" else run_ref(x))
+                t, outs[which] = dev.timed(
+                    lambda x=x, which=which: run_opt(x) if which == "opt" else run_ref(x)
+                )
                 (opt_t if which == "opt" else ref_t).append(t)
             if reference:
                 a = tensor_to_uint8(outs["opt"]).astype(np.int16)

@@ -60,7 +60,7 @@ class GifWriter:
     def _frames(self):
         w, h = self.info.width, self.info.height
         data = np.memmap(self.spool, dtype=np.uint8, mode="r", shape=(len(self.pts), h, w, 3))
-        for rgb, cs in zip(data, self.pts):
+        for rgb, cs in zip(data, self.pts, strict=False):
             f = av.VideoFrame.from_ndarray(np.array(rgb), format="rgb24")
             f.pts, f.time_base = cs, GIF_TIME_BASE
             yield f

@@ -34,7 +34,9 @@ def unshared(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
     return out
 
 
-def save_tensors(tensors: dict[str, Tensor], path: str | Path, metadata: dict[str, str] | None = None) -> None:
+def save_tensors(
+    tensors: dict[str, Tensor], path: str | Path, metadata: dict[str, str] | None = None
+) -> None:
     """Write ``tensors`` to ``path`` (safetensors, atomic rename), copying any that share memory."""
     from safetensors.torch import save_file
 

@@ -68,14 +68,18 @@ class VirtualCamSink(Sink):
         try:
             import pyvirtualcam
         except ImportError:
-            raise DeviceError(f"--virtual-cam needs pyvirtualcam, which is not installed: {INSTALL_HINT}") from None
+            raise DeviceError(
+                f"--virtual-cam needs pyvirtualcam, which is not installed: {INSTALL_HINT}"
+            ) from None
         self.size = (int(width), int(height))
         try:
             self.cam = pyvirtualcam.Camera(width=int(width), height=int(height), fps=float(fps),
                                            fmt=pyvirtualcam.PixelFormat.RGB, device=device, backend=backend)
         except Exception as e:  # noqa: BLE001 - pyvirtualcam raises RuntimeError/ValueError per backend
             reason = first_line(e, None)
-            raise DeviceError(f"--virtual-cam: no virtual camera available ({reason}); {INSTALL_HINT}") from None
+            raise DeviceError(
+                f"--virtual-cam: no virtual camera available ({reason}); {INSTALL_HINT}"
+            ) from None
         log.info("virtual camera: %s (%sx%s @ %g fps)", self.cam.device, width, height, fps)
 
     def send(self, rgb: np.ndarray, frame=None) -> None:

@@ -171,16 +171,29 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | Reg
             still = is_sequence_pattern(dst) or dst.suffix.lower() == ".gif"
             kind = "image" if still else "sdr" if cfg.output.sdr else "hdr"
             log.info(hdr_note(src.name, info.colour.trc, kind))
-        choice = choose_video_path(cfg, stylizer, stats if isinstance(stats, StyleStats) else stats.whole, info,
-                                   dst, masked=masked, max_frames=max_frames)
+        choice = choose_video_path(
+            cfg,
+            stylizer,
+            stats if isinstance(stats, StyleStats) else stats.whole,
+            info,
+            dst,
+            masked=masked,
+            max_frames=max_frames,
+        )
         stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=masked,
                                 path=choice.path, background=False)
         memory = apply_memory_plan(cfg, stylizer, info.width, info.height, choice.path)
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
         bar = _progress_bar(total, src.name, sys.stderr.isatty() if opts.progress is None else opts.progress)
         source = ReaderSource(reader, max_frames)
-        stages = Stages(source, FileSink(tmp, source, cfg.output, name=dst), stream, queue_size=memory.queue_size,
-                        masks=masks, progress=_progress(bar, opts.on_frame))
+        stages = Stages(
+            source,
+            FileSink(tmp, source, cfg.output, name=dst),
+            stream,
+            queue_size=memory.queue_size,
+            masks=masks,
+            progress=_progress(bar, opts.on_frame),
+        )
         try:
             n = stages.run_overlapped() if opts.overlap else stages.run_sequential()
         finally:
@@ -202,8 +215,16 @@ class Stages:
     (a segment's) go through the temporal filters but not to the sink; ``progress`` is called with 1
     for each frame sent."""
 
-    def __init__(self, source: FrameSource, sink: FileSink, stream: StreamStylizer, *, queue_size: int,
-                 masks: ContentMaskSource | None = None, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        source: FrameSource,
+        sink: FileSink,
+        stream: StreamStylizer,
+        *,
+        queue_size: int,
+        masks: ContentMaskSource | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         self.source, self.sink, self.stream, self.runner = source, sink, stream, stream.runner()
         self.queue_size, self.masks, self.progress = queue_size, masks, progress
         self.decoded = self.written = self.warmed = 0

@@ -57,7 +57,9 @@ class SegmentSource:
     is sought to the keyframe at or before ``warm_from``; frames in ``[warm_from, start)`` only
     warm the filters up, frames from ``end`` on are not read."""
 
-    def __init__(self, reader: VideoReader, warm_from: int | None, start: int | None, end: int | None) -> None:
+    def __init__(
+        self, reader: VideoReader, warm_from: int | None, start: int | None, end: int | None
+    ) -> None:
         self.reader, self.info = reader, reader.info
         self.audio_streams: list = []
         self.other_streams: list = []
@@ -68,7 +70,9 @@ class SegmentSource:
     def frames(self, on_audio: Callable | None = None) -> Iterator[Frame]:
         for fr in self.reader.frames():
             if fr.pts is None:
-                raise MediaError(f"{self.reader.path}: a frame without a timestamp; run it without --segment-seconds")
+                raise MediaError(
+                    f"{self.reader.path}: a frame without a timestamp; run it without --segment-seconds"
+                )
             if self.warm_from is not None and fr.pts < self.warm_from:
                 continue  # decoded from the keyframe before the warm-up: not needed
             if self.end is not None and fr.pts >= self.end:

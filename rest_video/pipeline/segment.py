@@ -149,8 +149,10 @@ def stylize_segment(in_path: str | Path, style: StyleStats, part_path: str | Pat
             raise MediaError(f"{src}: decoding failed in segment {segment.index} ({reader.decode_error})")
         first = stages.first_pts
         if segment.start is not None and first != segment.start:
-            raise MediaError(f"{src}: segment {segment.index} should start at timestamp {segment.start} "
-                             f"but starts at {first} (the input cannot be cut here; run it without --segment-seconds)")
+            raise MediaError(
+                f"{src}: segment {segment.index} should start at timestamp {segment.start} "
+                f"but starts at {first} (the input cannot be cut here; run it without --segment-seconds)"
+            )
     return PipelineResult(n, time.perf_counter() - t0, "video")
 
 
@@ -163,15 +165,24 @@ def join_segments(in_path: str | Path, parts: list[str | Path], out_path: str | 
     opened = [av.open(str(p)) for p in parts]
     try:
         first = opened[0].streams.video[0]
-        for c, p in zip(opened[1:], parts[1:]):
+        for c, p in zip(opened[1:], parts[1:], strict=False):
             s = c.streams.video[0]
-            if (s.codec_context.name, s.codec_context.extradata) != (first.codec_context.name, first.codec_context.extradata):
-                raise MediaError(f"segment {p} was encoded with other codec parameters; cannot join without re-encoding")
+            if (s.codec_context.name, s.codec_context.extradata) != (
+                first.codec_context.name,
+                first.codec_context.extradata,
+            ):
+                raise MediaError(
+                    f"segment {p} was encoded with other codec parameters; cannot join without re-encoding"
+                )
         with VideoReader(src, threads=False) as reader, atomic_output(dst) as tmp:
             if reader.info.colour.hdr:  # once per run (the segments were encoded as --sdr said)
                 log.info(hdr_note(src.name, reader.info.colour.trc, "sdr" if cfg.output.sdr else "hdr"))
             rotation = _first_rotation(parts[0])
-            info = reader.info if not rotation else type(reader.info)(**{**reader.info.__dict__, "rotation": rotation})
+            info = (
+                reader.info
+                if not rotation
+                else type(reader.info)(**{**reader.info.__dict__, "rotation": rotation})
+            )
             writer = VideoWriter(tmp, info, cfg.output, reader.audio_streams, video_template=first)
             ok = False
             try:

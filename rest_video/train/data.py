@@ -44,7 +44,9 @@ class PhotoCrops:
             h, w = img.shape[:2]
             s = short / min(h, w)
             if s < 1.0 or min(h, w) < crop:
-                img = cv2.resize(img, (max(crop, round(w * s)), max(crop, round(h * s))), interpolation=cv2.INTER_AREA)
+                img = cv2.resize(
+                    img, (max(crop, round(w * s)), max(crop, round(h * s))), interpolation=cv2.INTER_AREA
+                )
             self.images.append(img)
         if not self.images:
             raise ConfigError("data.folders: none of the images could be read")

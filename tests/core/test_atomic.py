@@ -66,7 +66,9 @@ def test_a_failure_leaves_the_old_file_and_no_temporary(tmp_path):
     assert os.listdir(tmp_path) == ["out.txt"] and out.read_text() == "old"
 
 
-def test_the_command_writes_0644_under_umask_022_and_y_keeps_0640(tmp_path, umask, style_image, random_weights):
+def test_the_command_writes_0644_under_umask_022_and_y_keeps_0640(
+    tmp_path, umask, style_image, random_weights
+):
     umask(0o022)
     write_image(tmp_path / "in.png", make_frame(32, 24, 1))
     out = tmp_path / "out.png"

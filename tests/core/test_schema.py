@@ -31,9 +31,15 @@ def test_ranges_in_words(bounds, text):
         (lambda: StyleCfg(max_side=8), "style.max_side must be in 16..8192, got 8"),
         (lambda: StyleCfg(strength="x"), "style.strength must be a number in [0, 1], got 'x'"),
         (lambda: RuntimeCfg(threads=999), "runtime.threads must be in 0..256 (0 = torch's default), got 999"),
-        (lambda: RuntimeCfg(max_memory_mb=0), "runtime.max_memory_mb must be in 1..1048576 (megabytes), got 0"),
+        (
+            lambda: RuntimeCfg(max_memory_mb=0),
+            "runtime.max_memory_mb must be in 1..1048576 (megabytes), got 0",
+        ),
         (lambda: TemporalCfg(smoothing=1.0), "temporal.smoothing must be in [0, 1), got 1.0"),
-        (lambda: TemporalCfg(still=20.0), "temporal.still and temporal.moving need 0 <= still < moving <= 255"),
+        (
+            lambda: TemporalCfg(still=20.0),
+            "temporal.still and temporal.moving need 0 <= still < moving <= 255",
+        ),
         (lambda: LiveCfg(fade=2000), "live.fade must be in 0..1000 frames, got 2000"),
         (lambda: LiveCfg(size=(640, 8)), "live.size: width and height must be in 16..8192, got [640, 8]"),
         (lambda: LiveCfg(fps=0.0), "live.fps must be in (0, 1000], got 0.0"),
@@ -49,9 +55,11 @@ def test_every_number_of_the_pipeline_has_a_range_or_is_a_choice():
     unbounded = []
     for section in fields(PipelineConfig):
         for f in fields(section.default_factory()):
-            if f.type in ("int", "float", "int | None", "float | None", "tuple[int, int] | None") \
-                    and "bounds" not in f.metadata and (section.name, f.name) not in {("temporal", "still"),
-                                                                                        ("temporal", "moving")}:
+            if (
+                f.type in ("int", "float", "int | None", "float | None", "tuple[int, int] | None")
+                and "bounds" not in f.metadata
+                and (section.name, f.name) not in {("temporal", "still"), ("temporal", "moving")}
+            ):
                 unbounded.append(f"{section.name}.{f.name}")
     assert unbounded == []
 

@@ -141,7 +141,10 @@ def test_eval_writes_table_with_all_rows(tmp_path, pairs_file, random_weights, t
 def test_write_section_creates_file(tmp_path):
     out = tmp_path / "EVAL.md"
     ev.write_section(out, "hello")
-    assert out.read_text() == "# rest-video evaluation\n\n<!-- eval:dev-pairs:start -->\nhello\n<!-- eval:dev-pairs:end -->\n"
+    assert (
+        out.read_text()
+        == "# rest-video evaluation\n\n<!-- eval:dev-pairs:start -->\nhello\n<!-- eval:dev-pairs:end -->\n"
+    )
 
 
 def test_cli_end_to_end(tmp_path, pairs_file, random_weights, teacher, monkeypatch, capsys):

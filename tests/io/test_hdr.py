@@ -153,9 +153,27 @@ def test_a_10_bit_sdr_clip_comes_back_10_bit_with_its_tags(tmp_path, style_image
     frames = [np.clip(smooth(i) // 256, 0, 255).astype(np.uint8) for i in range(3)]
     clip = make_clip(tmp_path / "in.mkv", n=3, pix_fmt="yuv420p10le", frames=frames, colour=bt709)
     out = tmp_path / "out.mkv"
-    assert main([str(clip), str(style_image), str(out), "--strength", "0", "--crf", "0", "--checkpoint",
-                 str(random_weights), "--set", "temporal.pixel_smoothing=0", "--set", "temporal.chroma_sigma=0",
-                 "-q"]) == 0
+    assert (
+        main(
+            [
+                str(clip),
+                str(style_image),
+                str(out),
+                "--strength",
+                "0",
+                "--crf",
+                "0",
+                "--checkpoint",
+                str(random_weights),
+                "--set",
+                "temporal.pixel_smoothing=0",
+                "--set",
+                "temporal.chroma_sigma=0",
+                "-q",
+            ]
+        )
+        == 0
+    )
     with av.open(str(out)) as c:
         cc = c.streams.video[0].codec_context
         assert cc.pix_fmt == "yuv420p10le"

@@ -90,7 +90,7 @@ def test_overlapped_and_sequential_stages_give_identical_frames(tmp_path, cfg, s
     fa, pa, _ = read_frames(a)
     fb, pb, _ = read_frames(b)
     assert pa == pb and len(fa) == 10
-    assert all(np.array_equal(x, y) for x, y in zip(fa, fb))
+    assert all(np.array_equal(x, y) for x, y in zip(fa, fb, strict=False))
     # and they are the Stylizer's frames (lossless path): decoder input == our own stylization
     style = st.load_style(style_image)
     src_frames, _, _ = read_frames(src)

@@ -27,7 +27,9 @@ def test_options_and_keywords_are_the_same_call(tmp_path, cfg, style_image):
     b = stylize_file(src, style_image, tmp_path / "b.mp4", None,
                      FileOptions(progress=False, max_frames=4, strength=0.5), stylizer=st, overlap=False)
     fa, fb = read_frames(tmp_path / "a.mp4")[0], read_frames(tmp_path / "b.mp4")[0]
-    assert a.frames == b.frames == len(fa) == 4 and all(np.array_equal(x, y) for x, y in zip(fa, fb, strict=True))
+    assert a.frames == b.frames == len(fa) == 4 and all(
+        np.array_equal(x, y) for x, y in zip(fa, fb, strict=True)
+    )
     with pytest.raises(TypeError, match="no_such_option"):
         stylize_file(src, style_image, tmp_path / "c.mp4", cfg, no_such_option=1)
 

@@ -17,8 +17,23 @@ def test_precision_quality_tiny(tmp_path, random_weights, capsys):
         cv2.imwrite(str(tmp_path / name), make_frame(36, 28, i))
     (tmp_path / "pairs.tsv").write_text("content\tstyle\na.png\tb.png\n")
     out = tmp_path / "q.json"
-    rc = main(["--video", str(clip), "--frames", "2", "--pairs", str(tmp_path / "pairs.tsv"), "--threads", "1",
-               "--checkpoint", str(random_weights), "--no-int8", "--json", str(out)])
+    rc = main(
+        [
+            "--video",
+            str(clip),
+            "--frames",
+            "2",
+            "--pairs",
+            str(tmp_path / "pairs.tsv"),
+            "--threads",
+            "1",
+            "--checkpoint",
+            str(random_weights),
+            "--no-int8",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     rep = json.loads(out.read_text())["sources"]
     assert set(rep) == {"c.mp4", "a.png"} and rep["c.mp4"]["bf16"]["frames"] == 2

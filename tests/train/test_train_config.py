@@ -48,7 +48,9 @@ def test_a_config_built_by_hand_is_checked_too(kwargs, message):
 
 
 def test_layer_weights_are_five_and_not_negative():
-    with pytest.raises(ConfigError, match=re.escape("loss.gram_layers must be 5 weights >= 0, got [1.0, 1.0]")):
+    with pytest.raises(
+        ConfigError, match=re.escape("loss.gram_layers must be 5 weights >= 0, got [1.0, 1.0]")
+    ):
         LossCfg(gram_layers=(1.0, 1.0))
     with pytest.raises(ConfigError, match=re.escape("loss.style_layers must be 5 weights >= 0")):
         load_train_config(ROOT / "pipelines" / "train.yaml", ["loss.style_layers=[1, 1, 1, 1, -1]"])

@@ -59,7 +59,9 @@ def test_checkpoint_resume_continues_exactly(tmp_path, photos, teacher):
     resumed = Trainer(_cfg(tmp_path / "b", photos, steps=3), teacher=teacher)
     resumed.fit(resume=True, progress=False)
     assert resumed.step == 3
-    for (k, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
+    for (k, a), (_, b) in zip(
+        full.model.state_dict().items(), resumed.model.state_dict().items(), strict=False
+    ):
         torch.testing.assert_close(a, b, msg=k)
     log = (tmp_path / "b" / "run" / "loss.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in log[1:]] == ["1", "2", "3"]
@@ -88,7 +90,7 @@ def test_export_writes_the_checkpoint_weights_mid_run(tmp_path, photos, teacher)
     with safe_open(str(out), "pt") as f:
         assert f.metadata()["steps"] == "2"
     m = create_model("rest_16x5", checkpoint=out)
-    for (k, a), (_, b) in zip(tr.model.state_dict().items(), m.state_dict().items()):
+    for (k, a), (_, b) in zip(tr.model.state_dict().items(), m.state_dict().items(), strict=False):
         torch.testing.assert_close(a, b, msg=k)
     with pytest.raises(WeightsError, match="no checkpoint"):
         export(cfg_file, [f"out_dir={tmp_path / 'none'}"], tmp_path / "x.safetensors")
@@ -157,7 +159,7 @@ def test_init_starts_from_given_weights(tmp_path, photos, teacher, random_weight
 
     tr = Trainer(_cfg(tmp_path, photos, init=str(random_weights)), teacher=teacher)
     src = create_model("rest_16x5", checkpoint=random_weights)
-    for (k, a), (_, b) in zip(tr.model.state_dict().items(), src.state_dict().items()):
+    for (k, a), (_, b) in zip(tr.model.state_dict().items(), src.state_dict().items(), strict=False):
         torch.testing.assert_close(a, b, msg=k)
     with pytest.raises(ConfigError, match="init"):
         Trainer(_cfg(tmp_path, photos, init=str(random_weights), **{"arch.width": 8}), teacher=teacher)
@@ -214,8 +216,19 @@ def test_old_loss_log_gains_the_new_columns_on_resume(tmp_path, photos, teacher)
     tr = Trainer(_cfg(tmp_path, photos, steps=1), teacher=teacher)
     tr.fit(progress=False)
     rows = (run / "loss.csv").read_text().splitlines()
-    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "gram", "flicker",
-                                  "seconds"]
+    assert rows[0].split(",") == [
+        "step",
+        "loss",
+        "content",
+        "style",
+        "distill",
+        "color",
+        "identity",
+        "tone",
+        "gram",
+        "flicker",
+        "seconds",
+    ]
     assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0", "0", "0", "0.5"]
     assert len(rows) == 3 and len(rows[2].split(",")) == 11
 
