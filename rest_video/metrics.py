@@ -293,8 +293,11 @@ def edge_gain(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], movin
         all_in, all_out = all_in + float(ei.sum()), all_out + float(eo.sum())
         moved = motion_map(inputs[t], inputs[t - 1], radius, blur) > moving
         mov_in, mov_out = mov_in + float(ei[moved].sum()), mov_out + float(eo[moved].sum())
-    ratio = lambda o, i: o / i if i > 0 else float("nan")
-    return ratio(all_out, all_in), ratio(mov_out, mov_in)
+    return _ratio(all_out, all_in), _ratio(mov_out, mov_in)
+
+
+def _ratio(o: float, i: float) -> float:
+    return o / i if i > 0 else float("nan")
 
 
 def lag_share(filtered: Sequence[np.ndarray], raw: Sequence[np.ndarray], levels: int = LAG) -> float:

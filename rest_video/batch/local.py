@@ -3,9 +3,9 @@
 The driver hands each idle worker one task at a time through its own inbox, so it always knows which
 task a worker holds: a worker that dies (killed, out of memory) has its task retried on a fresh worker
 (up to ``retries`` times), then reported as failed. Progress (frames) and results come back on a
-pipe of its own per worker (a worker killed in the middle of a write
-damages only its own pipe, which goes with it). :meth:`LocalPool.interrupt` sends each worker SIGINT: the task stops as the main
-command does on Ctrl-C (its temporary output removed) and the worker exits.
+pipe of its own per worker (a worker killed in the middle of a write damages only its own pipe,
+which goes with it). :meth:`LocalPool.interrupt` sends each worker SIGINT: the task stops as the
+main command does on Ctrl-C (its temporary output removed) and the worker exits.
 """
 
 from __future__ import annotations

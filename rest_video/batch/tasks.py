@@ -68,7 +68,8 @@ def stats_from_arrays(arrays: dict[str, np.ndarray], device):
 
 @dataclass
 class WorkerState:
-    """What a worker keeps between tasks: the config, one Stylizer (made on first use), styles on its device."""
+    """What a worker keeps between tasks: the config, one Stylizer (made on first use), styles on its
+    device."""
 
     cfg: PipelineConfig
     stylizer: object = None

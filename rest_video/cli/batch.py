@@ -56,7 +56,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         metavar="N",
-        help="worker processes (default: one per core); with --ray and no address, the CPUs of the local Ray instance",
+        help="worker processes (default: one per core); with --ray and no address, the CPUs of the local "
+        "Ray instance",
     )
     p.add_argument(
         "--threads",
@@ -76,7 +77,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--segment-seconds",
         type=finite_float,
         metavar="S",
-        help="split each video at keyframes about every S seconds; the pieces run on separate workers and are joined without re-encoding",
+        help="split each video at keyframes about every S seconds; the pieces run on separate workers and "
+        "are joined without re-encoding",
     )
     p.add_argument(
         "--warmup",

@@ -1,4 +1,5 @@
-"""``rest-video eval --pairs PAIRS.tsv``: SSIM, Gram loss, palette distance, CPU s / image (rest_video.evaluation).
+"""``rest-video eval --pairs PAIRS.tsv``: SSIM, Gram loss, palette distance, CPU s / image
+(rest_video.evaluation).
 
 Prints a Markdown table and writes it, with the command, date and machine, into the
 ``<!-- eval:dev-pairs:start/end -->`` section of ``--out`` (default EVAL.md).

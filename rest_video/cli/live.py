@@ -42,7 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="extend",
         default=[],
         metavar="S",
-        help="style photo(s); hotkeys 1-9 switch between them (default: the shipped photos, as in samples/styles)",
+        help="style photo(s); hotkeys 1-9 switch between them (default: the shipped photos, as in "
+        "samples/styles)",
     )
     p.add_argument("--size", metavar="WxH", help="frame size (camera request / file resize)")
     p.add_argument(
@@ -121,10 +122,8 @@ def run(args: argparse.Namespace) -> int:
     if not style_paths:
         raise ConfigError("give at least one style photo with --style")
     if not args.style:
-        print(
-            f"rest-video: styles: {', '.join(p.stem for p in style_paths)} (keys 1-{min(len(style_paths), 9)})",
-            file=sys.stderr,
-        )
+        names = ", ".join(p.stem for p in style_paths)
+        print(f"rest-video: styles: {names} (keys 1-{min(len(style_paths), 9)})", file=sys.stderr)
     for s in style_paths:
         if not s.is_file():
             raise MediaError(f"style image not found: {s}")

@@ -47,7 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_set_argument(p, "style.max_side=512")
     p.add_argument("-y", "--overwrite", action="store_true", help="replace the output if it exists")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
-    p.epilog = "The look is global: a LUT maps colours and has no regions, so masks (--content-mask) are not supported."
+    p.epilog = ("The look is global: a LUT maps colours and has no regions, so masks (--content-mask) are "
+                "not supported.")
     add_mask_refusal(p)
 
 

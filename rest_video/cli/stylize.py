@@ -79,15 +79,16 @@ def add_file_options(p: argparse.ArgumentParser, masks: bool = True) -> None:
     if masks:
         m = p.add_argument_group(
             "masks",
-            "mask-guided stylization: label masks painted in flat colours (black, white, red, green, blue, "
-            "yellow, grey, light-blue, purple); each content region takes its look from the style region of the same "
-            "colour. AdaIN only: --method wct, the live LUT fast path and 'rest-video lut' (.cube) stay global, "
-            "a LUT has no regions",
+            "mask-guided stylization: label masks painted in flat colours (black, white, red, green, "
+            "blue, yellow, grey, light-blue, purple); each content region takes its look from the style "
+            "region of the same colour. AdaIN only: --method wct, the live LUT fast path and "
+            "'rest-video lut' (.cube) stay global, a LUT has no regions",
         )
         m.add_argument(
             "--content-mask",
             metavar="CMASK",
-            help="label mask of IN: an image (for a video: used on every frame), or a mask video with IN's frame count",
+            help="label mask of IN: an image (for a video: used on every frame), or a mask video with IN's "
+            "frame count",
         )
         m.add_argument("--style-mask", metavar="SMASK", help="label mask of STYLE")
         m.add_argument(

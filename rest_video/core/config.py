@@ -74,7 +74,8 @@ def check_masks_method(method: str) -> None:
 
 
 def check_strength(value: float, name: str = "strength") -> float:
-    """``value`` as a float when it is in [0, 1] (0 = content, 1 = full style), else a :class:`ConfigError`."""
+    """``value`` as a float when it is in [0, 1] (0 = content, 1 = full style), else a
+    :class:`ConfigError`."""
     try:
         v = float(value)
     except (TypeError, ValueError):

@@ -116,7 +116,8 @@ def render_section(rows: Sequence[EvalRow], command: str, pairs_file: str | Path
         "(64 seeded directions, 20,000 pixels each, quantiles 0.5 %..99.5 %, mean absolute difference). "
         "s / image: wall time of the stylization alone (style statistics included), CPU fp32, "
         "mean over pairs after one untimed warm-up; REST rows run through `Stylizer` with the "
-        "inference form unless the command says `--no-optimized`. Outputs are 8-bit, as the tool writes them. "
+        "inference form unless the command says `--no-optimized`. Outputs are 8-bit, as the tool "
+        "writes them. "
         "`reinhard`: mean/std in OpenCV Lab; `rgb-adain`: mean/std per RGB channel; "
         "`histmatch`: per-channel RGB histogram matching; `rest-untrained`: REST with random weights "
         "(seed 0), a floor for what training adds.",

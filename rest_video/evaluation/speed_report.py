@@ -59,7 +59,8 @@ def format_report(report: dict) -> str:
     lines = [
         f"device: {m['device']}"
         + (f" ({m['gpu']})" if "gpu" in m else "")
-        + f" | CPU: {m['cpu']}, {m['cpu_count']} cores, {m['cpu_capability']}, torch {m['torch']}, {m['threads']} threads",
+        + f" | CPU: {m['cpu']}, {m['cpu_count']} cores, {m['cpu_capability']}, torch {m['torch']}, "
+        f"{m['threads']} threads",
         f"weights: {report['weights']} | compute dtype: {report['dtype']} | {report['inference']}",
     ]
     cf = report.get("cpu_features")
@@ -89,7 +90,8 @@ def format_report(report: dict) -> str:
             continue
         s = e["stages_ms"]
         lines.append(
-            f"end to end ({Path(e['path']).name}, {e['width']}x{e['height']}, {e['frames']} frames, stylize_file, "
+            f"end to end ({Path(e['path']).name}, {e['width']}x{e['height']}, {e['frames']} frames, "
+            "stylize_file, "
             f"{precision}): {e['fps']:.2f} fps ({1e3 / e['fps'] if e['fps'] else 0:.0f} ms/frame)"
         )
         lines.append("  stages alone (ms/frame): " + ", ".join(f"{k} {s[k]:.1f}" for k in STAGES))

@@ -75,7 +75,8 @@ def _nearest(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``labels`` ``(h, w)`` resized to ``size`` ``(width, height)`` with nearest neighbour (as is when equal)."""
+    """``labels`` ``(h, w)`` resized to ``size`` ``(width, height)`` with nearest neighbour (as is
+    when equal)."""
     w, h = size
     if labels.shape == (h, w):
         return labels

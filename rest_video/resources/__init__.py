@@ -19,7 +19,8 @@ def _folder(name: str) -> Path:
 
 
 def pipelines_dir() -> Path:
-    """The folder of the shipped pipeline YAMLs (``default``, ``fast-preview``, ``strong-look``, ``train``)."""
+    """The folder of the shipped pipeline YAMLs (``default``, ``fast-preview``, ``strong-look``,
+    ``train``)."""
     return _folder("pipelines")
 
 

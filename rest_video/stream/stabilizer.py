@@ -92,7 +92,8 @@ class PixelStabilizer:
         self._work.clear()
 
     def spatial(self, out: np.ndarray) -> np.ndarray:
-        """The per-frame part alone (the chroma blur), float32; what the hold starts from and is bounded by."""
+        """The per-frame part alone (the chroma blur), float32; what the hold starts from and is
+        bounded by."""
         return smooth_chroma(out, self.chroma_sigma) if self.chroma_sigma > 0 else out.astype(np.float32)
 
     def __call__(self, inp: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -108,13 +108,13 @@ class DistillHeads(nn.Module):
         super().__init__()
         self.layers = tuple(layers)
         self.proj = nn.ModuleDict(
-            {str(l): nn.Conv2d(width, teacher_channels[l - 1], 1, bias=False) for l in layers}
+            {str(layer): nn.Conv2d(width, teacher_channels[layer - 1], 1, bias=False) for layer in layers}
         )
 
     def forward(self, enc_feats: list[Tensor], teacher_feats: list[Tensor]) -> Tensor:
         total = enc_feats[0].new_zeros(())
-        for l in self.layers:
-            t = teacher_feats[l - 1]
-            pooled = F.adaptive_avg_pool2d(enc_feats[l - 1], t.shape[-2:])
-            total = total + F.mse_loss(self.proj[str(l)](pooled), t)
+        for layer in self.layers:
+            t = teacher_feats[layer - 1]
+            pooled = F.adaptive_avg_pool2d(enc_feats[layer - 1], t.shape[-2:])
+            total = total + F.mse_loss(self.proj[str(layer)](pooled), t)
         return total

