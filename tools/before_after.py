@@ -1,7 +1,7 @@
 """A before/after picture of two sets of weights (README's picture): style | content | before | after.
 
     python tools/before_after.py --before-pipeline subtle --labels subtle default --out docs/before-after.jpg
-    python tools/before_after.py --before-pipeline no-guard.yaml --out docs/shadows.jpg   # one setting's effect
+    python tools/before_after.py --before-pipeline no-guard.yaml --out docs/shadows.jpg  # one setting
 
 Each ``--pair CONTENT STYLE`` adds a row (an image, or a video's first frame); the default rows are
 the sample clip with each shipped style. ``--after`` defaults to the shipped weights.

@@ -122,7 +122,8 @@ def bench_clips(args) -> None:
         local, ray = rows[2][1], rows[3][1]
         print(
             f"Ray over local --workers {args.workers}: {ray - local:+.1f} s in all, "
-            f"{(ray - local) / args.clips:+.2f} s per file; put of styles/config {meta.get('ray_setup_seconds')} s"
+            f"{(ray - local) / args.clips:+.2f} s per file; put of styles/config "
+            f"{meta.get('ray_setup_seconds')} s"
         )
         for d in ("w1", "wn", "ray"):
             n = sum(frames_of(p)[0] for p in (tmp / d).iterdir())
@@ -138,7 +139,8 @@ def bench_segments(args) -> None:
         t1 = timed([*CLI, str(args.video), style, str(whole), "-q"])
         n, pts = frames_of(whole)
         print(
-            f"whole: rest-video IN STYLE OUT              {t1:7.1f} s  {n / t1:5.2f} fps  (load before: {before})",
+            f"whole: rest-video IN STYLE OUT              {t1:7.1f} s  {n / t1:5.2f} fps  (load before: "
+            f"{before})",
             flush=True,
         )
         before = load()

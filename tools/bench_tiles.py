@@ -179,7 +179,8 @@ def memory(w: int, h: int, budget: int, style: Path, precision: str = "auto") ->
         r = subprocess.run(cmd, capture_output=True, text=True, env=_env())
         if r.returncode != 0:
             raise UsageError(
-                f"memory probe failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}"
+                "memory probe failed: "
+                f"{r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}"
             )
         rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
     return rows
@@ -228,7 +229,8 @@ def _machine() -> str:
 
     m = machine_info()
     load = m.get("load_average", "?")
-    return f"{m['cpu_name']}, {m['cpu_count']} CPUs, torch {m['torch']} ({m['threads']} threads), load average {load}"
+    return (f"{m['cpu_name']}, {m['cpu_count']} CPUs, torch {m['torch']} ({m['threads']} threads), "
+            f"load average {load}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             res = speed(w, h, args.reps, args.budget or 1024, args.photo, args.style)
             print(
                 f"{res['size']}: whole {res['whole_ms']} ms, tiled {res['tiled_ms']} ms "
-                f"(x{res['ratio']}, budget {res['budget_mb']} MB: {res['strips']} strips of {res['strip_rows']} rows, "
+                f"(x{res['ratio']}, budget {res['budget_mb']} MB: {res['strips']} strips of "
+                f"{res['strip_rows']} rows, "
                 f"{res['bands']} bands of {res['band_rows']} rows), outputs equal: {res['equal']}; "
                 f"median of {res['reps']}, all {res['all_ms']}"
             )
@@ -280,14 +283,16 @@ def main(argv: list[str] | None = None) -> int:
             res = memory(w, h, args.budget or 256, args.style, args.precision)
             for r in res:
                 print(
-                    f"{r['size']} {r['way']}, {r['backend']} (budget {r['budget_mb']} MB): peak RSS grew {r['peak_growth_mb']} MB "
+                    f"{r['size']} {r['way']}, {r['backend']} (budget {r['budget_mb']} MB): peak RSS grew "
+                    f"{r['peak_growth_mb']} MB "
                     f"({r['per_pixel']} B/pixel), estimate {r['estimate_mb']} MB"
                 )
         else:
             extra = [a for kv in args.set for a in ("--set", kv)]
             res = rss(w, h, args.photo, args.style, extra, args.keep)
             print(
-                f"{res['size']} ({res['input_mb']} MB PNG): peak RSS {res['peak_rss_mb']} MB, {res['seconds']} s, "
+                f"{res['size']} ({res['input_mb']} MB PNG): peak RSS {res['peak_rss_mb']} MB, "
+                f"{res['seconds']} s, "
                 f"exit {res['rc']}" + (f" ({res['stderr']})" if res.get("stderr") else "")
             )
         print(f"machine: {machine}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")

@@ -5,10 +5,10 @@
 over consecutive frames: 1.0 means the output changes exactly as much as the input, more means
 the stylization adds frame-to-frame change of its own (the look "breathing" as per-frame content
 statistics move). On real footage most of it is real motion, so the change of the output where
-the input stood still (every channel within ``rest_video.metrics.STILL`` levels) is reported too: that part is pure
-flicker. The flicker from clear motion (the *motion floor*) is split off, and of it the *halo*: the
-change on unchanged pixels next to the motion, which only the network's window can put there.
-Structure is checked with the mean grayscale SSIM of each output to its input
+the input stood still (every channel within ``rest_video.metrics.STILL`` levels) is reported too:
+that part is pure flicker. The flicker from clear motion (the *motion floor*) is split off, and of
+it the *halo*: the change on unchanged pixels next to the motion, which only the network's window
+can put there. Structure is checked with the mean grayscale SSIM of each output to its input
 (:func:`rest_video.metrics.ssim_gray`, as in EVAL.md's dev-pair table); the metrics
 themselves are in :mod:`rest_video.metrics`, the frames come from the same
 :class:`~rest_video.stream.StreamStylizer` as file and live mode.
@@ -74,13 +74,15 @@ class FlickerResult:
             " | | "
             if base is None or base is self
             else (
-                f"{_pct(self.flicker, base.flicker)} | {_pct(self.still, base.still)} | {self.ssim - base.ssim:+.4f}"
+                f"{_pct(self.flicker, base.flicker)} | {_pct(self.still, base.still)} | "
+                f"{self.ssim - base.ssim:+.4f}"
             )
         )
         bound = "-" if self.pixel_smoothing <= 0 or self.hold_limit >= 255 else f"{self.hold_limit:g}"
         psnr = "-" if self.psnr == float("inf") else f"{self.psnr:.1f}"
         return (
-            f"| {self.path} | {self.smoothing:g} | {self.chroma_sigma:g} | {self.pixel_smoothing:g} | {bound} | {self.frames} "
+            f"| {self.path} | {self.smoothing:g} | {self.chroma_sigma:g} | {self.pixel_smoothing:g} | "
+            f"{bound} | {self.frames} "
             f"| {self.flicker:.3f} | {self.still:.3f} | {self.ssim:.4f} | {100 * self.lag:.3f}% | {psnr} "
             f"| {self.floor:.3f} | {self.halo:.3f} | {self.floor / self.edge_gain:.3f} | {change} |"
         )
@@ -197,10 +199,14 @@ def measure_flicker(stylizer: Stylizer, style: StyleStats, frames: Sequence[np.n
 
 def _colour_line(path: str, frames: Sequence[np.ndarray], outs: Sequence[np.ndarray]) -> str:
     inp, out = still_change_ycc(frames, frames), still_change_ycc(frames, outs)
-    fmt = lambda v: " / ".join(f"{x:.3f}" for x in v)
+    def fmt(v):
+        return " / ".join(f"{x:.3f}" for x in v)
+
     return (
-        f"{path}: on still pixels the input changes by Y / Cr / Cb {fmt(inp)} levels a frame, the first row's "
-        f"output by {fmt(out)} ({out[1] / max(inp[1], 1e-9):.1f}x / {out[2] / max(inp[2], 1e-9):.1f}x the input's colour change)"
+        f"{path}: on still pixels the input changes by Y / Cr / Cb {fmt(inp)} levels a frame, the first "
+        "row's "
+        f"output by {fmt(out)} ({out[1] / max(inp[1], 1e-9):.1f}x / {out[2] / max(inp[2], 1e-9):.1f}x the "
+        "input's colour change)"
     )
 
 
@@ -274,7 +280,8 @@ def _main(argv: list[str] | None) -> int:
     show_library_log()
     cfg = load_config(args, {"model.checkpoint": args.checkpoint})
     t = cfg.temporal
-    # every stabilizer setting to measure, validated before minutes of stylizing (a bad value is a ConfigError)
+    # every stabilizer setting to measure, validated before minutes of stylizing (a bad value is a
+    # ConfigError)
     variants = [
         (chroma, px, bound, replace(t, pixel_smoothing=px, hold_limit=bound, chroma_sigma=chroma))
         for chroma, px, bound in _stabilizer_settings(
@@ -291,8 +298,10 @@ def _main(argv: list[str] | None) -> int:
     print(f"{Path(args.video).name}: frames {args.start}..{args.start + len(frames) - 1} at {w}x{h}, "
           f"style {Path(args.style).name}, still {t.still:g} / moving {t.moving:g} levels", file=sys.stderr)
     print(
-        "| path | smoothing | chroma sigma | pixel smoothing | hold limit | frames | flicker | still-pixel change "
-        f"| SSIM to input | lag > {LAG} | PSNR to per-frame (dB) | motion floor | halo | floor / moving-edge gain "
+        "| path | smoothing | chroma sigma | pixel smoothing | hold limit | frames | flicker | still-pixel "
+        "change "
+        f"| SSIM to input | lag > {LAG} | PSNR to per-frame (dB) | motion floor | halo | floor / "
+        "moving-edge gain "
         "| flicker change | still change | SSIM change |\n" + "| --- " * 17 + "|"
     )
     floors: list[str] = []

@@ -1,7 +1,8 @@
 """The LUT path against the full network on video (issue 28): PSNR per frame, and file mode's speed
 against its ceiling (decode + encode alone).
 
-    python tools/lut_path.py quality --clip samples/street.mp4 --clip ../shared/data/video/vtest.avi --cuts-clip
+    python tools/lut_path.py quality --clip samples/street.mp4 --clip ../shared/data/video/vtest.avi \
+        --cuts-clip
     python tools/lut_path.py speed --video ../shared/data/video/vtest.avi --sizes 1280x720,1920x1080,3840x2160
 
 ``quality``: every frame of each clip through the full network and through the LUT path (the same
@@ -84,7 +85,8 @@ RUN = PEAK + (
     "import json, resource, sys, time; from rest_video import load_pipeline, stylize_file; "
     "from rest_video.core.devices import apply_runtime; cfg = load_pipeline(None, json.loads(sys.argv[4])); "
     "apply_runtime(cfg.runtime); n = int(sys.argv[5]); "
-    "r = stylize_file(sys.argv[1], sys.argv[2], sys.argv[3], cfg, overwrite=True, max_frames=n, progress=False); "
+    "r = stylize_file(sys.argv[1], sys.argv[2], sys.argv[3], cfg, overwrite=True, max_frames=n, "
+    "progress=False); "
     "print(r.frames, r.seconds, peak_mb())"
 )
 CEILING = PEAK + ("import resource, sys, time; from rest_video.core.config import OutputCfg; "

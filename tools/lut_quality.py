@@ -127,7 +127,8 @@ def _main(argv: list[str] | None) -> int:
         print(f"\n| {Path(args.video).name} {w}x{h}, {len(frames)} frames, style {Path(first_style).name} "
               f"| mean | min |\n| --- | --- | --- |")
         print(
-            f"| live fast path (LUT path in order, every 10th frame) | {np.mean(scores):.2f} | {np.min(scores):.2f} |"
+            f"| live fast path (LUT path in order, every 10th frame) | {np.mean(scores):.2f} | "
+            f"{np.min(scores):.2f} |"
         )
         for k in per_image[0]:
             v = [s[k] for s in per_image]

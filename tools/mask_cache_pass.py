@@ -20,9 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools.mask_eval import sky_mask
 
 root = Path(__file__).resolve().parent.parent / "docs"
-rows = [
-    r for r in csv.reader((l for l in open(root / "mask-pairs.tsv") if not l.startswith("#")), delimiter="\t")
-][1:]
+lines = [line for line in open(root / "mask-pairs.tsv") if not line.startswith("#")]
+rows = list(csv.reader(lines, delimiter="\t"))[1:]
 tmp = Path(tempfile.mkdtemp(prefix="mask-cache-pass-"))
 env = dict(os.environ, REST_VIDEO_CACHE=str(tmp / "cache"))
 
@@ -90,5 +89,6 @@ for i, (c, s) in enumerate(rows):
             print(i, name, "cache and --no-cache differ")
             bad += 1
 print(
-    f"{len(rows)} pairs x {len(variants)} mask variants: {runs} runs, {tb} tracebacks, {bad} failures or differences"
+    f"{len(rows)} pairs x {len(variants)} mask variants: {runs} runs, {tb} tracebacks, {bad} failures or "
+    "differences"
 )

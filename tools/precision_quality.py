@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{name} ({frames[0].shape[1]}x{frames[0].shape[0]}, {len(frames)} frames): "
                 + "; ".join(
-                    f"{k} {r['psnr_db']:.1f} dB (worst frame {r['worst_frame_db']:.1f}), max diff {r['max_diff']}"
+                    f"{k} {r['psnr_db']:.1f} dB (worst frame {r['worst_frame_db']:.1f}), max diff "
+                    f"{r['max_diff']}"
                     for k, r in rows[name].items()
                 ),
                 flush=True,
@@ -179,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "over all sources: "
             + "; ".join(
-                f"{k}: worst {min(r['worst_frame_db'] for r in rs):.1f} dB, median {np.median([r['psnr_db'] for r in rs]):.1f} dB, "
+                f"{k}: worst {min(r['worst_frame_db'] for r in rs):.1f} dB, median "
+                f"{np.median([r['psnr_db'] for r in rs]):.1f} dB, "
                 f"max diff {max(r['max_diff'] for r in rs)}"
                 for k, rs in totals.items()
             )

@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
                 m = measure(st, frames, style)
                 print(
                     f"| {Path(clip).name} | {style.stem} | {name} | {100 * m['crushed_in']:.2f} -> "
-                    f"{100 * m['crushed_out']:.2f} | {m['gradient']:.3f} | {m['shadow']:.3f} | {m['ssim']:.3f} |",
+                    f"{100 * m['crushed_out']:.2f} | {m['gradient']:.3f} | {m['shadow']:.3f} | "
+                    f"{m['ssim']:.3f} |",
                     flush=True,
                 )
     return 0

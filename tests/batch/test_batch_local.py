@@ -239,7 +239,7 @@ def test_a_worker_killed_mid_task_is_retried_on_a_fresh_one(tmp_path, style_imag
     events, result, deadline = [], None, time.monotonic() + 120
     try:
         while result is None and time.monotonic() < deadline:
-            for kind, tid, value in pool.poll(0.2):
+            for kind, _tid, value in pool.poll(0.2):
                 events.append(kind)
                 if kind == "frames" and "retry" not in events and "killed" not in events:
                     wid = next(w for w, t in pool.holding.items() if t is not None)

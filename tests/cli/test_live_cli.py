@@ -1,4 +1,5 @@
-"""`rest-video --webcam` and `rest-video lut` end to end through rest_video.cli.main.main (generated media)."""
+"""`rest-video --webcam` and `rest-video lut` end to end through rest_video.cli.main.main (generated
+media)."""
 
 import sys
 import types

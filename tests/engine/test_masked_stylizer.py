@@ -143,8 +143,8 @@ def test_region_statistics_are_cached_with_the_mask_in_the_key(pair, tmp_path):
     assert len(list(st.cache.root.glob("*.safetensors"))) == 1
     again = st.load_style(sp, mask=mp)
     assert all(
-        np.array_equal(first.regions[RED].mean[l].cpu(), again.regions[RED].mean[l].cpu())
-        for l in first.whole.mean
+        np.array_equal(first.regions[RED].mean[layer].cpu(), again.regions[RED].mean[layer].cpu())
+        for layer in first.whole.mean
     )
     other = st.load_style(sp, mask=mp2)
     assert sorted(other.regions) == [0, 1] and len(list(st.cache.root.glob("*.safetensors"))) == 2

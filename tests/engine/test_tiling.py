@@ -80,8 +80,8 @@ def test_statistics_pass_in_many_strips_equals_the_whole_frame(whole, style, mon
     strips = tiled.plan.strips(61, 97)
     assert len(strips) >= 8 and any(s.first % 97 for s in strips)
     got = tiled.statistics(frame[None], strips)
-    for l, (m, s) in seen[0].items():
-        assert torch.equal(m, got[l][0]) and torch.equal(s, got[l][1])
+    for layer, (m, s) in seen[0].items():
+        assert torch.equal(m, got[layer][0]) and torch.equal(s, got[layer][1])
 
 
 def test_tiled_batch_with_the_statistics_filter(whole, tiny, style):

@@ -79,7 +79,7 @@ def test_bf16_against_the_unfolded_model(model, style, monkeypatch, way):
     """bf16 folded against the eager fp32 module itself (the training form), stats filter included."""
     net = _net(model, way, monkeypatch)
     frames = _frames(53, 37, 1)
-    filt = lambda s: {l: (m * 0.97, v * 1.02) for l, (m, v) in s.items()}  # noqa: E731
+    filt = lambda s: {layer: (m * 0.97, v * 1.02) for layer, (m, v) in s.items()}  # noqa: E731
     with torch.inference_mode():
         x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
         ref = tensor_to_uint8(model(x.float(), style, 0.8, stats_filter=filt).clamp_(0, 1))

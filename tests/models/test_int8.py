@@ -131,7 +131,7 @@ def test_int8_against_the_unfolded_model_with_a_stats_filter(model, style):
 
     def filt(s):
         seen.append(sorted(s))
-        return {l: (m * 0.97, v * 1.02) for l, (m, v) in s.items()}
+        return {layer: (m * 0.97, v * 1.02) for layer, (m, v) in s.items()}
     with torch.inference_mode():
         x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
         ref = tensor_to_uint8(model(x, style, 0.8, stats_filter=filt).clamp_(0, 1))
@@ -254,7 +254,8 @@ def test_the_stylizer_hands_read_only_frames_over_without_a_warning(random_weigh
     def from_numpy(a):  # torch warns once per process; here every time, so the test does not hang on order
         if not a.flags.writeable:
             warnings.warn(
-                "The given NumPy array is not writable, and PyTorch does not support ...", UserWarning
+                "The given NumPy array is not writable, and PyTorch does not support ...", UserWarning,
+                stacklevel=2,
             )
         return real(a)
 

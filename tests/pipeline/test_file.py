@@ -127,7 +127,7 @@ def test_style_statistics_are_cached_on_disk(tmp_path, cfg, style_image, monkeyp
     s2 = Stylizer(cfg).load_style(style_image)  # a new process would do the same
     st.load_style(style_image)
     assert len(calls) == 1
-    for l in s1.mean:
-        assert np.allclose(s1.mean[l].cpu(), s2.mean[l].cpu())
+    for layer in s1.mean:
+        assert np.allclose(s1.mean[layer].cpu(), s2.mean[layer].cpu())
     st.load_style(style_image, use_cache=False)
     assert len(calls) == 2

@@ -149,9 +149,13 @@ def test_smooth_chroma_keeps_brightness_and_removes_colour_speckle():
     img = np.clip(luma[..., None] + speckle, 0, 255).astype(np.uint8)
     out = smooth_chroma(img, 1.0)
     assert out.dtype == np.float32 and out.shape == img.shape
-    y = lambda a: 0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]
+    def y(a):
+        return 0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]
+
+    def colour(a):
+        return a.astype(np.float32) - y(a.astype(np.float32))[..., None]
+
     assert np.abs(y(out) - y(img.astype(np.float32))).max() < 0.01              # brightness kept exactly
-    colour = lambda a: a.astype(np.float32) - y(a.astype(np.float32))[..., None]
     assert colour(out).std() < 0.5 * colour(img).std()                          # colour speckle blurred away
 
 
@@ -169,7 +173,9 @@ def test_chroma_blur_alone_and_before_the_hold():
         first.dtype == np.uint8
         and np.abs(first.astype(float) - np.rint(smooth_chroma(outs[0], 1.0))).max() <= 1
     )
-    change = lambda seq: np.mean([np.abs(seq[t].astype(int) - seq[t - 1]).mean() for t in range(1, len(seq))])
+    def change(seq):
+        return np.mean([np.abs(seq[t].astype(int) - seq[t - 1]).mean() for t in range(1, len(seq))])
+
     both = PixelStabilizer(0.9, chroma_sigma=1.0)
     blurred = [only_blur(inp, o) for o in outs]
     held = [both(inp, o) for o in outs]

@@ -1,4 +1,5 @@
-"""The flicker lab script (tools/flicker.py) and the flicker metrics it reports, through a stand-in network."""
+"""The flicker lab script (tools/flicker.py) and the flicker metrics it reports, through a stand-in
+network."""
 
 import numpy as np
 import pytest

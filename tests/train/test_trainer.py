@@ -196,7 +196,7 @@ def test_identity_term_lowers_on_a_tiny_batch_and_is_the_strength_0_output(tmp_p
     tr.model.eval()
     with torch.no_grad():
         feats = tr.model.encoder(content)
-        recon = tr.model.decoder({l: feats[l - 1] for l in tr.model.cfg.stylized})
+        recon = tr.model.decoder({layer: feats[layer - 1] for layer in tr.model.cfg.stylized})
         # decoding the features as they are is what strength 0 gives (AdaIN with the content's own stats)
         at0 = tr.model(content, tr.model.batch_style_stats(style), strength=0.0)
     assert torch.allclose(recon, at0, atol=1e-4)
@@ -314,8 +314,10 @@ def test_flicker_term_is_a_pan_flicker_ratio_and_lowers_on_a_tiny_batch(tmp_path
     assert pan_flicker(0.5 + 2 * (x - 0.5), x).item() == pytest.approx(2.0, rel=1e-5)
     # it is the clip flicker ratio of a one-pixel pan, both ways
     h, w = x.shape[-2] - 1, x.shape[-1] - 1
-    frames = lambda t: [(t[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)[i:i + h, j:j + w]
-                        for i, j in ((0, 0), (0, 1), (1, 1))]
+    def frames(t):
+        img = (t[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        return [img[i:i + h, j:j + w] for i, j in ((0, 0), (0, 1), (1, 1))]
+
     out = (x * torch.tensor([0.5, 1.0, 1.5]).view(1, 3, 1, 1)).clamp(0, 1)
     assert flicker_ratio(frames(x), frames(out)) == pytest.approx(pan_flicker(out, x).item(), rel=0.05)
     # at a coarser scale it is blind to detail finer than the scale: a pixel checkerboard averages out
