@@ -12,7 +12,7 @@ from rest_video.core.config import PipelineConfig, load_pipeline, parse_override
 
 def finite_float(text: str) -> float:
     """argparse type of every number flag: a finite float (``nan`` and ``inf`` are not numbers a
-    user means; ``--fps nan`` used to run and drop almost every frame)."""
+    user means: ``--fps nan`` would drop almost every frame)."""
     try:
         value = float(text)
     except ValueError:
