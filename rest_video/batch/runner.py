@@ -24,7 +24,7 @@ from pathlib import Path
 from rest_video.batch.inputs import Job, count_frames, is_complete
 from rest_video.batch.pool import EventKind, Pool
 from rest_video.batch.report import FileResult, FileStatus
-from rest_video.batch.tasks import Task, TaskResult, stats_to_arrays
+from rest_video.batch.tasks import Task, TaskKind, TaskResult, stats_to_arrays
 from rest_video.core.atomic import check_writable, stale_temporaries
 from rest_video.core.config import PipelineConfig
 from rest_video.core.errors import MediaError, RestVideoError
@@ -178,9 +178,9 @@ def _plan(states: list[_FileState], opts: BatchOptions) -> list[Task]:
             s.parts = [str(s.parts_dir / f"{k:05d}{j.output.suffix}") for k in range(len(segs))]
             s.result.segments = len(segs)
             for seg, part in zip(segs, s.parts, strict=False):
-                tasks.append(Task(len(tasks), "segment", output=part, segment=seg, **common))
+                tasks.append(Task(len(tasks), TaskKind.SEGMENT, output=part, segment=seg, **common))
         else:
-            tasks.append(Task(len(tasks), "file", output=str(j.output), **common))
+            tasks.append(Task(len(tasks), TaskKind.FILE, output=str(j.output), **common))
         s.tasks = {t.id for t in tasks if t.job == i}
         s.tasks_ran = True
     return tasks
@@ -229,7 +229,7 @@ def _drive(pool: Pool, tasks: list[Task], states: list[_FileState], total: int, 
                     continue
                 st = states[task.job]
                 if kind == EventKind.FRAMES:
-                    if task.kind != "join":
+                    if task.kind != TaskKind.JOIN:
                         st.done_frames += value
                         if bar is not None:
                             if (
@@ -282,16 +282,16 @@ def _finish_task(st: _FileState, task: Task, res: TaskResult, next_id: int) -> T
         return None
     if not res.ok:
         st.result.status, st.result.error = FileStatus.FAILED, res.error
-        if task.kind == "segment" and st.tasks:
+        if task.kind == TaskKind.SEGMENT and st.tasks:
             st.result.error = f"segment {task.segment.index}: {res.error}"
         return None
-    if task.kind == "segment":
+    if task.kind == TaskKind.SEGMENT:
         st.result.frames += res.frames
         if st.tasks:
             return None
         join = Task(
             next_id,
-            "join",
+            TaskKind.JOIN,
             job=task.job,
             input=task.input,
             output=str(st.job.output),
@@ -303,7 +303,7 @@ def _finish_task(st: _FileState, task: Task, res: TaskResult, next_id: int) -> T
         )
         st.tasks.add(join.id)
         return join
-    if task.kind == "join" and res.frames != st.result.frames:
+    if task.kind == TaskKind.JOIN and res.frames != st.result.frames:
         st.result.status, st.result.error = (
             FileStatus.FAILED,
             f"joined {res.frames} frames of {st.result.frames}",

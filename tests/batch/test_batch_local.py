@@ -228,14 +228,14 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_partial_file(tmp_path, style_image
 
 def test_a_worker_killed_mid_task_is_retried_on_a_fresh_one(tmp_path, style_image, batch_cfg):
     from rest_video.batch.local import LocalPool
-    from rest_video.batch.tasks import Task, stats_to_arrays
+    from rest_video.batch.tasks import Task, TaskKind, stats_to_arrays
 
     src = make_clip(tmp_path / "in.mp4", w=160, h=120, n=120)
     out = tmp_path / "out.mp4"
     arrays = stats_to_arrays(Stylizer(batch_cfg).load_style(style_image))
     pool = LocalPool(1, batch_cfg, {"s": arrays}, threads=1)
     pool.start()
-    pool.submit(Task(0, "file", 0, str(src), str(out), "s", overwrite=True))
+    pool.submit(Task(0, TaskKind.FILE, 0, str(src), str(out), "s", overwrite=True))
     events, result, deadline = [], None, time.monotonic() + 120
     try:
         while result is None and time.monotonic() < deadline:

@@ -111,7 +111,7 @@ def test_ray_address_or_input(tmp_path, style_image, monkeypatch, capsys):
 
 def test_a_task_lost_with_its_worker_is_retried(tmp_path, ray_local, style_image, batch_cfg):
     from rest_video.batch.ray_pool import RayPool, remote_execute
-    from rest_video.batch.tasks import Task, stats_to_arrays
+    from rest_video.batch.tasks import Task, TaskKind, stats_to_arrays
     from rest_video.engine.stylizer import Stylizer
 
     src = make_clip(tmp_path / "in.mp4", n=6)
@@ -128,7 +128,7 @@ def test_a_task_lost_with_its_worker_is_retried(tmp_path, ray_local, style_image
     pool = RayPool(None, batch_cfg, {"s": stats_to_arrays(Stylizer(batch_cfg).load_style(style_image))})
     pool.start()
     pool.fn = ray_local.remote(crash_once).options(**pool.task_options)  # the options the batch uses
-    pool.submit(Task(0, "file", 0, str(src), str(tmp_path / "out.mp4"), "s", overwrite=True))
+    pool.submit(Task(0, TaskKind.FILE, 0, str(src), str(tmp_path / "out.mp4"), "s", overwrite=True))
     done = []
     while not done:
         done = [e for e in pool.poll(0.5) if e[0] == "done"]
