@@ -30,6 +30,9 @@ def test_options_and_keywords_are_the_same_call(tmp_path, cfg, style_image):
     assert a.frames == b.frames == len(fa) == 4 and all(
         np.array_equal(x, y) for x, y in zip(fa, fb, strict=True)
     )
+    import rest_video
+
+    assert rest_video.FileOptions is FileOptions
     with pytest.raises(TypeError, match="no_such_option"):
         stylize_file(src, style_image, tmp_path / "c.mp4", cfg, no_such_option=1)
 
