@@ -26,16 +26,16 @@ from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.core.signals import raise_if_stopped
 from rest_video.engine.stylizer import Stylizer
 from rest_video.io.containers import check_encoder
-from rest_video.io.hdr import bt709_from_sdr, hdr_note
-from rest_video.io.image import is_image_path, write_image
+from rest_video.io.hdr import hdr_note
+from rest_video.io.image import is_image_path
 from rest_video.io.masks import ContentMaskSource
 from rest_video.io.sequence import is_sequence_pattern
-from rest_video.io.video import Frame, VideoReader, upright
+from rest_video.io.video import Frame, VideoReader
 from rest_video.pipeline.checks import check_masks, check_paths  # noqa: F401 - also the CLI's import
-from rest_video.pipeline.frames import FileSink, FrameSource, ReaderSource
+from rest_video.pipeline.frames import FileSink, FrameSource, ReaderSource, mask_source
 from rest_video.pipeline.memory import apply_memory_plan
 from rest_video.pipeline.path_choice import check_path, choose_video_path
-from rest_video.pipeline.still import read_picture_or_none, stylize_image_file
+from rest_video.pipeline.still import first_frame_to_image, read_picture_or_none, stylize_image_file
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
 from rest_video.style.regions import RegionStyle
@@ -122,7 +122,8 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
         del pic
         n, mode = 1, "image"
     elif is_image_path(dst) and not is_sequence_pattern(dst):
-        _first_frame_to_image(src, dst, stylizer, stats, cfg.output.image_quality, strength, opts)
+        first_frame_to_image(src, dst, stylizer, stats, strength, cfg.output.image_quality, opts.content_mask,
+                             opts.fps)
         n, mode = 1, "image"
     else:
         return _run_video(src, dst, stylizer, stats, cfg, strength, opts, t0)
@@ -131,41 +132,12 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
     return PipelineResult(n, time.perf_counter() - t0, mode)
 
 
-def _mask_source(content_mask: str | Path | None, src: Path, info) -> ContentMaskSource | None:
-    """The content masks of video ``src`` (one image, or a mask video of the same frame count)."""
-    if content_mask is None:
-        return None
-    from rest_video.io.clips import frame_count
-
-    frames = None if is_image_path(content_mask) else (info.frames if info.frames > 0 else frame_count(src))
-    return ContentMaskSource(content_mask, (info.width, info.height), frames)
-
-
-def _first_frame_to_image(src: Path, dst: Path, stylizer: Stylizer, stats, quality: int, strength: float,
-                          opts: FileOptions) -> None:
-    with VideoReader(src, fps=opts.fps) as reader:
-        first = next(iter(reader.frames(max_frames=1)), None)
-        masks = _mask_source(opts.content_mask, src, reader.info)
-    if first is None:
-        raise MediaError(f"no decodable video frames in {src}")
-    with masks or nullcontext():
-        labels = masks.next() if masks is not None else None
-    out = stylizer.stylize(first.rgb, stats, strength, content_mask=labels)
-    if reader.info.colour.hdr:
-        log.info(hdr_note(src.name, reader.info.colour.trc, "image"))
-        out = bt709_from_sdr(out)
-    if first.rotation % 360:
-        log.info("note: the video is shown rotated %d degrees; the image is turned upright", first.rotation)
-        out = upright(out, first.rotation)
-    write_image(dst, out, quality)
-
-
 def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | RegionStyle, cfg: PipelineConfig,
                strength: float, opts: FileOptions, t0: float) -> PipelineResult:
     max_frames, masked = opts.max_frames, opts.content_mask is not None
     out = nullcontext(dst) if is_sequence_pattern(dst) else atomic_output(dst)  # a sequence: its own folder
     with VideoReader(src, log_errors=False, fps=opts.fps) as reader, out as tmp, \
-            (_mask_source(opts.content_mask, src, reader.info) or nullcontext()) as masks:
+            (mask_source(opts.content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
         if info.colour.hdr:
             still = is_sequence_pattern(dst) or dst.suffix.lower() == ".gif"

@@ -17,6 +17,9 @@ import numpy as np
 
 from rest_video.core.config import OutputCfg
 from rest_video.core.errors import MediaError
+from rest_video.io.clips import frame_count
+from rest_video.io.image import is_image_path
+from rest_video.io.masks import ContentMaskSource
 from rest_video.io.video import Frame, VideoInfo, VideoReader
 from rest_video.io.writers import open_writer
 
@@ -78,6 +81,15 @@ class SegmentSource:
             if self.end is not None and fr.pts >= self.end:
                 return
             yield fr
+
+
+def mask_source(content_mask: str | Path | None, src: Path, info: VideoInfo) -> ContentMaskSource | None:
+    """The content masks of video ``src``, one per frame (one image for all, or a mask video of the
+    same frame count); None without a mask."""
+    if content_mask is None:
+        return None
+    frames = None if is_image_path(content_mask) else (info.frames if info.frames > 0 else frame_count(src))
+    return ContentMaskSource(content_mask, (info.width, info.height), frames)
 
 
 class FileSink:
