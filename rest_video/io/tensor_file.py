@@ -17,6 +17,7 @@ from rest_video.core.atomic import atomic_output
 def unshared(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
     """Contiguous CPU tensors with the same values, no two of them sharing memory.
 
+    >>> import torch
     >>> a = torch.ones(2)
     >>> out = unshared({"x": a, "y": a})
     >>> out["x"].data_ptr() != out["y"].data_ptr() and torch.equal(out["x"], out["y"])
