@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["PipelineConfig", "RestVideoError", "Stylizer", "create_model", "load_pipeline", "stylize_file"]
+__all__ = ["FileOptions", "PipelineConfig", "RestVideoError", "Stylizer", "create_model", "load_pipeline",
+           "stylize_file"]
 __version__ = "0.1.0"
 
 _HOMES = {
+    "FileOptions": "rest_video.pipeline.file",
     "PipelineConfig": "rest_video.core.config",
     "load_pipeline": "rest_video.core.config",
     "Stylizer": "rest_video.engine.stylizer",

@@ -58,7 +58,9 @@ def ssim_gray(output: np.ndarray, content: np.ndarray) -> float:
     if output.shape != content.shape:
         raise ShapeError(f"output {tuple(output.shape)} must have the content's shape {tuple(content.shape)}")
     if min(content.shape[:2]) < SSIM_WINDOW:
-        raise ShapeError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, got {content.shape[:2]}")
+        raise ShapeError(
+            f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, got {content.shape[:2]}"
+        )
     m = kornia.metrics.ssim(to_gray(output), to_gray(content), SSIM_WINDOW, max_val=1.0, padding="valid")
     return float(m.mean())
 
@@ -141,7 +143,7 @@ def gram_loss(a: Sequence[Tensor], b: Sequence[Tensor]) -> float:
     """``sum_l ||a_l - b_l||_F^2`` over matching lists of ``(C_l, C_l)`` Gram matrices."""
     if len(a) != len(b):
         raise ShapeError(f"Gram lists differ in length: {len(a)} vs {len(b)}")
-    return float(sum(((x.double() - y.double()) ** 2).sum() for x, y in zip(a, b)))
+    return float(sum(((x.double() - y.double()) ** 2).sum() for x, y in zip(a, b, strict=False)))
 
 
 def style_distance(teacher: Teacher, output: np.ndarray, style: np.ndarray) -> float:
@@ -167,7 +169,9 @@ def lab_samples(img: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray
     a larger one gives ``n`` pixels drawn without replacement.
     """
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-        raise ShapeError(f"palette distance needs (H, W, 3) uint8 RGB images, got {img.dtype} {tuple(img.shape)}")
+        raise ShapeError(
+            f"palette distance needs (H, W, 3) uint8 RGB images, got {img.dtype} {tuple(img.shape)}"
+        )
     px = img.reshape(-1, 3)
     if len(px) > n:
         px = px[rng.choice(len(px), n, replace=False)]
@@ -196,7 +200,7 @@ def psnr(outputs: Iterable[np.ndarray], reference: Iterable[np.ndarray]) -> floa
     """PSNR (dB, 8-bit levels) of a stream of frames against a reference stream, over all the frames
     together (one image: pass ``[a]``, ``[b]``); ``inf`` when they are equal."""
     sq = n = 0.0
-    for o, r in zip(outputs, reference):
+    for o, r in zip(outputs, reference, strict=False):
         d = o.astype(np.float32) - r
         sq += float(np.dot(d.ravel(), d.ravel()))
         n += d.size
@@ -225,7 +229,9 @@ def still_change(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], st
     return total / count if count else 0.0
 
 
-def still_change_ycc(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], still: int = STILL) -> np.ndarray:
+def still_change_ycc(
+    inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], still: int = STILL
+) -> np.ndarray:
     """Mean ``|change|`` of luma and chroma ``(Y, Cr, Cb)`` in levels, over the pixels whose input
     stood still (as :func:`still_change`): where the stylized stream's flicker sits."""
     total, count = np.zeros(3), 0
@@ -287,11 +293,18 @@ def edge_gain(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray], movin
         all_in, all_out = all_in + float(ei.sum()), all_out + float(eo.sum())
         moved = motion_map(inputs[t], inputs[t - 1], radius, blur) > moving
         mov_in, mov_out = mov_in + float(ei[moved].sum()), mov_out + float(eo[moved].sum())
-    ratio = lambda o, i: o / i if i > 0 else float("nan")
-    return ratio(all_out, all_in), ratio(mov_out, mov_in)
+    return _ratio(all_out, all_in), _ratio(mov_out, mov_in)
+
+
+def _ratio(o: float, i: float) -> float:
+    return o / i if i > 0 else float("nan")
 
 
 def lag_share(filtered: Sequence[np.ndarray], raw: Sequence[np.ndarray], levels: int = LAG) -> float:
     """Share of pixels where a temporally filtered output is more than ``levels`` away (any channel)
     from the per-frame output: trails left where motion was taken for stillness."""
-    return float(np.mean([(cv2.absdiff(f, r).max(axis=2) > levels).mean() for f, r in zip(filtered, raw)]))
+    return float(
+        np.mean(
+            [(cv2.absdiff(f, r).max(axis=2) > levels).mean() for f, r in zip(filtered, raw, strict=False)]
+        )
+    )

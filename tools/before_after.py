@@ -1,7 +1,7 @@
 """A before/after picture of two sets of weights (README's picture): style | content | before | after.
 
     python tools/before_after.py --before-pipeline subtle --labels subtle default --out docs/before-after.jpg
-    python tools/before_after.py --before-pipeline no-guard.yaml --out docs/shadows.jpg   # one setting's effect
+    python tools/before_after.py --before-pipeline no-guard.yaml --out docs/shadows.jpg  # one setting
 
 Each ``--pair CONTENT STYLE`` adds a row (an image, or a video's first frame); the default rows are
 the sample clip with each shipped style. ``--after`` defaults to the shipped weights.
@@ -42,7 +42,7 @@ def render(before: str | None, after: str | None, pairs: list[tuple[Path, Path]]
     ``gain`` brightens the outputs (to look into a dark look's shadows), and ``crop``
     ``(x, y, w, h)`` shows that part of them (after stylizing the whole picture)."""
     stylizers = {name: Stylizer(load_pipeline(pipe, {"model.checkpoint": ckpt, "style.cache": False}))
-                 for name, ckpt, pipe in zip(labels, (before, after), pipelines)}
+                 for name, ckpt, pipe in zip(labels, (before, after), pipelines, strict=False)}
     sheet = ContactSheet(list(stylizers), tile=(240, 320))
     for content_path, style_path in pairs:
         content = read_content(content_path, max_side)
@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-side", type=int, default=640, help="shrink content and style to this long side")
     ap.add_argument("--labels", nargs=2, default=("before", "after"), metavar=("BEFORE", "AFTER"),
                     help="the two output columns' headings")
-    ap.add_argument("--gain", type=float, default=1.0, help="brighten the outputs (look into a dark look's shadows)")
+    ap.add_argument(
+        "--gain", type=float, default=1.0, help="brighten the outputs (look into a dark look's shadows)"
+    )
     ap.add_argument("--crop", type=lambda t: tuple(int(v) for v in t.split(",")), metavar="X,Y,W,H",
                     help="show this part of content and outputs")
     ap.add_argument("--out", required=True, type=Path, help="picture to write (.jpg, .png, .webp)")

@@ -89,22 +89,42 @@ def bench_clips(args) -> None:
             else:
                 seconds = timed(cmd_or_cmds)
             rows.append((name, seconds, before))
-            print(f"{name:<34} {seconds:7.1f} s  {total / seconds:5.2f} fps  {seconds / args.clips:5.2f} s/file"
-                  f"  (load before: {before})", flush=True)
+            print(
+                f"{name:<34} {seconds:7.1f} s  {total / seconds:5.2f} fps  {seconds / args.clips:5.2f} s/file"
+                f"  (load before: {before})",
+                flush=True,
+            )
 
         style = str(args.style)
         run("sequential: 8 x rest-video IN STYLE OUT".replace("8", str(args.clips)),
             [[*CLI, str(c), style, str(tmp / f"seq-{c.stem}.mp4"), "-q"] for c in clips])
         base = [*CLI, "batch", str(tmp / "in"), "--style", style, "-q"]
         run("batch --workers 1", [*base, "--out-dir", str(tmp / "w1"), "--workers", "1"])
-        run(f"batch --workers {args.workers}", [*base, "--out-dir", str(tmp / "wn"), "--workers", str(args.workers)])
+        run(
+            f"batch --workers {args.workers}",
+            [*base, "--out-dir", str(tmp / "wn"), "--workers", str(args.workers)],
+        )
         report = tmp / "ray.json"
-        run(f"batch --ray (local, {args.workers} CPUs)", [*base, "--out-dir", str(tmp / "ray"), "--ray",
-                                                          "--workers", str(args.workers), "--report", str(report)])
+        run(
+            f"batch --ray (local, {args.workers} CPUs)",
+            [
+                *base,
+                "--out-dir",
+                str(tmp / "ray"),
+                "--ray",
+                "--workers",
+                str(args.workers),
+                "--report",
+                str(report),
+            ],
+        )
         meta = json.loads(report.read_text())
         local, ray = rows[2][1], rows[3][1]
-        print(f"Ray over local --workers {args.workers}: {ray - local:+.1f} s in all, "
-              f"{(ray - local) / args.clips:+.2f} s per file; put of styles/config {meta.get('ray_setup_seconds')} s")
+        print(
+            f"Ray over local --workers {args.workers}: {ray - local:+.1f} s in all, "
+            f"{(ray - local) / args.clips:+.2f} s per file; put of styles/config "
+            f"{meta.get('ray_setup_seconds')} s"
+        )
         for d in ("w1", "wn", "ray"):
             n = sum(frames_of(p)[0] for p in (tmp / d).iterdir())
             assert n == total, (d, n, total)
@@ -118,18 +138,40 @@ def bench_segments(args) -> None:
         before = load()
         t1 = timed([*CLI, str(args.video), style, str(whole), "-q"])
         n, pts = frames_of(whole)
-        print(f"whole: rest-video IN STYLE OUT              {t1:7.1f} s  {n / t1:5.2f} fps  (load before: {before})",
-              flush=True)
+        print(
+            f"whole: rest-video IN STYLE OUT              {t1:7.1f} s  {n / t1:5.2f} fps  (load before: "
+            f"{before})",
+            flush=True,
+        )
         before = load()
         report = tmp / "seg.json"
-        t2 = timed([*CLI, "batch", str(args.video), "--style", style, "--out-dir", str(seg), "--name", "{stem}.mp4",
-                    "--segment-seconds", str(args.seconds), "--workers", str(args.workers), "-q",
-                    "--report", str(report)])
+        t2 = timed(
+            [
+                *CLI,
+                "batch",
+                str(args.video),
+                "--style",
+                style,
+                "--out-dir",
+                str(seg),
+                "--name",
+                "{stem}.mp4",
+                "--segment-seconds",
+                str(args.seconds),
+                "--workers",
+                str(args.workers),
+                "-q",
+                "--report",
+                str(report),
+            ]
+        )
         m, pts2 = frames_of(seg / f"{args.video.stem}.mp4")
         segs = json.loads(report.read_text())["files"][0]["segments"]
         print(f"batch --segment-seconds {args.seconds:g} --workers {args.workers} ({segs} segments) "
               f"{t2:7.1f} s  {m / t2:5.2f} fps  (load before: {before})")
-        print(f"speed-up {t1 / t2:.2f}x; frames {n} vs {m}, timestamps {'equal' if pts == pts2 else 'DIFFER'}")
+        print(
+            f"speed-up {t1 / t2:.2f}x; frames {n} vs {m}, timestamps {'equal' if pts == pts2 else 'DIFFER'}"
+        )
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import time
 
 import av
 import numpy as np
-from av.video.reformatter import Colorspace, ColorRange, Interpolation
+from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
 from rest_video.io.colour import ColourTags, from_rgb, to_rgb
 

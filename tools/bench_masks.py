@@ -34,12 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from rest_video import Stylizer, load_pipeline
+    from rest_video.core.mask_colours import colour_label
+    from rest_video.core.schema import parse_size
     from rest_video.io.clips import read_clip
     from rest_video.io.image import read_image
-    from rest_video.io.mask_colours import colour_label
 
     torch.set_num_threads(args.threads)
-    w, h = (int(v) for v in args.size.lower().split("x"))
+    w, h = parse_size(args.size)
     sets = {"style.cache": False, "runtime.device": "cpu", "masks.feather": args.feather}
     if args.checkpoint:
         sets["model.checkpoint"] = args.checkpoint
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     calls = {"global": lambda: st.stylize(frame, regions.whole),
              "masked": lambda: st.stylize(frame, regions, content_mask=cmask)}
     times: dict[str, list[float]] = {k: [] for k in calls}
-    for k, fn in calls.items():
+    for fn in calls.values():  # warm-up
         fn(), fn()
     for _ in range(args.runs):
         for k, fn in calls.items():
@@ -66,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             fn()
             times[k].append(time.perf_counter() - t0)
     med = {k: 1000 * statistics.median(v) for k, v in times.items()}
-    print(f"{w}x{h}, threads {args.threads}, feather {args.feather:g}, {args.regions} regions, {args.runs} runs each")
+    print(
+        f"{w}x{h}, threads {args.threads}, feather {args.feather:g}, {args.regions} regions, {args.runs} "
+        "runs each"
+    )
     for k, v in med.items():
         print(f"{k}: {v:.0f} ms/frame (median; min {1000 * min(times[k]):.0f})")
     print(f"masked / global: {med['masked'] / med['global']:.2f}x")

@@ -31,6 +31,8 @@ import cv2
 import numpy as np
 
 from rest_video import RestVideoError
+from rest_video.core.errors import ConfigError
+from rest_video.core.schema import parse_size as size_of
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "bsds500" / "test" / "100007.jpg"
@@ -44,12 +46,9 @@ class UsageError(Exception):
 
 def parse_size(text: str) -> tuple[int, int]:
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--size must look like 3840x2160, got {text!r}") from None
-    if w < 1 or h < 1:
-        raise UsageError(f"--size must be positive, got {text!r}")
-    return w, h
+        return size_of(text)
+    except ConfigError as e:
+        raise UsageError(str(e)) from None
 
 
 def content(w: int, h: int, photo: Path | None = None, seed: int = 0) -> np.ndarray:
@@ -62,7 +61,9 @@ def content(w: int, h: int, photo: Path | None = None, seed: int = 0) -> np.ndar
         img = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (w, h), interpolation=cv2.INTER_CUBIC)
     else:
         y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        img = (np.stack([x / w, y / h, 0.5 + 0.25 * np.sin(x / 9.0) + 0.25 * np.cos(y / 7.0)], -1) * 255).astype(np.uint8)
+        img = (
+            np.stack([x / w, y / h, 0.5 + 0.25 * np.sin(x / 9.0) + 0.25 * np.cos(y / 7.0)], -1) * 255
+        ).astype(np.uint8)
     rng = np.random.default_rng(seed)
     for y0 in range(0, h, 1024):  # grain, a block of rows at a time (no whole-frame int16 copy)
         blk = img[y0:y0 + 1024]
@@ -73,8 +74,17 @@ def content(w: int, h: int, photo: Path | None = None, seed: int = 0) -> np.ndar
 def _stylizer(mb: int, style: Path, precision: str = "auto"):
     from rest_video import Stylizer, load_pipeline
 
-    st = Stylizer(load_pipeline(None, {"runtime.device": "cpu", "runtime.max_memory_mb": mb, "style.cache": False,
-                                       "runtime.precision": precision}))
+    st = Stylizer(
+        load_pipeline(
+            None,
+            {
+                "runtime.device": "cpu",
+                "runtime.max_memory_mb": mb,
+                "style.cache": False,
+                "runtime.precision": precision,
+            },
+        )
+    )
     return st, st.load_style(style, use_cache=False)
 
 
@@ -96,12 +106,20 @@ def speed(w: int, h: int, reps: int, budget: int, photo: Path | None, style: Pat
     plan = tiled.plan
     bands, strips = plan.bands(h, w), plan.strips(h, w)
     res = {name: 1e3 * statistics.median(ts) for name, ts in times.items()}
-    return {"size": f"{w}x{h}", "budget_mb": budget, "reps": reps,
-            "whole_ms": round(res["whole"]), "tiled_ms": round(res["tiled"]),
-            "ratio": round(res["tiled"] / res["whole"], 3), "equal": bool(np.array_equal(outs["whole"], outs["tiled"])),
-            "all_ms": {k: [round(1e3 * t) for t in v] for k, v in times.items()},
-            "bands": len(bands), "band_rows": bands[0].win[1] - bands[0].win[0],
-            "strips": len(strips), "strip_rows": strips[0].rows[1] - strips[0].rows[0]}
+    return {
+        "size": f"{w}x{h}",
+        "budget_mb": budget,
+        "reps": reps,
+        "whole_ms": round(res["whole"]),
+        "tiled_ms": round(res["tiled"]),
+        "ratio": round(res["tiled"] / res["whole"], 3),
+        "equal": bool(np.array_equal(outs["whole"], outs["tiled"])),
+        "all_ms": {k: [round(1e3 * t) for t in v] for k, v in times.items()},
+        "bands": len(bands),
+        "band_rows": bands[0].win[1] - bands[0].win[0],
+        "strips": len(strips),
+        "strip_rows": strips[0].rows[1] - strips[0].rows[0],
+    }
 
 
 def probe(w: int, h: int, mb: int, style: Path, precision: str = "auto") -> dict:
@@ -123,10 +141,16 @@ def probe(w: int, h: int, mb: int, style: Path, precision: str = "auto") -> dict
         estimate = (band[1] - band[0]) * w * st.plan.bpp["tile"] + 3 * n  # a band + the uint8 output
     else:
         estimate = (bytes_per_pixel(st.net, "frame") - 3) * n  # the uint8 input existed before
-    return {"size": f"{w}x{h}", "way": "tiled" if tiled else "whole", "budget_mb": mb, "out": out.shape[:2] == (h, w),
-            "backend": f"{st.net.backend} {str(st.dtype).replace('torch.', '')}",
-            "peak_growth_mb": round((peak - base) / 2**20, 1), "estimate_mb": round(estimate / 2**20, 1),
-            "per_pixel": round((peak - base) / n, 1)}
+    return {
+        "size": f"{w}x{h}",
+        "way": "tiled" if tiled else "whole",
+        "budget_mb": mb,
+        "out": out.shape[:2] == (h, w),
+        "backend": f"{st.net.backend} {str(st.dtype).replace('torch.', '')}",
+        "peak_growth_mb": round((peak - base) / 2**20, 1),
+        "estimate_mb": round(estimate / 2**20, 1),
+        "per_pixel": round((peak - base) / n, 1),
+    }
 
 
 def _status_kb(key: str) -> int:
@@ -139,11 +163,25 @@ def _status_kb(key: str) -> int:
 def memory(w: int, h: int, budget: int, style: Path, precision: str = "auto") -> list[dict]:
     rows = []
     for mb in (WHOLE_MB, budget):
-        cmd = [sys.executable, str(Path(__file__).resolve()), "_probe", "--size", f"{w}x{h}", "--budget", str(mb),
-               "--style", str(style), "--precision", precision]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "_probe",
+            "--size",
+            f"{w}x{h}",
+            "--budget",
+            str(mb),
+            "--style",
+            str(style),
+            "--precision",
+            precision,
+        ]
         r = subprocess.run(cmd, capture_output=True, text=True, env=_env())
         if r.returncode != 0:
-            raise UsageError(f"memory probe failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+            raise UsageError(
+                "memory probe failed: "
+                f"{r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}"
+            )
         rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
     return rows
 
@@ -191,23 +229,30 @@ def _machine() -> str:
 
     m = machine_info()
     load = m.get("load_average", "?")
-    return f"{m['cpu_name']}, {m['cpu_count']} CPUs, torch {m['torch']} ({m['threads']} threads), load average {load}"
+    return (f"{m['cpu_name']}, {m['cpu_count']} CPUs, torch {m['torch']} ({m['threads']} threads), "
+            f"load average {load}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """The command; a user's mistake is one line on stderr, exit 2."""
     p = argparse.ArgumentParser(prog="python tools/bench_tiles.py", description=__doc__.split("\n\n")[0])
     p.add_argument("what", choices=["speed", "memory", "rss", "_probe"])
-    p.add_argument("--size", metavar="WxH", help="frame size (speed 3840x2160, memory 2400x1600, rss 12000x8000)")
+    p.add_argument(
+        "--size", metavar="WxH", help="frame size (speed 3840x2160, memory 2400x1600, rss 12000x8000)"
+    )
     p.add_argument("--reps", type=int, default=3, metavar="N", help="speed: timed rounds (default 3)")
     p.add_argument("--budget", type=int, default=None, metavar="MB",
                    help="the tiled run's runtime.max_memory_mb (speed 1024, memory 256)")
-    p.add_argument("--photo", type=Path, metavar="IMAGE", help="content photo to scale (default: a BSDS500 photo)")
+    p.add_argument(
+        "--photo", type=Path, metavar="IMAGE", help="content photo to scale (default: a BSDS500 photo)"
+    )
     p.add_argument("--style", type=Path, default=STYLE, metavar="IMAGE")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="memory: the network's precision (bf16 runs the generic backend, as on CUDA)")
     p.add_argument("--keep", type=Path, metavar="DIR", help="rss: keep (and reuse) the photo and output here")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="rss: passed to rest-video")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="rss: passed to rest-video"
+    )
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     args = p.parse_args(argv)
     default_size = {"speed": "3840x2160", "memory": "2400x1600", "rss": "12000x8000", "_probe": "2400x1600"}
@@ -227,25 +272,42 @@ def main(argv: list[str] | None = None) -> int:
         machine = _machine()
         if args.what == "speed":
             res = speed(w, h, args.reps, args.budget or 1024, args.photo, args.style)
-            print(f"{res['size']}: whole {res['whole_ms']} ms, tiled {res['tiled_ms']} ms "
-                  f"(x{res['ratio']}, budget {res['budget_mb']} MB: {res['strips']} strips of {res['strip_rows']} rows, "
-                  f"{res['bands']} bands of {res['band_rows']} rows), outputs equal: {res['equal']}; "
-                  f"median of {res['reps']}, all {res['all_ms']}")
+            print(
+                f"{res['size']}: whole {res['whole_ms']} ms, tiled {res['tiled_ms']} ms "
+                f"(x{res['ratio']}, budget {res['budget_mb']} MB: {res['strips']} strips of "
+                f"{res['strip_rows']} rows, "
+                f"{res['bands']} bands of {res['band_rows']} rows), outputs equal: {res['equal']}; "
+                f"median of {res['reps']}, all {res['all_ms']}"
+            )
         elif args.what == "memory":
             res = memory(w, h, args.budget or 256, args.style, args.precision)
             for r in res:
-                print(f"{r['size']} {r['way']}, {r['backend']} (budget {r['budget_mb']} MB): peak RSS grew {r['peak_growth_mb']} MB "
-                      f"({r['per_pixel']} B/pixel), estimate {r['estimate_mb']} MB")
+                print(
+                    f"{r['size']} {r['way']}, {r['backend']} (budget {r['budget_mb']} MB): peak RSS grew "
+                    f"{r['peak_growth_mb']} MB "
+                    f"({r['per_pixel']} B/pixel), estimate {r['estimate_mb']} MB"
+                )
         else:
             extra = [a for kv in args.set for a in ("--set", kv)]
             res = rss(w, h, args.photo, args.style, extra, args.keep)
-            print(f"{res['size']} ({res['input_mb']} MB PNG): peak RSS {res['peak_rss_mb']} MB, {res['seconds']} s, "
-                  f"exit {res['rc']}" + (f" ({res['stderr']})" if res.get("stderr") else ""))
+            print(
+                f"{res['size']} ({res['input_mb']} MB PNG): peak RSS {res['peak_rss_mb']} MB, "
+                f"{res['seconds']} s, "
+                f"exit {res['rc']}" + (f" ({res['stderr']})" if res.get("stderr") else "")
+            )
         print(f"machine: {machine}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
         if args.json:
-            Path(args.json).write_text(json.dumps({"result": res, "machine": machine,
-                                                   "command": "python tools/bench_tiles.py " + " ".join(argv or sys.argv[1:])},
-                                                  indent=2) + "\n")
+            Path(args.json).write_text(
+                json.dumps(
+                    {
+                        "result": res,
+                        "machine": machine,
+                        "command": "python tools/bench_tiles.py " + " ".join(argv or sys.argv[1:]),
+                    },
+                    indent=2,
+                )
+                + "\n"
+            )
     except (UsageError, RestVideoError) as e:
         print(f"tools/bench_tiles.py: {e}", file=sys.stderr)
         return 2

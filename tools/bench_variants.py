@@ -19,10 +19,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rest_video.cli.common import show_library_log
 from rest_video import RestVideoError, Stylizer
 from rest_video.core.config import load_pipeline
 from rest_video.core.errors import MediaError
+from rest_video.core.log import show_library_log
 from rest_video.engine.tensors import tensor_to_uint8
 from rest_video.evaluation.report import machine_info
 from rest_video.evaluation.speed import content_frames, default_style, load_bench_model, parse_sizes
@@ -137,7 +137,9 @@ def run_variants(model, style, frame: np.ndarray, rounds: int = 3, log: Callable
              "speedup": base / statistics.median(v), "max_u8_diff": diffs[k]} for k, v in times.items()]
 
 
-def run_layer_variants(width: int, height: int, rounds: int = 7, log: Callable[[str], None] | None = None) -> list[dict]:
+def run_layer_variants(
+    width: int, height: int, rounds: int = 7, log: Callable[[str], None] | None = None
+) -> list[dict]:
     """One 16 -> 16 channel 3x3 replication-padded conv + ReLU at ``width x height``, the ways it
     can be run on the CPU (and what the pieces cost), interleaved. Rows as :func:`run_variants`
     (speedup relative to the first row; ``max_abs_err`` vs it for the exact variants)."""
@@ -157,11 +159,19 @@ def run_layer_variants(width: int, height: int, rounds: int = 7, log: Callable[[
 
     mk = torch.ops.mkldnn._convolution_pointwise
     variants: dict[str, tuple[Callable, bool]] = {
-        "NCHW: F.pad(replicate) + conv + relu_ (eager)": (lambda: F.conv2d(F.pad(x, pw, mode="replicate"), w, b).relu_(), True),
-        "NHWC: F.pad(replicate) + conv + relu_": (lambda: F.conv2d(F.pad(xc, pw, mode="replicate"), w, b).relu_(), True),
+        "NCHW: F.pad(replicate) + conv + relu_ (eager)": (
+            lambda: F.conv2d(F.pad(x, pw, mode="replicate"), w, b).relu_(),
+            True,
+        ),
+        "NHWC: F.pad(replicate) + conv + relu_": (
+            lambda: F.conv2d(F.pad(xc, pw, mode="replicate"), w, b).relu_(),
+            True,
+        ),
         "NHWC: conv zero pad + relu_ (border wrong)": (lambda: F.conv2d(xc, w, b, padding=1).relu_(), False),
         "NHWC: oneDNN conv+ReLU fused, new tensor (border wrong)": (
-            lambda: mk(xc, w, b, [1, 1], [1, 1], [1, 1], 1, "relu", [], ""), False),
+            lambda: mk(xc, w, b, [1, 1], [1, 1], [1, 1], 1, "relu", [], ""),
+            False,
+        ),
         "NHWC: oneDNN in place, reused buffer, border fix (default)": (chosen, True),
         "piece: F.pad(replicate) alone, NHWC": (lambda: F.pad(xc, pw, mode="replicate"), False),
         "piece: fresh tensor + zero_ (page faults)": (lambda: torch.empty_like(xc).zero_(), False),
@@ -182,8 +192,16 @@ def run_layer_variants(width: int, height: int, rounds: int = 7, log: Callable[[
                 times[k].append(time.perf_counter() - t0)
         log and log(f"layer variants: {rounds} rounds done")
     base = statistics.median(next(iter(times.values())))
-    return [{"variant": k, "median_ms": _median_ms(v), "min_ms": 1e3 * min(v), "speedup": base / statistics.median(v),
-             "max_abs_err": errs[k]} for k, v in times.items()]
+    return [
+        {
+            "variant": k,
+            "median_ms": _median_ms(v),
+            "min_ms": 1e3 * min(v),
+            "speedup": base / statistics.median(v),
+            "max_abs_err": errs[k],
+        }
+        for k, v in times.items()
+    ]
 
 
 def format_layer_variants(rows: list[dict], width: int, height: int) -> str:
@@ -191,7 +209,9 @@ def format_layer_variants(rows: list[dict], width: int, height: int) -> str:
              f"  {'variant':58s} {'median ms':>10} {'min ms':>9} {'speedup':>8} {'max err':>8}"]
     for r in rows:
         err = "-" if r["max_abs_err"] is None else f"{r['max_abs_err']:.0e}"
-        lines.append(f"  {r['variant']:58s} {r['median_ms']:10.1f} {r['min_ms']:9.1f} {r['speedup']:7.2f}x {err:>8}")
+        lines.append(
+            f"  {r['variant']:58s} {r['median_ms']:10.1f} {r['min_ms']:9.1f} {r['speedup']:7.2f}x {err:>8}"
+        )
     return "\n".join(lines)
 
 
@@ -212,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--video", metavar="PATH", help="content frame from this video (default: synthetic)")
     p.add_argument("--style", metavar="IMAGE", help="style image (default: a shipped style photo)")
     p.add_argument("--checkpoint", metavar="FILE")
-    p.add_argument("--threads", type=int, default=0, metavar="N", help="torch CPU threads (0 = torch's default)")
+    p.add_argument(
+        "--threads", type=int, default=0, metavar="N", help="torch CPU threads (0 = torch's default)"
+    )
     p.add_argument("--bf16", action="store_true", help="also the bf16 variant (slow without native bf16)")
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -222,9 +244,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.frames < 1 or args.threads < 0:
             raise RestVideoError("--frames must be >= 1 and --threads >= 0")
-        report = run_variants_report(parse_sizes(args.sizes), rounds=args.frames, video=args.video, style=args.style,
-                                     checkpoint=args.checkpoint, threads=args.threads, bf16=args.bf16, log=log)
-        report["command"] = "python tools/bench_variants.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        report = run_variants_report(
+            parse_sizes(args.sizes),
+            rounds=args.frames,
+            video=args.video,
+            style=args.style,
+            checkpoint=args.checkpoint,
+            threads=args.threads,
+            bf16=args.bf16,
+            log=log,
+        )
+        report["command"] = "python tools/bench_variants.py " + " ".join(
+            argv if argv is not None else sys.argv[1:]
+        )
         if report.get("note"):
             print(f"NOTE: {report['note']}")
         print(format_layer_variants(report["layer_variants"], report["width"], report["height"]))

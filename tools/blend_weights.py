@@ -1,6 +1,7 @@
 """Blend two sets of weights of the same architecture: ``(1 - t) * A + t * B``, every tensor.
 
-    python tools/blend_weights.py rest_video/weights/rest_16x5.safetensors rest_video/weights/rest_16x5_look.safetensors --t 0.9 --out blend90.safetensors
+    python tools/blend_weights.py rest_video/weights/rest_16x5.safetensors \
+        rest_video/weights/rest_16x5_look.safetensors --t 0.9 --out blend90.safetensors
 
 A look between two fine-tunings of one network (EVAL.md, "The look": the default weights and
 the look weights, blended). Either input may be a ``.safetensors`` file or a training ``.pt``
@@ -20,7 +21,8 @@ from rest_video.models.rest import REST
 
 
 def blend(a: REST, b: REST, t: float) -> REST:
-    """A new model with ``(1 - t) * a + t * b`` for every floating-point tensor (integer buffers from ``b``)."""
+    """A new model with ``(1 - t) * a + t * b`` for every floating-point tensor (integer buffers
+    from ``b``)."""
     if a.cfg != b.cfg:
         raise RestVideoError(f"the two sets of weights differ in architecture: {a.cfg} vs {b.cfg}")
     sa, sb = a.state_dict(), b.state_dict()
@@ -42,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.out.resolve() in (args.a.resolve(), args.b.resolve()):
             raise RestVideoError(f"--out {args.out} is an input; write the blend to a new file")
         model = blend(load_checkpoint(args.a), load_checkpoint(args.b), args.t)
-        save_weights(model, args.out, extra={"blend": f"{1 - args.t:g} x {args.a.name} + {args.t:g} x {args.b.name}"})
+        save_weights(
+            model, args.out, extra={"blend": f"{1 - args.t:g} x {args.a.name} + {args.t:g} x {args.b.name}"}
+        )
     except RestVideoError as e:
         print(f"blend_weights: {e}", file=sys.stderr)
         return 2

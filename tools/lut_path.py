@@ -1,7 +1,8 @@
 """The LUT path against the full network on video (issue 28): PSNR per frame, and file mode's speed
 against its ceiling (decode + encode alone).
 
-    python tools/lut_path.py quality --clip samples/street.mp4 --clip ../shared/data/video/vtest.avi --cuts-clip
+    python tools/lut_path.py quality --clip samples/street.mp4 --clip ../shared/data/video/vtest.avi \
+        --cuts-clip
     python tools/lut_path.py speed --video ../shared/data/video/vtest.avi --sizes 1280x720,1920x1080,3840x2160
 
 ``quality``: every frame of each clip through the full network and through the LUT path (the same
@@ -44,7 +45,10 @@ def cuts_clip(out: Path, side: int = 768) -> Path:
     a = read_clip(DATA / "vtest.avi", 60, size=(side, side * 3 // 4))
     b = read_clip(DATA / "tree.avi", 60, size=(side, side * 3 // 4))
     c = read_clip(DATA / "vtest.avi", 80, start=400, size=(side, side * 3 // 4))
-    c = [np.clip(f.astype(np.float32) * min(1.0, (79 - i) / 50), 0, 255).astype(np.uint8) for i, f in enumerate(c)]
+    c = [
+        np.clip(f.astype(np.float32) * min(1.0, (79 - i) / 50), 0, 255).astype(np.uint8)
+        for i, f in enumerate(c)
+    ]
     with av.open(str(out), "w") as ctr:
         s = ctr.add_stream("libx264", rate=10)
         s.width, s.height, s.pix_fmt = side, side * 3 // 4, "yuv420p"
@@ -81,11 +85,14 @@ def quality(clips: list[Path], style: Path, frames: int | None) -> None:
 PEAK = ("def peak_mb():\n"
         " for line in open('/proc/self/status'):\n"
         "  if line.startswith('VmHWM'):\n   return int(line.split()[1]) // 1024\n")
-RUN = PEAK + ("import json, resource, sys, time; from rest_video import load_pipeline, stylize_file; "
-       "from rest_video.core.devices import apply_runtime; cfg = load_pipeline(None, json.loads(sys.argv[4])); "
-       "apply_runtime(cfg.runtime); n = int(sys.argv[5]); "
-       "r = stylize_file(sys.argv[1], sys.argv[2], sys.argv[3], cfg, overwrite=True, max_frames=n, progress=False); "
-       "print(r.frames, r.seconds, peak_mb())")
+RUN = PEAK + (
+    "import json, resource, sys, time; from rest_video import load_pipeline, stylize_file; "
+    "from rest_video.core.devices import apply_runtime; cfg = load_pipeline(None, json.loads(sys.argv[4])); "
+    "apply_runtime(cfg.runtime); n = int(sys.argv[5]); "
+    "r = stylize_file(sys.argv[1], sys.argv[2], sys.argv[3], cfg, overwrite=True, max_frames=n, "
+    "progress=False); "
+    "print(r.frames, r.seconds, peak_mb())"
+)
 CEILING = PEAK + ("import resource, sys, time; from rest_video.core.config import OutputCfg; "
            "from rest_video.io.video import VideoReader; from rest_video.io.video_writer import VideoWriter; "
            "t = time.perf_counter(); n = 0\n"
@@ -127,7 +134,9 @@ def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: i
                 s = ctr.add_stream("libx264", rate=10)
                 s.width, s.height, s.pix_fmt, s.options = w, h, "yuv420p", {"crf": "18", "preset": "veryfast"}
                 for i, f in enumerate(src):
-                    vf = av.VideoFrame.from_ndarray(cv2.resize(f, (w, h), interpolation=cv2.INTER_CUBIC), format="rgb24")
+                    vf = av.VideoFrame.from_ndarray(
+                        cv2.resize(f, (w, h), interpolation=cv2.INTER_CUBIC), format="rgb24"
+                    )
                     vf.pts, vf.time_base = i, Fraction(1, 10)
                     for p in s.encode(vf):
                         ctr.mux(p)
@@ -135,11 +144,17 @@ def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: i
                     ctr.mux(p)
             out = str(Path(d) / "out.mp4")
             n0, t0, m0 = _child(CEILING, str(clip), out, str(frames))
-            n1, t1, m1 = _child(RUN, str(clip), str(style), out, json.dumps({"runtime.path": "lut"}), str(frames))
-            n2, t2, m2 = (_child(RUN, str(clip), str(style), out, json.dumps({"runtime.path": "full"}),
-                                 str(full_frames)) if full_frames > 0 else (0, 1.0, 0))   # 0: not run
+            n1, t1, m1 = _child(
+                RUN, str(clip), str(style), out, json.dumps({"runtime.path": "lut"}), str(frames)
+            )
+            n2, t2, m2 = (0, 1.0, 0)  # --full-frames 0: not run
+            if full_frames > 0:
+                n2, t2, m2 = _child(
+                    RUN, str(clip), str(style), out, json.dumps({"runtime.path": "full"}), str(full_frames)
+                )
             ceil, lut, full = n0 / t0, n1 / t1, n2 / t2
-            cpu0, cpu1 = 1000 * CPU[-3 if full_frames > 0 else -2] / n0, 1000 * CPU[-2 if full_frames > 0 else -1] / n1
+            runs = CPU[-3:] if full_frames > 0 else CPU[-2:]
+            cpu0, cpu1 = 1000 * runs[0] / n0, 1000 * runs[1] / n1
             print(f"| {w}x{h} | {ceil:.2f} | {lut:.2f} | {lut / ceil:.2f} | {full:.3f} | {full / ceil:.3f} | "
                   f"{m0} / {m1} / {m2} | {cpu0:.0f} / {cpu1:.0f} | {cpu0 / cpu1:.2f} |", flush=True)
 
@@ -166,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                 clips.append(cuts_clip(Path(d) / "cuts-and-fade.mp4"))
             quality(clips, args.style, args.frames)
     else:
-        sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+        from rest_video.evaluation.speed import parse_sizes
+
+        sizes = parse_sizes(args.sizes)
         speed(args.video, sizes, args.frames, args.full_frames, args.style)
     return 0
 

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from rest_video import RestVideoError, Stylizer
-from rest_video.cli.common import load_config, show_library_log
+from rest_video.cli.common import load_config
+from rest_video.core.log import show_library_log
 from rest_video.evaluation.pairs import read_pairs
 from rest_video.io.clips import read_clip
 from rest_video.io.image import read_image
@@ -81,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     p = argparse.ArgumentParser(prog="python tools/lut_quality.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--pairs", help="TSV of content<TAB>style paths (relative to its folder), header line first")
+    p.add_argument(
+        "--pairs", help="TSV of content<TAB>style paths (relative to its folder), header line first"
+    )
     p.add_argument("--limit", type=int, default=0, help="only the first N pairs")
     p.add_argument("--video", help="a video to run the live fast path on")
     p.add_argument("--video-style", help="style for --video (default: the first pair's style)")
@@ -103,8 +106,12 @@ def _main(argv: list[str] | None) -> int:
                               live.fit_side, live.lut_size)
             for k, v in sc.items():
                 totals.setdefault(k, []).append(v)
-            print(f"{pair.content.name} / {pair.style.name}: " + ", ".join(f"{k} {v:.2f}" for k, v in sc.items()),
-                  file=sys.stderr, flush=True)
+            print(
+                f"{pair.content.name} / {pair.style.name}: "
+                + ", ".join(f"{k} {v:.2f}" for k, v in sc.items()),
+                file=sys.stderr,
+                flush=True,
+            )
         print(f"| dev pairs ({len(pairs)}) | mean | min | >= 30 dB |\n| --- | --- | --- | --- |")
         for k, v in totals.items():
             print(f"| {k} | {np.mean(v):.2f} | {np.min(v):.2f} | {sum(x >= 30 for x in v)}/{len(v)} |")
@@ -119,7 +126,10 @@ def _main(argv: list[str] | None) -> int:
         h, w = frames[0].shape[:2]
         print(f"\n| {Path(args.video).name} {w}x{h}, {len(frames)} frames, style {Path(first_style).name} "
               f"| mean | min |\n| --- | --- | --- |")
-        print(f"| live fast path (LUT path in order, every 10th frame) | {np.mean(scores):.2f} | {np.min(scores):.2f} |")
+        print(
+            f"| live fast path (LUT path in order, every 10th frame) | {np.mean(scores):.2f} | "
+            f"{np.min(scores):.2f} |"
+        )
         for k in per_image[0]:
             v = [s[k] for s in per_image]
             print(f"| {k} ({len(v)} frames) | {np.mean(v):.2f} | {np.min(v):.2f} |")

@@ -25,8 +25,8 @@ import cv2
 import numpy as np
 
 from rest_video import RestVideoError, Stylizer, load_pipeline
+from rest_video.core.mask_colours import colour_label
 from rest_video.io.image import IMAGE_EXTS, read_image
-from rest_video.io.mask_colours import colour_label
 from rest_video.metrics import gram_loss, gram_matrices, palette_distance, ssim_gray
 
 SKY, GROUND = colour_label("light-blue"), colour_label("black")
@@ -87,12 +87,18 @@ def region_palette(out: np.ndarray, cmask: np.ndarray, style: np.ndarray, smask:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python tools/mask_eval.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--pairs", help="content<TAB>style TSV (default docs/mask-pairs.tsv)", default="docs/mask-pairs.tsv")
-    p.add_argument("--candidates", metavar="FOLDER", help="only list the photos of FOLDER the sky rule accepts")
+    p.add_argument(
+        "--pairs", help="content<TAB>style TSV (default docs/mask-pairs.tsv)", default="docs/mask-pairs.tsv"
+    )
+    p.add_argument(
+        "--candidates", metavar="FOLDER", help="only list the photos of FOLDER the sky rule accepts"
+    )
     p.add_argument("--max-side", type=int, default=512, help="photos shrunk to this long side")
     p.add_argument("--feather", type=float, help="masks.feather (default: the pipeline's)")
     p.add_argument("--checkpoint", help="weights (default: shipped)")
-    p.add_argument("--sheet", help="write a contact sheet: style | style mask | content | content mask | global | masked")
+    p.add_argument(
+        "--sheet", help="write a contact sheet: style | style mask | content | content mask | global | masked"
+    )
     p.add_argument("--masks-out", help="folder to write the derived masks to (PNG)")
     args = p.parse_args(argv)
     try:
@@ -110,9 +116,9 @@ def _run(args) -> int:
     if args.candidates:
         print("\n".join(str(p) for p in candidates(Path(args.candidates))))
         return 0
-    from rest_video.evaluation.sheet import _fit, _spaced
+    from rest_video.core.mask_colours import COLOURS
+    from rest_video.evaluation.sheet import fit_tile, spaced
     from rest_video.io.image import write_image
-    from rest_video.io.mask_colours import COLOURS
     from rest_video.train.teacher import load_teacher
 
     torch.set_num_threads(1)
@@ -137,16 +143,44 @@ def _run(args) -> int:
         sg = gram_matrices(teacher, style)
         r = {}
         for k, o in outs.items():
-            r[k] = (ssim_gray(o, content), gram_loss(gram_matrices(teacher, o), sg), palette_distance(o, style),
-                    region_palette(o, cm, style, sm))
+            r[k] = (
+                ssim_gray(o, content),
+                gram_loss(gram_matrices(teacher, o), sg),
+                palette_distance(o, style),
+                region_palette(o, cm, style, sm),
+            )
         rows.append(r)
-        print(f"{cp.name}\t{sp.name}\t{100 * (cm == SKY).mean():.0f}/{100 * (sm == SKY).mean():.0f}\t"
-              + "\t".join(f"{r['global'][i]:.3f}/{r['masked'][i]:.3f}" if i == 0 else f"{r['global'][i]:.2f}/{r['masked'][i]:.2f}"
-                          for i in range(4)), flush=True)
+        print(
+            f"{cp.name}\t{sp.name}\t{100 * (cm == SKY).mean():.0f}/{100 * (sm == SKY).mean():.0f}\t"
+            + "\t".join(
+                f"{r['global'][i]:.3f}/{r['masked'][i]:.3f}"
+                if i == 0
+                else f"{r['global'][i]:.2f}/{r['masked'][i]:.2f}"
+                for i in range(4)
+            ),
+            flush=True,
+        )
         if args.sheet:
             h, w = 150, 225
-            tiles.append(np.concatenate(_spaced([_fit(x, h, w) for x in (style, palette[sm], content, palette[cm],
-                                                                           outs["global"], outs["masked"])], 1), 1))
+            tiles.append(
+                np.concatenate(
+                    spaced(
+                        [
+                            fit_tile(x, h, w)
+                            for x in (
+                                style,
+                                palette[sm],
+                                content,
+                                palette[cm],
+                                outs["global"],
+                                outs["masked"],
+                            )
+                        ],
+                        1,
+                    ),
+                    1,
+                )
+            )
     mean = {k: np.mean([r[k] for r in rows], axis=0) for k in ("global", "masked")}
     print(f"mean ({len(rows)} pairs)\t\t\t{mean['global'][0]:.3f}/{mean['masked'][0]:.3f}\t"
           + "\t".join(f"{mean['global'][i]:.2f}/{mean['masked'][i]:.2f}" for i in (1, 2, 3)))
@@ -154,8 +188,10 @@ def _run(args) -> int:
         width = tiles[0].shape[1]
         header = np.full((22, width, 3), 255, np.uint8)
         for i, name in enumerate(["style", "style mask", "content", "content mask", "global", "masked"]):
-            cv2.putText(header, name, (i * 229 + 4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-        write_image(args.sheet, np.concatenate(_spaced([header, *tiles], 0), 0), 90)
+            cv2.putText(
+                header, name, (i * 229 + 4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA
+            )
+        write_image(args.sheet, np.concatenate(spaced([header, *tiles], 0), 0), 90)
         print(f"wrote {args.sheet}", file=sys.stderr)
     return 0
 

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from rest_video import RestVideoError
-from rest_video.cli.common import show_library_log
+from rest_video.core.log import show_library_log
 from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.evaluation.pairs import read_pairs
 from rest_video.evaluation.report import machine_info
@@ -73,7 +73,7 @@ class Int8Simulated(RESTInference):
         self._calibrating = True
         try:
             for st in styles:
-                _stylize(self, frames, st)
+                stylize_frames(self, frames, st)
         finally:
             self._calibrating = False
 
@@ -91,7 +91,7 @@ class Int8Simulated(RESTInference):
         return conv_generic(q, bias, relu, dst)
 
 
-def _stylize(net, frames: list[np.ndarray], style) -> list[np.ndarray]:
+def stylize_frames(net, frames: list[np.ndarray], style) -> list[np.ndarray]:
     out = []
     with torch.inference_mode():
         for f in frames:
@@ -101,16 +101,20 @@ def _stylize(net, frames: list[np.ndarray], style) -> list[np.ndarray]:
 
 
 def compare(nets: dict, frames: list[np.ndarray], style) -> dict[str, dict]:
-    ref = _stylize(nets["fp32"], frames, style)
+    ref = stylize_frames(nets["fp32"], frames, style)
     res = {}
     for name, net in nets.items():
         if name == "fp32":
             continue
-        out = _stylize(net, frames, style)
-        res[name] = {"psnr_db": psnr(out, ref),
-                     "worst_frame_db": min(psnr([o], [r]) for o, r in zip(out, ref)),
-                     "max_diff": int(max(np.abs(o.astype(np.int16) - r).max() for o, r in zip(out, ref))),
-                     "frames": len(frames)}
+        out = stylize_frames(net, frames, style)
+        res[name] = {
+            "psnr_db": psnr(out, ref),
+            "worst_frame_db": min(psnr([o], [r]) for o, r in zip(out, ref, strict=False)),
+            "max_diff": int(
+                max(np.abs(o.astype(np.int16) - r).max() for o, r in zip(out, ref, strict=False))
+            ),
+            "frames": len(frames),
+        }
     return res
 
 
@@ -122,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-side", type=int, default=768, help="long side of the pairs' images (default 768)")
     p.add_argument("--checkpoint", help="weights instead of the shipped ones")
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--no-int8", action="store_true", help="skip the int8 simulations (the real int8 form still runs)")
+    p.add_argument(
+        "--no-int8", action="store_true", help="skip the int8 simulations (the real int8 form still runs)"
+    )
     p.add_argument("--json", help="also write the results as JSON")
     args = p.parse_args(argv)
     show_library_log()
@@ -140,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             # calibration: the five shipped photos as content, each with the five as styles (none of
             # the measured frames or styles)
             photos = [read_image(p, 512) for p in sorted(styles_dir().glob("*.jpg"))]
-            static.calibrate(photos, [model.style_stats(frames_to_tensor(p[None], CPU, torch.float32)) for p in photos])
+            static.calibrate(
+                photos, [model.style_stats(frames_to_tensor(p[None], CPU, torch.float32)) for p in photos]
+            )
         sources = []
         if args.video:
             with VideoReader(args.video) as r:
@@ -161,12 +169,24 @@ def main(argv: list[str] | None = None) -> int:
             rows[name] = compare(nets, frames, style)
             for k, r in rows[name].items():
                 totals[k].append(r)
-            print(f"{name} ({frames[0].shape[1]}x{frames[0].shape[0]}, {len(frames)} frames): "
-                  + "; ".join(f"{k} {r['psnr_db']:.1f} dB (worst frame {r['worst_frame_db']:.1f}), max diff {r['max_diff']}"
-                              for k, r in rows[name].items()), flush=True)
-        print("over all sources: " + "; ".join(
-            f"{k}: worst {min(r['worst_frame_db'] for r in rs):.1f} dB, median {np.median([r['psnr_db'] for r in rs]):.1f} dB, "
-            f"max diff {max(r['max_diff'] for r in rs)}" for k, rs in totals.items()))
+            print(
+                f"{name} ({frames[0].shape[1]}x{frames[0].shape[0]}, {len(frames)} frames): "
+                + "; ".join(
+                    f"{k} {r['psnr_db']:.1f} dB (worst frame {r['worst_frame_db']:.1f}), max diff "
+                    f"{r['max_diff']}"
+                    for k, r in rows[name].items()
+                ),
+                flush=True,
+            )
+        print(
+            "over all sources: "
+            + "; ".join(
+                f"{k}: worst {min(r['worst_frame_db'] for r in rs):.1f} dB, median "
+                f"{np.median([r['psnr_db'] for r in rs]):.1f} dB, "
+                f"max diff {max(r['max_diff'] for r in rs)}"
+                for k, rs in totals.items()
+            )
+        )
         print(f"bf16 backend: {nets['bf16'].backend}; {machine_info(CPU)['cpu']}, torch {torch.__version__}, "
               f"{torch.get_num_threads()} threads")
         if args.json:

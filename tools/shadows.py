@@ -32,7 +32,7 @@ def measure(stylizer: Stylizer, frames: list[np.ndarray], style: Path) -> dict[s
         rows.append((crushed_share(f), crushed_share(o), gradient_correlation(o, f), shadow_detail(o, f),
                      ssim_gray(o, f)))
     m = np.mean(rows, axis=0)
-    return dict(zip(("crushed_in", "crushed_out", "gradient", "shadow", "ssim"), map(float, m)))
+    return dict(zip(("crushed_in", "crushed_out", "gradient", "shadow", "ssim"), map(float, m), strict=False))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,14 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     print("| clip | style | pipeline | crushed in -> out (%) | gradient corr. | shadow detail | grey SSIM |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     for name in pipelines:
-        st = Stylizer(load_pipeline(name, {"runtime.device": "cpu", "runtime.precision": "fp32", "style.cache": False}))
+        st = Stylizer(
+            load_pipeline(name, {"runtime.device": "cpu", "runtime.precision": "fp32", "style.cache": False})
+        )
         for clip in args.clip:
             frames = spread_frames(clip, args.frames)
             for style in styles:
                 m = measure(st, frames, style)
-                print(f"| {Path(clip).name} | {style.stem} | {name} | {100 * m['crushed_in']:.2f} -> "
-                      f"{100 * m['crushed_out']:.2f} | {m['gradient']:.3f} | {m['shadow']:.3f} | {m['ssim']:.3f} |",
-                      flush=True)
+                print(
+                    f"| {Path(clip).name} | {style.stem} | {name} | {100 * m['crushed_in']:.2f} -> "
+                    f"{100 * m['crushed_out']:.2f} | {m['gradient']:.3f} | {m['shadow']:.3f} | "
+                    f"{m['ssim']:.3f} |",
+                    flush=True,
+                )
     return 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -34,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None)
     args = p.parse_args(argv)
     strengths = [float(s) for s in args.strengths.split(",")]
-    cfg = load_pipeline(args.pipeline, {"runtime.device": "cpu", "runtime.precision": "fp32", "style.cache": False})
+    cfg = load_pipeline(
+        args.pipeline, {"runtime.device": "cpu", "runtime.precision": "fp32", "style.cache": False}
+    )
     st = Stylizer(cfg)
     teacher = load_teacher("vgg16-lpips", None).eval()
     rows: dict[tuple[str, float], list[tuple[float, float, float, float]]] = {}
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                 db = psnr([out], [content])
                 rows.setdefault((mech, a), []).append(
                     (ssim_gray(out, content), gram_loss(gram_matrices(teacher, out), grams), pal, db))
-            rising[mech] += any(b > a + 1e-9 for a, b in zip(palettes, palettes[1:]))
+            rising[mech] += any(b > a + 1e-9 for a, b in zip(palettes, palettes[1:], strict=False))
         print(f"pair {i + 1}/{len(pairs)}", file=sys.stderr)
     print("| mechanism | strength | SSIM | Gram loss | palette distance | PSNR to the input (dB) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")

@@ -94,7 +94,9 @@ def default_ext(src: Path, output: OutputCfg) -> str:
 
 def jobs_from_inputs(items: list[str], style: Path, out_dir: Path, pattern: str = DEFAULT_NAME,
                      strength: float | None = None, output: OutputCfg | None = None) -> list[Job]:
-    return [Job(p, style, out_dir / output_name(p, style, pattern, output), strength) for p in find_inputs(items)]
+    return [
+        Job(p, style, out_dir / output_name(p, style, pattern, output), strength) for p in find_inputs(items)
+    ]
 
 
 def jobs_from_manifest(path: Path, style: Path | None, out_dir: Path | None, pattern: str = DEFAULT_NAME,
@@ -114,8 +116,10 @@ def jobs_from_manifest(path: Path, style: Path | None, out_dir: Path | None, pat
         raise MediaError(f"cannot read manifest {path}: {e}") from None
     unknown = set(fields) - {"input", "style", "output", "strength"}
     if "input" not in fields or unknown:
-        raise ConfigError(f"manifest {path}: the header must name the columns input, style, output "
-                          f"(and optionally strength){'; unknown: ' + ', '.join(sorted(unknown)) if unknown else ''}")
+        raise ConfigError(
+            f"manifest {path}: the header must name the columns input, style, output "
+            f"(and optionally strength){'; unknown: ' + ', '.join(sorted(unknown)) if unknown else ''}"
+        )
     jobs = []
     for line, row in enumerate(rows, start=2):
         row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}

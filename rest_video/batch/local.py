@@ -3,9 +3,9 @@
 The driver hands each idle worker one task at a time through its own inbox, so it always knows which
 task a worker holds: a worker that dies (killed, out of memory) has its task retried on a fresh worker
 (up to ``retries`` times), then reported as failed. Progress (frames) and results come back on a
-pipe of its own per worker (a worker killed in the middle of a write
-damages only its own pipe, which goes with it). :meth:`LocalPool.interrupt` sends each worker SIGINT: the task stops as the main
-command does on Ctrl-C (its temporary output removed) and the worker exits.
+pipe of its own per worker (a worker killed in the middle of a write damages only its own pipe,
+which goes with it). :meth:`LocalPool.interrupt` sends each worker SIGINT: the task stops as the
+main command does on Ctrl-C (its temporary output removed) and the worker exits.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import signal
 from collections import deque
 from multiprocessing.connection import wait
 
+from rest_video.batch.pool import PoolEvent
 from rest_video.batch.tasks import Task, TaskResult, WorkerState, execute
 from rest_video.core.config import PipelineConfig
 from rest_video.core.errors import MediaError
@@ -34,7 +35,7 @@ def _worker_main(wid: int, inbox, conn, cfg: PipelineConfig, styles: dict, threa
 
     try:
         with stop_signals_raise():
-            from rest_video.cli.common import show_library_log
+            from rest_video.core.log import show_library_log
 
             show_library_log()
             import torch
@@ -59,8 +60,16 @@ class LocalPool:
 
     name = "local"
 
-    def __init__(self, workers: int, cfg: PipelineConfig, styles: dict, threads: int = 1, retries: int = 2) -> None:
-        self.workers, self.cfg, self.styles, self.threads, self.retries = workers, cfg, styles, threads, retries
+    def __init__(
+        self, workers: int, cfg: PipelineConfig, styles: dict, threads: int = 1, retries: int = 2
+    ) -> None:
+        self.workers, self.cfg, self.styles, self.threads, self.retries = (
+            workers,
+            cfg,
+            styles,
+            threads,
+            retries,
+        )
         self.ctx = mp.get_context("spawn")
         self.conns: dict[int, object] = {}          # worker -> the read end of its event pipe
         self.procs: dict[int, mp.Process] = {}
@@ -70,6 +79,7 @@ class LocalPool:
         self.attempts: dict[int, int] = {}
         self._next = 0
         self.failed_starts = 0
+        self.facts: dict = {}
 
     def start(self) -> None:
         for _ in range(self.workers):
@@ -106,9 +116,9 @@ class LocalPool:
                 self.attempts[task.id] = self.attempts.get(task.id, 0) + 1
                 self.inboxes[wid].put(task)
 
-    def poll(self, timeout: float = 0.2) -> list[tuple]:
-        """Events since the last call: ``("frames", task_id, n)`` and ``("done", task_id, TaskResult)``."""
-        out: list[tuple] = []
+    def poll(self, timeout: float = 0.2) -> list[PoolEvent]:
+        """Events since the last call: frames written, retries and finished tasks."""
+        out: list[PoolEvent] = []
         for conn in wait(list(self.conns.values()), timeout):
             try:
                 while conn.poll():
@@ -119,17 +129,19 @@ class LocalPool:
         self._dispatch()
         return out
 
-    def _handle(self, item) -> list[tuple]:
-        kind, a, b = item
+    def _handle(self, item) -> list[PoolEvent]:
+        kind, a, b = (
+            item  # what a worker sends: ("ready", wid, None), ("frames", tid, n), ("done", wid, result)
+        )
         if kind == "ready":
             self.holding[a] = None
             return []
         if kind == "frames":
-            return [("frames", a, b)]
+            return [PoolEvent.frames(a, b)]
         self.holding[a] = None
-        return [("done", b.id, b)]
+        return [PoolEvent.done(b)]
 
-    def _check_dead(self) -> list[tuple]:
+    def _check_dead(self) -> list[PoolEvent]:
         out = []
         for wid, p in list(self.procs.items()):
             if p.is_alive():
@@ -141,16 +153,18 @@ class LocalPool:
             if not started:
                 self.failed_starts += 1
                 if self.failed_starts > self.workers + self.retries:
-                    raise MediaError(f"batch worker processes keep dying on start ({_exit_reason(p.exitcode)})")
+                    raise MediaError(
+                        f"batch worker processes keep dying on start ({_exit_reason(p.exitcode)})"
+                    )
             self._spawn()
             if task is None:
                 continue
             why = f"worker process died ({_exit_reason(p.exitcode)})"
             if self.attempts.get(task.id, 0) <= self.retries:
                 self.backlog.appendleft(task)
-                out.append(("retry", task.id, why))
+                out.append(PoolEvent.retry(task.id, why))
             else:
-                out.append(("done", task.id, TaskResult(task.id, False, error=f"{why}, {self.retries} retries")))
+                out.append(PoolEvent.done(TaskResult(task.id, False, error=f"{why}, {self.retries} retries")))
         return out
 
     def close(self) -> None:

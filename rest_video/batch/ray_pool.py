@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import time
 
+from rest_video.batch.pool import EventKind, PoolEvent
 from rest_video.batch.tasks import Task, TaskResult, WorkerState, execute
 from rest_video.core.config import PipelineConfig
-from rest_video.core.errors import ConfigError
+from rest_video.core.errors import ConfigError, first_line
 
 INSTALL_HINT = "--ray needs Ray, which is not installed: pip install -e '.[ray]'"
 
@@ -36,7 +37,7 @@ def import_ray():
     return ray
 
 
-def _remote_execute(task: Task, cfg: PipelineConfig, style_arrays: dict, progress, threads: int) -> TaskResult:
+def remote_execute(task: Task, cfg: PipelineConfig, style_arrays: dict, progress, threads: int) -> TaskResult:
     """The body of every Ray task (runs in a Ray worker process)."""
     import torch
 
@@ -69,8 +70,15 @@ class _Progress:
 class RayPool:
     name = "ray"
 
-    def __init__(self, address: str | None, cfg: PipelineConfig, styles: dict, threads: int = 1, retries: int = 2,
-                 num_cpus: int | None = None) -> None:
+    def __init__(
+        self,
+        address: str | None,
+        cfg: PipelineConfig,
+        styles: dict,
+        threads: int = 1,
+        retries: int = 2,
+        num_cpus: int | None = None,
+    ) -> None:
         self.ray = import_ray()
         self.address, self.cfg, self.styles = address, cfg, styles
         self.threads, self.retries, self.num_cpus = threads, retries, num_cpus
@@ -89,7 +97,7 @@ class RayPool:
                     ray.init(address=self.address, log_to_driver=True, configure_logging=False)
                 except (ConnectionError, ValueError, RuntimeError) as e:
                     raise ConfigError(f"--ray {self.address}: cannot connect to a Ray cluster "
-                                      f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+                                      f"({first_line(e, None)})") from None
             self.owned = True
         cpus = ray.cluster_resources().get("CPU", 0)
         self.facts = {"ray_address": self.address or "local", "ray_cpus": cpus,
@@ -99,16 +107,16 @@ class RayPool:
         self.style_refs = {k: ray.put(v) for k, v in self.styles.items()}  # once per style
         self.progress = ray.remote(num_cpus=0)(_Progress).remote()
         self.task_options = dict(num_cpus=self.threads, max_retries=self.retries, retry_exceptions=False)
-        self.fn = ray.remote(_remote_execute).options(**self.task_options)
+        self.fn = ray.remote(remote_execute).options(**self.task_options)
         self.facts["ray_setup_seconds"] = round(time.perf_counter() - t, 3)
 
     def submit(self, task: Task) -> None:
         ref = self.fn.remote(task, self.cfg_ref, self.style_refs.get(task.style), self.progress, self.threads)
         self.refs[ref] = task
 
-    def poll(self, timeout: float = 0.2) -> list[tuple]:
+    def poll(self, timeout: float = 0.2) -> list[PoolEvent]:
         ray = self.ray
-        out: list[tuple] = []
+        out: list[PoolEvent] = []
         if self.refs:
             ready, _ = ray.wait(list(self.refs), num_returns=len(self.refs), timeout=timeout)
             for ref in ready:
@@ -118,13 +126,15 @@ class RayPool:
                 except ray.exceptions.TaskCancelledError:
                     res = TaskResult(task.id, False, error="cancelled")
                 except ray.exceptions.RayError as e:  # the worker or node died after all retries
-                    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                    res = TaskResult(task.id, False, error=f"{type(e).__name__} after {self.retries} retries: {msg}")
-                out.append(("done", task.id, res))
+                    msg = first_line(e, None)
+                    res = TaskResult(
+                        task.id, False, error=f"{type(e).__name__} after {self.retries} retries: {msg}"
+                    )
+                out.append(PoolEvent(EventKind.DONE, task.id, res))
         for tid, n in ray.get(self.progress.take.remote()):
-            out.append(("frames", tid, n))
+            out.append(PoolEvent.frames(tid, n))
         # frames before results: a file's bar moves before it is counted done
-        out.sort(key=lambda e: e[0] != "frames")
+        out.sort(key=lambda e: e.kind != EventKind.FRAMES)
         return out
 
     def close(self) -> None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable
 
 import numpy as np
 
@@ -23,10 +24,19 @@ from rest_video.core.errors import RestVideoError
 from rest_video.pipeline.segment import Segment
 
 
+class TaskKind(str, Enum):
+    FILE = "file"        # a whole file through stylize_file
+    SEGMENT = "segment"  # one piece of a long video, through stylize_segment
+    JOIN = "join"        # a video's pieces joined without re-encoding
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Task:
     id: int
-    kind: Literal["file", "segment", "join"]
+    kind: TaskKind
     job: int                   # index of the file in the batch
     input: str
     output: str                # the output file; a segment's part file
@@ -61,12 +71,15 @@ def stats_from_arrays(arrays: dict[str, np.ndarray], device):
 
     from rest_video.style import StyleStats
 
-    return StyleStats.from_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}).to(device)
+    return StyleStats.from_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}).to(
+        device
+    )
 
 
 @dataclass
 class WorkerState:
-    """What a worker keeps between tasks: the config, one Stylizer (made on first use), styles on its device."""
+    """What a worker keeps between tasks: the config, one Stylizer (made on first use), styles on its
+    device."""
 
     cfg: PipelineConfig
     stylizer: object = None
@@ -126,7 +139,7 @@ def execute(task: Task, state: WorkerState, send_frames: Callable[[int, int], No
 
 
 def _run(task: Task, state: WorkerState, progress: Throttle, style_arrays) -> int:
-    if task.kind == "join":
+    if task.kind == TaskKind.JOIN:
         from rest_video.pipeline.segment import join_segments
 
         n = join_segments(task.input, list(task.parts), task.output, state.cfg, overwrite=task.overwrite)
@@ -135,7 +148,7 @@ def _run(task: Task, state: WorkerState, progress: Throttle, style_arrays) -> in
         return n
     stylizer = state.get_stylizer()
     style = state.style(task.style, style_arrays)
-    if task.kind == "segment":
+    if task.kind == TaskKind.SEGMENT:
         from rest_video.pipeline.segment import stylize_segment
 
         Path(task.output).parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +157,17 @@ def _run(task: Task, state: WorkerState, progress: Throttle, style_arrays) -> in
         return res.frames
     from rest_video.pipeline.file import stylize_file
 
-    res = stylize_file(task.input, style, task.output, state.cfg, overwrite=task.overwrite, progress=False,
-                       stylizer=stylizer, strength=task.strength, on_frame=progress, max_frames=task.max_frames,
-                       strict=task.strict)
+    res = stylize_file(
+        task.input,
+        style,
+        task.output,
+        state.cfg,
+        overwrite=task.overwrite,
+        progress=False,
+        stylizer=stylizer,
+        strength=task.strength,
+        on_frame=progress,
+        max_frames=task.max_frames,
+        strict=task.strict,
+    )
     return res.frames

@@ -7,9 +7,10 @@ import re
 import sys
 from pathlib import Path
 
-from rest_video.cli.common import finite_float, load_config, verbose_log
+from rest_video.cli.common import finite_float, load_config
 from rest_video.cli.stylize import add_file_options, overrides_from_args
 from rest_video.core.errors import ConfigError, MediaError
+from rest_video.core.log import verbose_log
 
 EPILOG = """\
 examples:
@@ -29,24 +30,63 @@ _ADDRESS = re.compile(r"^(auto|local|ray://\S+|[\w.-]+:\d+)$")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="video or image files, folders (searched for videos and images), glob patterns")
-    p.add_argument("--style", metavar="STYLE", help="reference photo for every file (a manifest row may name its own)")
+    p.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="video or image files, folders (searched for videos and images), glob patterns",
+    )
+    p.add_argument(
+        "--style", metavar="STYLE", help="reference photo for every file (a manifest row may name its own)"
+    )
     p.add_argument("--out-dir", metavar="DIR", help="folder for the outputs (created if missing)")
-    p.add_argument("--manifest", metavar="FILE.csv", help="CSV with columns input, style, output and optionally strength")
+    p.add_argument(
+        "--manifest", metavar="FILE.csv", help="CSV with columns input, style, output and optionally strength"
+    )
     p.add_argument("--name", default="{stem}-{style}.{ext}", metavar="PATTERN",
                    help="output file name: {stem} {style} {ext} {name} {parent} (default: %(default)s; "
                         "{ext} keeps the input's container where it can, else mp4)")
     add_file_options(p, masks=False)  # the main job's: --pipeline, --strength, --set, -y, -q ...
-    p.add_argument("--resume", action="store_true", help="skip outputs that exist and are complete (frame count checked); redo the others")
-    p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core); with --ray and no address, the CPUs of the local Ray instance")
-    p.add_argument("--threads", type=int, metavar="N", help="torch threads per worker (default: cores // workers; Ray: 1 CPU per task)")
-    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
-                   help="run on Ray: no ADDRESS starts a local instance; 'auto' or ray://host:port joins a cluster "
-                        "(pip install -e '.[ray]')")
-    p.add_argument("--segment-seconds", type=finite_float, metavar="S",
-                   help="split each video at keyframes about every S seconds; the pieces run on separate workers and are joined without re-encoding")
-    p.add_argument("--warmup", type=finite_float, default=2.0, metavar="S",
-                   help="seconds of frames before each segment that warm up the temporal filters (default %(default)s)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip outputs that exist and are complete (frame count checked); redo the others",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: one per core); with --ray and no address, the CPUs of the local "
+        "Ray instance",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch threads per worker (default: cores // workers; Ray: 1 CPU per task)",
+    )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="run on Ray: no ADDRESS starts a local instance; 'auto' or ray://host:port joins a cluster "
+        "(pip install -e '.[ray]')",
+    )
+    p.add_argument(
+        "--segment-seconds",
+        type=finite_float,
+        metavar="S",
+        help="split each video at keyframes about every S seconds; the pieces run on separate workers and "
+        "are joined without re-encoding",
+    )
+    p.add_argument(
+        "--warmup",
+        type=finite_float,
+        default=2.0,
+        metavar="S",
+        help="seconds of frames before each segment that warm up the temporal filters (default %(default)s)",
+    )
     p.add_argument("--report", metavar="FILE.json", help="write a JSON report of every file")
 
 
@@ -62,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
             inputs.insert(0, args.ray)  # `--ray clips/`: argparse took an input for the address
             args.ray = "local"
         else:
-            raise ConfigError(f"--ray {args.ray!r}: expected no address, 'auto', ray://host:port or host:port")
+            raise ConfigError(
+                f"--ray {args.ray!r}: expected no address, 'auto', ray://host:port or host:port"
+            )
     if args.ray is not None:
         from rest_video.batch.ray_pool import import_ray
 
@@ -95,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as e:
             raise MediaError(f"cannot create --out-dir {out_dir}: {e.strerror}") from None
     if args.report:
-        from rest_video.io.atomic import check_writable
+        from rest_video.core.atomic import check_writable
 
         check_writable(args.report, overwrite=True)
 
@@ -116,7 +158,10 @@ def run(args: argparse.Namespace) -> int:
     results, meta = run_batch(jobs, cfg, opts)
     if not args.quiet:
         print(summary_table(results), file=sys.stderr)
-        print(f"{meta['seconds']:.1f} s on {meta.get('workers', 0)} {meta['backend']} worker(s)", file=sys.stderr)
+        print(
+            f"{meta['seconds']:.1f} s on {meta.get('workers', 0)} {meta['backend']} worker(s)",
+            file=sys.stderr,
+        )
     if args.report:
         write_report(args.report, results, meta)
     return 1 if any(r.status == "failed" for r in results) else 0

@@ -4,9 +4,7 @@ once; the library's log records shown as ``rest-video: ...`` lines on stderr."""
 from __future__ import annotations
 
 import argparse
-import logging
 import math
-import sys
 from typing import Any
 
 from rest_video.core.config import PipelineConfig, load_pipeline, parse_override
@@ -14,7 +12,7 @@ from rest_video.core.config import PipelineConfig, load_pipeline, parse_override
 
 def finite_float(text: str) -> float:
     """argparse type of every number flag: a finite float (``nan`` and ``inf`` are not numbers a
-    user means; ``--fps nan`` used to run and drop almost every frame)."""
+    user means: ``--fps nan`` would drop almost every frame)."""
     try:
         value = float(text)
     except ValueError:
@@ -30,7 +28,9 @@ def add_pipeline_argument(p: argparse.ArgumentParser, note: str = "") -> None:
     from rest_video.resources import pipeline_names
 
     names = ", ".join(n for n in pipeline_names() if n != "train")
-    p.add_argument("--pipeline", metavar="FILE", help=f"pipeline YAML, or a shipped one by name ({names}){note}")
+    p.add_argument(
+        "--pipeline", metavar="FILE", help=f"pipeline YAML, or a shipped one by name ({names}){note}"
+    )
 
 
 def add_set_argument(p: argparse.ArgumentParser, example: str = "output.audio=reencode") -> None:
@@ -52,29 +52,6 @@ def load_config(args: argparse.Namespace, flags: dict[str, Any]) -> PipelineConf
     return cfg
 
 
-class _StderrHandler(logging.Handler):
-    """Library log records as CLI lines on the current ``sys.stderr``: ``rest-video: MESSAGE``
-    (``rest-video: warning: MESSAGE`` for warnings)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        prefix = "warning: " if record.levelno >= logging.WARNING else ""
-        print(f"rest-video: {prefix}{record.getMessage()}", file=sys.stderr, flush=True)
-
-
-def show_library_log() -> None:
-    """Route the ``rest_video`` loggers (notes, warnings, training progress) to stderr, once."""
-    root = logging.getLogger("rest_video")
-    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
-        root.addHandler(_StderrHandler())
-        root.setLevel(logging.INFO)
-        root.propagate = False
-
-
-def verbose_log(on: bool) -> None:
-    """``-v``: the library's debug lines too (precision auto's choice, tiling plans)."""
-    logging.getLogger("rest_video").setLevel(logging.DEBUG if on else logging.INFO)
-
-
 MASK_FLAGS = ("--content-mask", "--style-mask", "--protect", "--mask-feather")
 
 
@@ -82,7 +59,9 @@ def add_mask_refusal(p: argparse.ArgumentParser) -> None:
     """The mask flags of ``rest-video IN STYLE OUT``, accepted (hidden) by commands that cannot use
     them, so that :func:`refuse_masks` can say why in one line instead of "unrecognized arguments"."""
     for flag in MASK_FLAGS:
-        p.add_argument(flag, dest=f"refused_{flag[2:].replace('-', '_')}", metavar="X", help=argparse.SUPPRESS)
+        p.add_argument(
+            flag, dest=f"refused_{flag[2:].replace('-', '_')}", metavar="X", help=argparse.SUPPRESS
+        )
 
 
 def refuse_masks(args: argparse.Namespace, what: str) -> None:

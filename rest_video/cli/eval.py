@@ -1,4 +1,5 @@
-"""``rest-video eval --pairs PAIRS.tsv``: SSIM, Gram loss, palette distance, CPU s / image (rest_video.evaluation).
+"""``rest-video eval --pairs PAIRS.tsv``: SSIM, Gram loss, palette distance, CPU s / image
+(rest_video.evaluation).
 
 Prints a Markdown table and writes it, with the command, date and machine, into the
 ``<!-- eval:dev-pairs:start/end -->`` section of ``--out`` (default EVAL.md).
@@ -14,8 +15,11 @@ import sys
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pairs", required=True, metavar="TSV",
                    help="content<TAB>style file with that header; paths relative to its folder")
-    p.add_argument("--checkpoint", metavar="FILE",
-                   help="REST weights for the 'rest' row (.safetensors or training .pt; default: shipped weights)")
+    p.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="REST weights for the 'rest' row (.safetensors or training .pt; default: shipped weights)",
+    )
     p.add_argument("--ablation", action="append", default=[], metavar="NAME=PATH",
                    help="one more row from a checkpoint, e.g. no-distill=runs/ablation-nodistill/last.pt")
     p.add_argument("--max-side", type=int, metavar="N", help="shrink content and style to long side <= N")
@@ -23,9 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="EVAL.md", metavar="FILE",
                    help="Markdown file whose eval:dev-pairs section is replaced (default EVAL.md)")
     p.add_argument("--no-write", action="store_true", help="print the table only")
-    p.add_argument("--sheet", metavar="FILE.png",
-                   help="also write a contact sheet: one row per pair (style | content | reinhard | rgb-adain | "
-                        "rest | ablations)")
+    p.add_argument(
+        "--sheet",
+        metavar="FILE.png",
+        help="also write a contact sheet: one row per pair (style | content | reinhard | rgb-adain | "
+        "rest | ablations)",
+    )
     p.add_argument("--teacher-kind", default="vgg16-lpips", choices=["vgg16-lpips", "vgg19"],
                    help="VGG for the Gram loss (default vgg16-lpips, see `rest-video fetch-teacher`)")
     p.add_argument("--teacher-path", metavar="FILE", help="teacher weights (required for vgg19)")

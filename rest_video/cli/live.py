@@ -14,9 +14,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from rest_video.cli.common import (add_mask_refusal, add_pipeline_argument, add_set_argument, finite_float, load_config,
-                                   refuse_masks, verbose_log)
+from rest_video.cli.common import (
+    add_mask_refusal,
+    add_pipeline_argument,
+    add_set_argument,
+    finite_float,
+    load_config,
+    refuse_masks,
+)
+from rest_video.core.config import MAX_SIDE
 from rest_video.core.errors import ConfigError, DeviceError, MediaError
+from rest_video.core.log import verbose_log
+from rest_video.core.schema import parse_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,45 +36,60 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--webcam", action="store_true", help=argparse.SUPPRESS)  # the form's name; in prog
     p.add_argument("--camera", default="0", metavar="INDEX|FILE",
                    help="camera index (default 0) or a video file played at its own frame rate")
-    p.add_argument("--style", nargs="+", action="extend", default=[], metavar="S",
-                   help="style photo(s); hotkeys 1-9 switch between them (default: the shipped photos, as in samples/styles)")
+    p.add_argument(
+        "--style",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="S",
+        help="style photo(s); hotkeys 1-9 switch between them (default: the shipped photos, as in "
+        "samples/styles)",
+    )
     p.add_argument("--size", metavar="WxH", help="frame size (camera request / file resize)")
-    p.add_argument("--fps", type=finite_float, metavar="N",
-                   help="camera frame rate to request (default 30); for --camera FILE the playback rate (default: the "
-                        "file's); overrides live.fps")
-    p.add_argument("--virtual-cam", action="store_true", help="also send frames to a virtual camera (pyvirtualcam)")
+    p.add_argument(
+        "--fps",
+        type=finite_float,
+        metavar="N",
+        help="camera frame rate to request (default 30); for --camera FILE the playback rate (default: the "
+        "file's); overrides live.fps",
+    )
+    p.add_argument(
+        "--virtual-cam", action="store_true", help="also send frames to a virtual camera (pyvirtualcam)"
+    )
     p.add_argument("--no-preview", action="store_true", help="no window: run headless and print a summary")
     p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--mirror", action="store_true", help="flip left-right, like a mirror")
     p.add_argument("--loop", action="store_true", help="with --camera FILE: start again at the end")
     p.add_argument("--path", choices=["auto", "full", "lut"],
                    help="full network, 3D-LUT fast path, or auto (measured at start; default)")
-    p.add_argument("--strength", type=finite_float, metavar="A",
-                   help="the look's opacity over the input: 0 = the input itself, 1 = the full look (default)")
-    p.add_argument("--smoothing", type=finite_float, metavar="F", help="temporal smoothing of content statistics (0 = off)")
+    p.add_argument(
+        "--strength",
+        type=finite_float,
+        metavar="A",
+        help="the look's opacity over the input: 0 = the input itself, 1 = the full look (default)",
+    )
+    p.add_argument(
+        "--smoothing",
+        type=finite_float,
+        metavar="F",
+        help="temporal smoothing of content statistics (0 = off)",
+    )
     p.add_argument("--pixel-smoothing", type=finite_float, metavar="F",
                    help="temporal smoothing of output pixels where the input stood still (0 = off)")
     p.add_argument("--checkpoint", metavar="FILE", help="weights file instead of the shipped weights")
     add_pipeline_argument(p, "; live: section")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to run the network")
-    p.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where s writes PNG snapshots (default .)")
-    p.add_argument("-v", "--verbose", action="store_true", help="also the setup: the precision 'auto' chose and why")
+    p.add_argument(
+        "--snapshot-dir", default=".", metavar="DIR", help="where s writes PNG snapshots (default .)"
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="also the setup: the precision 'auto' chose and why"
+    )
     add_set_argument(p, "live.refit_every=10")
     add_mask_refusal(p)
-    p.epilog += "\nmasks (--content-mask ...) are file mode's only: live mode and its LUT fast path stay global"
-
-
-def _parse_size(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    parts = text.lower().replace("*", "x").split("x")
-    try:
-        w, h = (int(v) for v in parts)
-    except ValueError:
-        raise ConfigError(f"--size {text}: expected WIDTHxHEIGHT, e.g. 640x480") from None
-    if w < 16 or h < 16 or w > 8192 or h > 8192:
-        raise ConfigError(f"--size {text}: width and height must be in 16..8192")
-    return [w, h]
+    p.epilog += (
+        "\nmasks (--content-mask ...) are file mode's only: live mode and its LUT fast path stay global"
+    )
 
 
 def default_styles() -> list[Path]:
@@ -89,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         "temporal.pixel_smoothing": args.pixel_smoothing,
         "runtime.device": args.device,
         "runtime.path": args.path,
-        "live.size": _parse_size(args.size),
+        "live.size": None if args.size is None else list(parse_size(args.size, "--size", 16, MAX_SIDE)),
         "live.fps": args.fps,
     })
     if args.frames is not None and args.frames < 1:
@@ -98,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
     if not style_paths:
         raise ConfigError("give at least one style photo with --style")
     if not args.style:
-        print(f"rest-video: styles: {', '.join(p.stem for p in style_paths)} (keys 1-{min(len(style_paths), 9)})",
-              file=sys.stderr)
+        names = ", ".join(p.stem for p in style_paths)
+        print(f"rest-video: styles: {names} (keys 1-{min(len(style_paths), 9)})", file=sys.stderr)
     for s in style_paths:
         if not s.is_file():
             raise MediaError(f"style image not found: {s}")
@@ -142,8 +166,16 @@ def run(args: argparse.Namespace) -> int:
             preview = PreviewWindow(f"rest-video - {Path(str(args.camera)).name}")
             stack.callback(preview.close)
         grabber = stack.enter_context(LatestFrame(source))
-        session = LiveSession(grabber, processor, styles, Controls(n_styles=min(len(styles), 9), strength=processor.strength),
-                              sinks, preview, max_frames=args.frames, snapshot_dir=args.snapshot_dir)
+        session = LiveSession(
+            grabber,
+            processor,
+            styles,
+            Controls(n_styles=min(len(styles), 9), strength=processor.strength),
+            sinks,
+            preview,
+            max_frames=args.frames,
+            snapshot_dir=args.snapshot_dir,
+        )
         stats = session.run()
     print(stats.summary())
     return 0

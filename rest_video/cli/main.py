@@ -19,8 +19,8 @@ import importlib
 import signal
 import sys
 
-from rest_video.cli.common import show_library_log
 from rest_video.core.errors import RestVideoError
+from rest_video.core.log import show_library_log
 from rest_video.core.signals import exit_status, signal_name, stop_signals_raise
 
 # subcommand -> module in rest_video.cli with add_arguments(parser) and run(args) -> int

@@ -35,3 +35,11 @@ class StyleError(RestVideoError, ValueError):
 
 class DeviceError(RestVideoError, RuntimeError):
     """A requested device (CUDA, a camera, a virtual camera) is not available."""
+
+
+def first_line(e: BaseException, limit: int | None = 200) -> str:
+    """The first line of ``e``'s message, at most ``limit`` characters (the error's type name when
+    it has no message): what a one-line error or note quotes of a library's exception."""
+    text = str(e).strip()
+    line = text.splitlines()[0] if text else type(e).__name__
+    return line[:limit] if limit else line

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from rest_video.core.errors import ConfigError
+from rest_video.core.errors import ConfigError, first_line
 
 MAX_BYTES = 1 << 20
 """The largest config file read (1 MiB; the shipped ones are about 3 KiB)."""
@@ -84,6 +84,6 @@ def read_yaml_file(path: str | Path) -> Any:
     except RefusedYAML as e:
         raise ConfigError(f"{p}: {e}") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+        raise ConfigError(f"{p}: not valid YAML ({first_line(e, None)})") from None
     except RecursionError:
         raise ConfigError(f"{p}: nested too deeply") from None

@@ -14,13 +14,29 @@ the wall time of the stylization only (style statistics included), on CPU, after
 warm-up call per method.
 """
 
-from rest_video.evaluation.methods import (Method, StylizeFn, baseline_methods, default_methods, histogram_match,
-                                           load_rest_weights, reinhard_transfer, rest_method, rgb_adain_transfer,
-                                           untrained_rest)
+from rest_video.evaluation.methods import (
+    Method,
+    StylizeFn,
+    baseline_methods,
+    default_methods,
+    histogram_match,
+    load_rest_weights,
+    reinhard_transfer,
+    rest_method,
+    rgb_adain_transfer,
+    untrained_rest,
+)
 from rest_video.evaluation.pairs import BUILTIN_NAMES, Pair, parse_ablation, read_pairs
-from rest_video.evaluation.report import (SECTION, format_markdown, machine_description, machine_info, render_section,
-                                          write_section)
-from rest_video.evaluation.run import EvalRow, evaluate_pairs, run_eval
+from rest_video.evaluation.report import (
+    SECTION,
+    EvalRow,
+    format_markdown,
+    machine_description,
+    machine_info,
+    render_section,
+    write_section,
+)
+from rest_video.evaluation.run import evaluate_pairs, run_eval
 from rest_video.evaluation.sheet import ContactSheet, sheet_columns
 
 __all__ = [

@@ -92,7 +92,10 @@ def histogram_match(content: np.ndarray, style: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- methods
 def _float_method(name: str, transfer: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Method:
     """Wrap a float ``(H, W, 3)`` transfer as a uint8 :class:`Method`."""
-    return Method(name, lambda c, s: to_uint8(np.ascontiguousarray(transfer(_to_float(c), _to_float(s)), np.float32), 255.0))
+    return Method(
+        name,
+        lambda c, s: to_uint8(np.ascontiguousarray(transfer(_to_float(c), _to_float(s)), np.float32), 255.0),
+    )
 
 
 def baseline_methods() -> list[Method]:

@@ -7,18 +7,29 @@ import datetime as _dt
 import os
 import platform
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import torch
 
+from rest_video.core.atomic import atomic_output, check_writable
 from rest_video.core.errors import MediaError
-from rest_video.io.atomic import atomic_output, check_writable
-
-if TYPE_CHECKING:
-    from rest_video.evaluation.run import EvalRow
 
 SECTION = "dev-pairs"
+
+
+@dataclass
+class EvalRow:
+    """One method's averages over ``pairs`` pairs."""
+
+    method: str
+    weights: str
+    ssim: float
+    gram: float
+    seconds: float
+    pairs: int
+    palette: float = float("nan")
 
 
 def format_markdown(rows: Iterable[EvalRow]) -> str:
@@ -66,7 +77,9 @@ def machine_description() -> str:
     parts = [f"{info['cpu_name']}; {info['cpu_count']} CPUs; {info['system']}",
              f"torch {info['torch']} with {info['threads']} threads"]
     if hasattr(os, "getloadavg"):
-        parts.append("load average {:.1f} / {:.1f} / {:.1f} (1 / 5 / 15 min) at the start".format(*os.getloadavg()))
+        parts.append(
+            "load average {:.1f} / {:.1f} / {:.1f} (1 / 5 / 15 min) at the start".format(*os.getloadavg())
+        )
     return "; ".join(parts)
 
 
@@ -103,7 +116,8 @@ def render_section(rows: Sequence[EvalRow], command: str, pairs_file: str | Path
         "(64 seeded directions, 20,000 pixels each, quantiles 0.5 %..99.5 %, mean absolute difference). "
         "s / image: wall time of the stylization alone (style statistics included), CPU fp32, "
         "mean over pairs after one untimed warm-up; REST rows run through `Stylizer` with the "
-        "inference form unless the command says `--no-optimized`. Outputs are 8-bit, as the tool writes them. "
+        "inference form unless the command says `--no-optimized`. Outputs are 8-bit, as the tool "
+        "writes them. "
         "`reinhard`: mean/std in OpenCV Lab; `rgb-adain`: mean/std per RGB channel; "
         "`histmatch`: per-channel RGB histogram matching; `rest-untrained`: REST with random weights "
         "(seed 0), a floor for what training adds.",
@@ -141,7 +155,13 @@ def write_section(path: str | Path, body: str, section: str = SECTION,
         if i < 0:
             if end in text:
                 raise MediaError(f"{p}: has {end} but no {start} before it; fix the file by hand")
-            new = text + ("" if text.endswith("\n") or not text else "\n") + ("\n" if text else "") + block + "\n"
+            new = (
+                text
+                + ("" if text.endswith("\n") or not text else "\n")
+                + ("\n" if text else "")
+                + block
+                + "\n"
+            )
         else:
             new = text[:i] + block + text[j + len(end):]
     with atomic_output(p) as tmp:

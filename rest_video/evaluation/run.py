@@ -10,28 +10,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from rest_video.core.atomic import check_writable
 from rest_video.core.errors import ConfigError, ShapeError
 from rest_video.evaluation.methods import Method, StylizeFn, default_methods
 from rest_video.evaluation.pairs import Pair, read_pairs
-from rest_video.evaluation.report import SECTION, machine_description, render_section, write_section
+from rest_video.evaluation.report import SECTION, EvalRow, machine_description, render_section, write_section
 from rest_video.evaluation.sheet import ContactSheet, sheet_columns
-from rest_video.io.atomic import check_writable
 from rest_video.io.image import read_image
 from rest_video.metrics import Teacher, gram_loss, gram_matrices, palette_distance, ssim_gray
 from rest_video.train.teacher import load_teacher
-
-
-@dataclass
-class EvalRow:
-    """One method's averages over ``pairs`` pairs."""
-
-    method: str
-    weights: str
-    ssim: float
-    gram: float
-    seconds: float
-    pairs: int
-    palette: float = float("nan")
 
 
 @dataclass
@@ -52,7 +39,9 @@ def _timed(fn: StylizeFn, content: np.ndarray, style: np.ndarray) -> tuple[np.nd
 def _check_output(name: str, out: np.ndarray, content: np.ndarray) -> None:
     if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != content.shape:
         got = (getattr(out, "dtype", type(out).__name__), tuple(getattr(out, "shape", ())))
-        raise ShapeError(f"method {name!r} returned {got}, expected uint8 {tuple(content.shape)} (the content's size)")
+        raise ShapeError(
+            f"method {name!r} returned {got}, expected uint8 {tuple(content.shape)} (the content's size)"
+        )
 
 
 def evaluate_pairs(pairs: Sequence[Pair], methods: Sequence[Method], teacher: Teacher,

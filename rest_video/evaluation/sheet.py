@@ -25,7 +25,7 @@ def sheet_columns(methods: Sequence[str]) -> list[str]:
     return [m for m in SHEET_FIRST if m in shown] + [m for m in shown if m not in SHEET_FIRST]
 
 
-def _fit(img: np.ndarray, height: int, width: int) -> np.ndarray:
+def fit_tile(img: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resize ``img`` (RGB uint8) to fit ``height`` x ``width``, centred on a white tile."""
     h, w = img.shape[:2]
     s = min(height / h, width / w)
@@ -55,8 +55,10 @@ class ContactSheet:
         if missing:
             raise ConfigError(f"contact sheet: no output for {', '.join(missing)}")
         h, w = self.tile
-        tiles = [_fit(style, h, w), _fit(content, h, w)] + [_fit(outputs[m], h, w) for m in self.methods]
-        self.rows.append(np.concatenate(_spaced(tiles, axis=1), axis=1))
+        tiles = [fit_tile(style, h, w), fit_tile(content, h, w)] + [
+            fit_tile(outputs[m], h, w) for m in self.methods
+        ]
+        self.rows.append(np.concatenate(spaced(tiles, axis=1), axis=1))
 
     def render(self) -> np.ndarray:
         """The sheet as RGB uint8: a header of column names, then the rows."""
@@ -66,8 +68,10 @@ class ContactSheet:
         header = np.full((_LABEL_H, width, 3), 255, np.uint8)
         for i, name in enumerate(self.columns):
             x = i * (self.tile[1] + _GAP) + 4
-            cv2.putText(header, name, (x, _LABEL_H - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-        return np.concatenate(_spaced([header, *self.rows], axis=0), axis=0)
+            cv2.putText(
+                header, name, (x, _LABEL_H - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA
+            )
+        return np.concatenate(spaced([header, *self.rows], axis=0), axis=0)
 
     def save(self, path: str | Path) -> Path:
         """Write the sheet (PNG, JPEG or WebP by extension), atomically."""
@@ -77,7 +81,7 @@ class ContactSheet:
         return Path(path)
 
 
-def _spaced(parts: list[np.ndarray], axis: int) -> list[np.ndarray]:
+def spaced(parts: list[np.ndarray], axis: int) -> list[np.ndarray]:
     """``parts`` with white gaps of ``_GAP`` pixels between them along ``axis``."""
     out: list[np.ndarray] = []
     for i, p in enumerate(parts):

@@ -24,7 +24,6 @@ The variants behind the CPU defaults are the lab's: ``python tools/bench_variant
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -38,10 +37,11 @@ import torch
 from rest_video.core.config import PipelineConfig, load_pipeline
 from rest_video.core.devices import apply_runtime, resolve_device
 from rest_video.core.errors import ConfigError, MediaError
+from rest_video.core.schema import parse_size
 from rest_video.engine.stylizer import Stylizer
-from rest_video.engine.tensors import hwc_to_tensor, round_to_uint8, tensor_to_uint8, unit_float
 from rest_video.evaluation.report import machine_info
 from rest_video.evaluation.speed_report import STAGES, SizeResult, VideoResult, format_size
+from rest_video.evaluation.timing import DeviceTimer, bench_network, bench_transfers
 from rest_video.io.clips import read_clip
 from rest_video.io.video import VideoInfo, VideoReader
 from rest_video.io.video_writer import VideoWriter
@@ -58,17 +58,7 @@ __all__ = ["parse_sizes", "run_bench", "load_bench_model", "content_frames", "de
 # ------------------------------------------------------------------------------ inputs
 def parse_sizes(text: str) -> list[tuple[int, int]]:
     """``"640x360,1280x720"`` -> ``[(640, 360), (1280, 720)]`` (width x height)."""
-    sizes = []
-    for part in str(text).replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            w, h = (int(v) for v in part.lower().split("x"))
-        except ValueError:
-            raise ConfigError(f"--sizes: {part!r} is not WIDTHxHEIGHT (e.g. 1280x720)") from None
-        if w < 1 or h < 1 or w > 16384 or h > 16384:
-            raise ConfigError(f"--sizes: {part!r} is out of range (1..16384)")
-        sizes.append((w, h))
+    sizes = [parse_size(part, "--sizes") for part in str(text).replace(" ", "").split(",") if part]
     if not sizes:
         raise ConfigError("--sizes: no sizes given")
     return sizes
@@ -105,7 +95,9 @@ def content_frames(width: int, height: int, n: int, video: Path | None = None) -
         rng = np.random.default_rng(0)
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         for i in range(n):
-            base = np.stack([xx / max(width, 1), yy / max(height, 1), 0.5 + 0.5 * np.sin((xx + yy + 7 * i) / 23.0)], -1)
+            base = np.stack(
+                [xx / max(width, 1), yy / max(height, 1), 0.5 + 0.5 * np.sin((xx + yy + 7 * i) / 23.0)], -1
+            )
             noise = rng.normal(0, 0.05, base.shape).astype(np.float32)
             frames.append((np.clip(base + noise, 0, 1) * 255).astype(np.uint8))
     while len(frames) < n:
@@ -116,121 +108,6 @@ def content_frames(width: int, height: int, n: int, video: Path | None = None) -
 def default_style() -> Path:
     """The style a measurement uses when none is given: a shipped photo."""
     return styles_dir() / DEFAULT_STYLE
-
-
-# ------------------------------------------------------------------------------ timing
-def _median_ms(ts: list[float]) -> float:
-    return 1e3 * statistics.median(ts)
-
-
-class DeviceTimer:
-    """Upload / download / sync for the bench, mirroring what the pipeline does on each device."""
-
-    def __init__(self, stylizer) -> None:
-        self.st = stylizer
-        self.device = stylizer.device
-        self.cuda = self.device.type == "cuda"
-        self._pin: dict[tuple, torch.Tensor] = {}
-
-    def sync(self) -> None:
-        if self.cuda:
-            torch.cuda.synchronize(self.device)
-
-    def upload(self, frame: np.ndarray) -> torch.Tensor:
-        if not self.cuda:
-            return self.st.input_tensor(frame[None])  # exactly the Stylizer's conversion
-        pin = self._pinned(frame.shape, "in")
-        pin.numpy()[...] = frame
-        d = pin.to(self.device, non_blocking=True)
-        return hwc_to_tensor(d.unsqueeze(0), self.st.input_dtype)
-
-    def download(self, y: torch.Tensor) -> np.ndarray:
-        if not self.cuda:
-            return tensor_to_uint8(y)[0]
-        u8 = round_to_uint8(y[0]).permute(1, 2, 0)
-        pin = self._pinned(tuple(u8.shape), "out")
-        pin.copy_(u8, non_blocking=True)
-        torch.cuda.synchronize(self.device)
-        return pin.numpy().copy()
-
-    def _pinned(self, shape: tuple, kind: str) -> torch.Tensor:
-        key = (kind, tuple(shape))
-        if key not in self._pin:
-            self._pin[key] = torch.empty(shape, dtype=torch.uint8, pin_memory=True)
-        return self._pin[key]
-
-    def timed(self, fn: Callable[[], object]) -> tuple[float, object]:
-        self.sync()
-        t0 = time.perf_counter()
-        out = fn()
-        self.sync()
-        return time.perf_counter() - t0, out
-
-
-def _bench_network(dev: DeviceTimer, frames: list[np.ndarray], style, reference: bool,
-                   keep_outputs: bool = False) -> dict:
-    """Optimized vs eager reference, alternating per frame (order swapped every frame);
-    ``keep_outputs``: also the optimized uint8 outputs (``"outputs"``)."""
-    st = dev.st
-    model, net = st.model, st.net
-    opt_t: list[float] = []
-    ref_t: list[float] = []
-    max_diff = 0
-    kept: list[np.ndarray] = []
-    strength = st.cfg.style.strength
-    method = st.method
-
-    def run_opt(x):
-        return net(x, style, strength=strength, method=method).clamp_(0.0, 1.0)
-
-    def run_ref(x):
-        return model(unit_float(x), style, strength=strength, method=method).clamp_(0.0, 1.0)
-
-    with torch.inference_mode():
-        x0 = dev.upload(frames[0])
-        for _ in range(8):  # warm-up: oneDNN primitives, buffers, cuDNN autotuning, the CPU thread tuner
-            run_opt(x0)
-            if not getattr(net, "tuning", False):
-                break
-        if reference:
-            run_ref(x0)
-        for i, f in enumerate(frames):
-            x = dev.upload(f)
-            order = (("opt", "ref") if i % 2 == 0 else ("ref", "opt")) if reference else ("opt",)
-            outs = {}
-            for which in order:
-                t, outs[which] = dev.timed(lambda: run_opt(x) if which == "opt" else run_ref(x))
-                (opt_t if which == "opt" else ref_t).append(t)
-            if reference:
-                a = tensor_to_uint8(outs["opt"]).astype(np.int16)
-                b = tensor_to_uint8(outs["ref"]).astype(np.int16)
-                max_diff = max(max_diff, int(np.abs(a - b).max()))
-            if keep_outputs:
-                kept.append(tensor_to_uint8(outs["opt"])[0])
-            del outs
-    res = {"optimized_ms": _median_ms(opt_t), "optimized_min_ms": 1e3 * min(opt_t)}
-    if keep_outputs:
-        res["outputs"] = kept
-    if reference:
-        res.update(eager_ms=_median_ms(ref_t), eager_min_ms=1e3 * min(ref_t), max_u8_diff=max_diff,
-                   speedup=statistics.median(ref_t) / statistics.median(opt_t))
-    return res
-
-
-def _bench_transfers(dev: DeviceTimer, frames: list[np.ndarray], style) -> dict[str, float]:
-    st = dev.st
-    up: list[float] = []
-    down: list[float] = []
-    with torch.inference_mode():
-        dev.upload(frames[0])
-        y = st.stylize_tensor(dev.upload(frames[0]), style, st.cfg.style.strength)
-        dev.download(y)
-        for f in frames:
-            t, _ = dev.timed(lambda: dev.upload(f))
-            up.append(t)
-            t, _ = dev.timed(lambda: dev.download(y))
-            down.append(t)
-    return {"upload": _median_ms(up), "download": _median_ms(down)}
 
 
 def _encode_ms(frames: list[np.ndarray], path: Path, cfg: PipelineConfig) -> float:
@@ -322,7 +199,8 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
         "precision_auto": asdict(choice) if choice else None,
         "cpu_features": _cpu_features(),
         "precisions": [],
-        "inference": type(stylizer.net).__name__ + (f" ({stylizer.net.extra_repr()})" if hasattr(stylizer.net, "extra_repr") else ""),
+        "inference": type(stylizer.net).__name__
+        + (f" ({stylizer.net.extra_repr()})" if hasattr(stylizer.net, "extra_repr") else ""),
         "sizes": [],
         "end_to_end": None,
     }
@@ -334,18 +212,26 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
         for (w, h) in sizes:
             log(f"{w}x{h}: {frames} frames ...")
             fr = frames_by_size[(w, h)] = content_frames(w, h, frames, video_path)
-            net = _bench_network(dev, fr, style_stats, reference)
-            stages = _bench_transfers(dev, fr, style_stats)
+            net = bench_network(dev, fr, style_stats, reference)
+            stages = bench_transfers(dev, fr, style_stats)
             stages["infer"] = net["optimized_ms"]
             codec_fr = _codec_frames(fr, max(frames, 8))
             clip = tmp / f"clip_{w}x{h}.mp4"
             stages["encode"] = _encode_ms(codec_fr, clip, cfg)
             stages["decode"] = _decode_ms(clip)[0]
             clip.unlink(missing_ok=True)
-            res = SizeResult(width=w, height=h, frames=frames, eager_ms=net.get("eager_ms"),
-                             optimized_ms=net["optimized_ms"], speedup=net.get("speedup"),
-                             max_u8_diff=net.get("max_u8_diff"), stages_ms={k: stages[k] for k in STAGES},
-                             eager_min_ms=net.get("eager_min_ms"), optimized_min_ms=net.get("optimized_min_ms"))
+            res = SizeResult(
+                width=w,
+                height=h,
+                frames=frames,
+                eager_ms=net.get("eager_ms"),
+                optimized_ms=net["optimized_ms"],
+                speedup=net.get("speedup"),
+                max_u8_diff=net.get("max_u8_diff"),
+                stages_ms={k: stages[k] for k in STAGES},
+                eager_min_ms=net.get("eager_min_ms"),
+                optimized_min_ms=net.get("optimized_min_ms"),
+            )
             report["sizes"].append(asdict(res))
             log(format_size(res))
         stylizers = {}
@@ -353,15 +239,20 @@ def run_bench(device: str = "auto", sizes: list[tuple[int, int]] | None = None, 
             stylizers = {p: (stylizer if p == stylizer.precision else _stylizer_in(cfg, bm.model, p))
                          for p in precisions}
             report["precisions"] = bench_precisions(stylizers, frames_by_size, style_stats, log)
-            for p, st in stylizers.items():
+            for st in stylizers.values():
                 if st is not stylizer and hasattr(st.net, "release"):
                     st.net.release()
         if video_path is not None:
             n_video = video_frames or (300 if dev_t.type == "cuda" else 20)
-            report["end_to_end"] = asdict(_bench_video(stylizer, dev, cfg, video_path, style_path, style_stats,
-                                                       n_video, frames, tmp, log))
+            report["end_to_end"] = asdict(
+                _bench_video(
+                    stylizer, dev, cfg, video_path, style_path, style_stats, n_video, frames, tmp, log
+                )
+            )
             fp32 = stylizers.get("fp32")
-            if fp32 is not None and fp32 is not stylizer:  # auto chose another precision: fp32's run beside it
+            if (
+                fp32 is not None and fp32 is not stylizer
+            ):  # auto chose another precision: fp32's run beside it
                 log(f"{video_path.name}: the same end-to-end run in fp32 ...")
                 report["end_to_end_fp32"] = asdict(_bench_video(
                     fp32, DeviceTimer(fp32), cfg.with_precision("fp32"), video_path, style_path, style_stats,
@@ -391,7 +282,7 @@ def _resolve_video(video: str | Path | None) -> Path | None:
     return None
 
 
-def _bench_video(stylizer, dev: _Device, cfg: PipelineConfig, video: Path, style_path: Path, style_stats,
+def _bench_video(stylizer, dev: DeviceTimer, cfg: PipelineConfig, video: Path, style_path: Path, style_stats,
                  n: int, frames: int, tmp: Path, log) -> VideoResult:
     with VideoReader(video) as r:
         w, h, total = r.info.width, r.info.height, r.info.frames
@@ -401,8 +292,8 @@ def _bench_video(stylizer, dev: _Device, cfg: PipelineConfig, video: Path, style
     stages["decode"], n_dec = _decode_ms(video, n)
     n = min(n, n_dec)
     fr = content_frames(w, h, min(n, max(frames, 1)), video)
-    net = _bench_network(dev, fr, style_stats, reference=False)
-    stages.update(_bench_transfers(dev, fr, style_stats))
+    net = bench_network(dev, fr, style_stats, reference=False)
+    stages.update(bench_transfers(dev, fr, style_stats))
     stages["infer"] = net["optimized_ms"]
     stages["encode"] = _encode_ms(_codec_frames(fr, n), tmp / "enc.mp4", cfg)
     result = stylize_file(video, style_path, tmp / "e2e.mp4", cfg=cfg, overwrite=True, max_frames=n,
@@ -411,7 +302,17 @@ def _bench_video(stylizer, dev: _Device, cfg: PipelineConfig, video: Path, style
     slowest = min(stage_fps, key=stage_fps.get)
     thread_ms = stages["upload"] + stages["infer"] + stages["download"]
     thread_bound = 1e3 / max(stages["decode"], thread_ms, stages["encode"])
-    return VideoResult(path=str(video), width=w, height=h, frames=result.frames, seconds=result.seconds,
-                       fps=result.fps, stages_ms={k: stages[k] for k in STAGES}, slowest_stage=slowest,
-                       slowest_stage_fps=stage_fps[slowest], overlap_efficiency=result.fps / stage_fps[slowest],
-                       stylize_thread_ms=thread_ms, thread_bound_fps=thread_bound)
+    return VideoResult(
+        path=str(video),
+        width=w,
+        height=h,
+        frames=result.frames,
+        seconds=result.seconds,
+        fps=result.fps,
+        stages_ms={k: stages[k] for k in STAGES},
+        slowest_stage=slowest,
+        slowest_stage_fps=stage_fps[slowest],
+        overlap_efficiency=result.fps / stage_fps[slowest],
+        stylize_thread_ms=thread_ms,
+        thread_bound_fps=thread_bound,
+    )

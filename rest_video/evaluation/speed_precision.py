@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from rest_video.engine.precision import DTYPES, auto_candidates
+from rest_video.evaluation.timing import DeviceTimer, bench_network
 from rest_video.metrics import psnr
 
 PRECISION_NAMES = tuple(DTYPES)
@@ -35,7 +36,9 @@ def parse_precisions(text: str, device: torch.device) -> list[str]:
     names = [p for p in text.split(",") if p]
     bad = [p for p in names if p not in PRECISION_NAMES]
     if bad or not names:
-        raise ConfigError(f"--precisions: {','.join(bad) or text!r} is not a list of {', '.join(PRECISION_NAMES)} (or auto)")
+        raise ConfigError(
+            f"--precisions: {','.join(bad) or text!r} is not a list of {', '.join(PRECISION_NAMES)} (or auto)"
+        )
     return ["fp32"] + [p for p in dict.fromkeys(names) if p != "fp32"]
 
 
@@ -76,20 +79,18 @@ def bench_precisions(stylizers: dict, frames_by_size: dict, style, log: Callable
     """Per precision (``stylizers``: precision -> Stylizer, fp32 first): GEMM throughput, and per size
     (``frames_by_size``: ``(w, h)`` -> RGB uint8 frames) the median ms per frame, REST's MAC/s and
     its fraction of the GEMM's, PSNR and largest difference against fp32's outputs."""
-    from rest_video.evaluation.speed import DeviceTimer, _bench_network
-
     rows = []
     ref_out: dict[tuple[int, int], list[np.ndarray]] = {}
     for p, st in stylizers.items():
         net = st.net
         macs = net.macs_per_pixel() if hasattr(net, "macs_per_pixel") else None
         gemm, n = gemm_macs(st.dtype, st.device, int8=p == "int8")
-        row = {"precision": p, "inference": getattr(net, "extra_repr", lambda: type(net).__name__)(),
+        row = {"precision": p, "inference": getattr(net, "extra_repr", lambda net=net: type(net).__name__)(),
                "macs_per_pixel": macs, "gemm_gmacs": gemm / 1e9, "gemm_n": n, "sizes": []}
         log(f"{p}: GEMM {n}x{n} {gemm / 1e9:.1f} GMAC/s; {row['inference']}")
         dev = DeviceTimer(st)
         for (w, h), frames in frames_by_size.items():
-            res = _bench_network(dev, frames, style, reference=False, keep_outputs=True)
+            res = bench_network(dev, frames, style, reference=False, keep_outputs=True)
             outs = res.pop("outputs")
             ms = res["optimized_ms"]
             r = {"width": w, "height": h, "ms": ms, "min_ms": res["optimized_min_ms"]}
@@ -100,8 +101,12 @@ def bench_precisions(stylizers: dict, frames_by_size: dict, style, log: Callable
                 ref_out[(w, h)] = outs
             elif (w, h) in ref_out:
                 ref = ref_out[(w, h)]
-                r.update(psnr_db=psnr(outs, ref),
-                         max_diff=int(max(np.abs(a.astype(np.int16) - b).max() for a, b in zip(outs, ref))))
+                r.update(
+                    psnr_db=psnr(outs, ref),
+                    max_diff=int(
+                        max(np.abs(a.astype(np.int16) - b).max() for a, b in zip(outs, ref, strict=False))
+                    ),
+                )
             row["sizes"].append(r)
             log(format_precision_size(p, r))
         rows.append(row)
@@ -130,7 +135,9 @@ def format_precisions(rows: list[dict]) -> list[str]:
     for row in rows:
         for r in row["sizes"]:
             size = f"{r['width']}x{r['height']}"
-            lines.append(f"{row['precision']:>9} {size:>10} {r['ms']:9.1f} {r.get('gmacs', float('nan')):7.1f} "
-                         f"{row['gemm_gmacs']:7.1f} {100 * r.get('fraction_of_gemm', float('nan')):6.0f}%"
-                         + (f" {r['psnr_db']:10.1f} {r['max_diff']:8d}" if "psnr_db" in r else f" {'-':>10} {'-':>8}"))
+            lines.append(
+                f"{row['precision']:>9} {size:>10} {r['ms']:9.1f} {r.get('gmacs', float('nan')):7.1f} "
+                f"{row['gemm_gmacs']:7.1f} {100 * r.get('fraction_of_gemm', float('nan')):6.0f}%"
+                + (f" {r['psnr_db']:10.1f} {r['max_diff']:8d}" if "psnr_db" in r else f" {'-':>10} {'-':>8}")
+            )
     return lines

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rest_video.core.atomic import atomic_output, check_writable
 from rest_video.evaluation.speed_precision import format_precisions
-from rest_video.io.atomic import atomic_output, check_writable
 
 STAGES = ("decode", "upload", "infer", "download", "encode")
 
@@ -57,8 +57,10 @@ def format_size(r: SizeResult) -> str:
 def format_report(report: dict) -> str:
     m = report["machine"]
     lines = [
-        f"device: {m['device']}" + (f" ({m['gpu']})" if "gpu" in m else "")
-        + f" | CPU: {m['cpu']}, {m['cpu_count']} cores, {m['cpu_capability']}, torch {m['torch']}, {m['threads']} threads",
+        f"device: {m['device']}"
+        + (f" ({m['gpu']})" if "gpu" in m else "")
+        + f" | CPU: {m['cpu']}, {m['cpu_count']} cores, {m['cpu_capability']}, torch {m['torch']}, "
+        f"{m['threads']} threads",
         f"weights: {report['weights']} | compute dtype: {report['dtype']} | {report['inference']}",
     ]
     cf = report.get("cpu_features")
@@ -70,13 +72,17 @@ def format_report(report: dict) -> str:
     if report.get("note"):
         lines.append(f"NOTE: {report['note']}")
     lines.append(f"ms/frame, median of {report['frames_per_size']} frames; stages measured alone")
-    hdr = f"{'size':>10} {'eager':>9} {'optimized':>9} {'speedup':>7} {'|du8|':>5}  " + " ".join(f"{k:>8}" for k in STAGES)
+    hdr = f"{'size':>10} {'eager':>9} {'optimized':>9} {'speedup':>7} {'|du8|':>5}  " + " ".join(
+        f"{k:>8}" for k in STAGES
+    )
     lines.append(hdr)
     for r in report["sizes"]:
         s = r["stages_ms"]
-        lines.append(f"{r['width']}x{r['height']:<5}".rjust(10) + f" {_f(r['eager_ms']):>9} {_f(r['optimized_ms']):>9}"
-                     f" {_f(r['speedup'], '{:.2f}x'):>7} {_f(r['max_u8_diff'], '{}'):>5}  "
-                     + " ".join(f"{s[k]:8.1f}" for k in STAGES))
+        lines.append(
+            f"{r['width']}x{r['height']:<5}".rjust(10) + f" {_f(r['eager_ms']):>9} {_f(r['optimized_ms']):>9}"
+            f" {_f(r['speedup'], '{:.2f}x'):>7} {_f(r['max_u8_diff'], '{}'):>5}  "
+            + " ".join(f"{s[k]:8.1f}" for k in STAGES)
+        )
     lines.extend(format_precisions(report.get("precisions") or []))
     runs = [(report.get("end_to_end"), report.get("precision")), (report.get("end_to_end_fp32"), "fp32")]
     for e, precision in runs:
@@ -84,14 +90,20 @@ def format_report(report: dict) -> str:
             continue
         s = e["stages_ms"]
         lines.append(
-            f"end to end ({Path(e['path']).name}, {e['width']}x{e['height']}, {e['frames']} frames, stylize_file, "
-            f"{precision}): {e['fps']:.2f} fps ({1e3 / e['fps'] if e['fps'] else 0:.0f} ms/frame)")
+            f"end to end ({Path(e['path']).name}, {e['width']}x{e['height']}, {e['frames']} frames, "
+            "stylize_file, "
+            f"{precision}): {e['fps']:.2f} fps ({1e3 / e['fps'] if e['fps'] else 0:.0f} ms/frame)"
+        )
         lines.append("  stages alone (ms/frame): " + ", ".join(f"{k} {s[k]:.1f}" for k in STAGES))
-        lines.append(f"  slowest stage: {e['slowest_stage']} ({e['slowest_stage_fps']:.2f} fps) -> overlap efficiency "
-                     f"{e['overlap_efficiency']:.2f}; slowest pipeline thread (upload+infer+download = "
-                     f"{e['stylize_thread_ms']:.1f} ms) bound {e['thread_bound_fps']:.2f} fps")
+        lines.append(
+            f"  slowest stage: {e['slowest_stage']} ({e['slowest_stage_fps']:.2f} fps) -> overlap efficiency "
+            f"{e['overlap_efficiency']:.2f}; slowest pipeline thread (upload+infer+download = "
+            f"{e['stylize_thread_ms']:.1f} ms) bound {e['thread_bound_fps']:.2f} fps"
+        )
     if runs[0][0] and runs[1][0] and runs[1][0]["fps"]:
-        lines.append(f"end to end, {report.get('precision')} over fp32: {runs[0][0]['fps'] / runs[1][0]['fps']:.2f}x")
+        lines.append(
+            f"end to end, {report.get('precision')} over fp32: {runs[0][0]['fps'] / runs[1][0]['fps']:.2f}x"
+        )
     if not runs[0][0] and report.get("video") is None:
         lines.append("end to end: skipped (no video; pass --video PATH)")
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import av
 import numpy as np
-from av.video.reformatter import Colorspace, ColorRange, Interpolation
+from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
 # FFmpeg's AVColorSpace values
 SPC_RGB, SPC_BT709, SPC_UNSPECIFIED = 0, 1, 2

@@ -40,8 +40,18 @@ DEFAULT_CODECS = ("libx264", "h264", "libvpx-vp9", "mpeg4")
 ROTATION_MUXERS = frozenset({"mp4", "mov", "matroska", "webm"})
 """Muxers with a place for display rotation (a display matrix); others lose it, with a note."""
 
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
 
 # x264's preset names as libvpx-vp9 speeds ("good" deadline: 0 slowest .. 5 fastest)
 _VP9_SPEED = {"ultrafast": 5, "superfast": 5, "veryfast": 5, "faster": 4, "fast": 4, "medium": 3, "slow": 2,
@@ -97,7 +107,9 @@ def video_codec(path: str | Path, cfg: OutputCfg, muxer: str | None = None) -> s
                              f"or another container such as .mkv)")
     formats = _pixel_formats(codec)
     if formats and cfg.pix_fmt != "auto" and cfg.pix_fmt not in formats:
-        raise MediaError(f"{codec} cannot encode pixel format {cfg.pix_fmt!r} (it takes {', '.join(sorted(formats))})")
+        raise MediaError(
+            f"{codec} cannot encode pixel format {cfg.pix_fmt!r} (it takes {', '.join(sorted(formats))})"
+        )
     return codec
 
 

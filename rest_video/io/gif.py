@@ -17,8 +17,8 @@ import av
 import av.filter
 import numpy as np
 
-from rest_video.core.errors import MediaError
-from rest_video.io.video import VideoInfo, short_error
+from rest_video.core.errors import MediaError, first_line
+from rest_video.io.video import VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class GifWriter:
     def _frames(self):
         w, h = self.info.width, self.info.height
         data = np.memmap(self.spool, dtype=np.uint8, mode="r", shape=(len(self.pts), h, w, 3))
-        for rgb, cs in zip(data, self.pts):
+        for rgb, cs in zip(data, self.pts, strict=False):
             f = av.VideoFrame.from_ndarray(np.array(rgb), format="rgb24")
             f.pts, f.time_base = cs, GIF_TIME_BASE
             yield f
@@ -124,7 +124,7 @@ class GifWriter:
                 try:
                     self._encode()
                 except av.FFmpegError as e:
-                    raise MediaError(f"encoding failed for {self.name} ({short_error(e)})") from None
+                    raise MediaError(f"encoding failed for {self.name} ({first_line(e)})") from None
         finally:
             try:
                 os.unlink(self.spool)

@@ -59,7 +59,7 @@ def write_image(path: str | Path, rgb: np.ndarray, quality: int = 95) -> None:
     ok, buf = cv2.imencode(ext, cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR), params)
     if not ok:
         raise MediaError(f"could not encode image {p}")
-    from rest_video.io.atomic import atomic_output
+    from rest_video.core.atomic import atomic_output
 
     with atomic_output(p) as tmp:
         tmp.write_bytes(buf)  # the encoded array itself, not a bytes copy of it

@@ -1,4 +1,4 @@
-"""Label masks: images (or a video) painted in the flat colours of :mod:`rest_video.io.mask_colours`,
+"""Label masks: images (or a video) painted in the flat colours of :mod:`rest_video.core.mask_colours`,
 read as ``(H, W)`` uint8 label maps.
 
 - Every pixel gets the label of the nearest table colour. A pixel that is not clearly inside a
@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 
 from rest_video.core.errors import MediaError, ShapeError
+from rest_video.core.mask_colours import COLOURS
 from rest_video.io.image import is_image_path, read_image
-from rest_video.io.mask_colours import COLOURS
 
 PALETTE = np.array([rgb for _, rgb in COLOURS], dtype=np.int32)  # (L, 3)
 
@@ -41,7 +41,9 @@ def snap_labels(rgb: np.ndarray) -> np.ndarray:
     labels, best = _nearest(rgb.reshape(-1, 3))
     grid = labels.reshape(h, w)
     k = np.ones((3, 3), np.uint8)
-    mixed = cv2.erode(grid, k, borderType=cv2.BORDER_REPLICATE) != cv2.dilate(grid, k, borderType=cv2.BORDER_REPLICATE)
+    mixed = cv2.erode(grid, k, borderType=cv2.BORDER_REPLICATE) != cv2.dilate(
+        grid, k, borderType=cv2.BORDER_REPLICATE
+    )
     unsure = (best > CONFIDENT ** 2) | mixed.reshape(-1)
     if unsure.any() and not unsure.all():
         src = unsure.reshape(h, w).astype(np.uint8)  # 0 at the sure pixels: the seeds
@@ -64,12 +66,17 @@ def _nearest(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         grid = np.stack(np.meshgrid(c, c, c, indexing="ij"), -1).reshape(-1, 3)
         d2 = ((grid[:, None, :] - PALETTE[None]) ** 2).sum(-1)
         _TABLE = (d2.argmin(1).astype(np.uint8), d2.min(1).astype(np.int32))
-    idx = (px[:, 0].astype(np.int32) >> 3) << 10 | (px[:, 1].astype(np.int32) >> 3) << 5 | (px[:, 2].astype(np.int32) >> 3)
+    idx = (
+        (px[:, 0].astype(np.int32) >> 3) << 10
+        | (px[:, 1].astype(np.int32) >> 3) << 5
+        | (px[:, 2].astype(np.int32) >> 3)
+    )
     return _TABLE[0][idx], _TABLE[1][idx]
 
 
 def fit_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``labels`` ``(h, w)`` resized to ``size`` ``(width, height)`` with nearest neighbour (as is when equal)."""
+    """``labels`` ``(h, w)`` resized to ``size`` ``(width, height)`` with nearest neighbour (as is
+    when equal)."""
     w, h = size
     if labels.shape == (h, w):
         return labels
@@ -84,7 +91,9 @@ def as_labels(mask: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarr
         labels = snap_labels(mask)
     elif mask.ndim == 2 and np.issubdtype(mask.dtype, np.integer):
         if mask.size and (int(mask.min()) < 0 or int(mask.max()) >= len(COLOURS)):
-            raise ShapeError(f"mask labels must be in 0..{len(COLOURS) - 1}, got {int(mask.min())}..{int(mask.max())}")
+            raise ShapeError(
+                f"mask labels must be in 0..{len(COLOURS) - 1}, got {int(mask.min())}..{int(mask.max())}"
+            )
         labels = mask.astype(np.uint8, copy=False)
     else:
         raise ShapeError(f"a mask must be (H, W) integer labels or (H, W, 3) uint8 colours, "

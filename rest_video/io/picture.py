@@ -228,7 +228,7 @@ def write_picture(path: str | Path, pic: Picture, quality: int = 95) -> None:
         im.save(buf, fmt, **kw)
     except (OSError, KeyError, ValueError) as e:
         raise MediaError(f"could not encode image {p}: {e}") from None
-    from rest_video.io.atomic import atomic_output
+    from rest_video.core.atomic import atomic_output
 
     with atomic_output(p) as tmp:
         tmp.write_bytes(buf.getbuffer())

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rest_video.core.atomic import output_mode
 from rest_video.core.errors import MediaError
-from rest_video.io.atomic import output_mode
 from rest_video.io.image import IMAGE_EXTS, write_image
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import av
 
+from rest_video.core.errors import first_line
+
 log = logging.getLogger(__name__)
 
 # container metadata that describes the old file's muxer, not the content: the new muxer writes its own
@@ -68,7 +70,7 @@ def setup_audio(container, in_stream, mode: str, muxer: str, suffix: str,
         try:
             track.out_stream = container.add_stream_from_template(in_stream)
         except (av.FFmpegError, ValueError) as e:
-            notes.append(f"cannot copy {name} audio ({str(e).splitlines()[0][:120]})")
+            notes.append(f"cannot copy {name} audio ({first_line(e, 120)})")
             can_copy = False
     if not can_copy:
         codec = _reencode_codec(supported, muxer)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from torch import Tensor
 
-from rest_video.io.atomic import atomic_output
+from rest_video.core.atomic import atomic_output
 
 
 def unshared(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
     """Contiguous CPU tensors with the same values, no two of them sharing memory.
 
+    >>> import torch
     >>> a = torch.ones(2)
     >>> out = unshared({"x": a, "y": a})
     >>> out["x"].data_ptr() != out["y"].data_ptr() and torch.equal(out["x"], out["y"])
@@ -35,7 +35,9 @@ def unshared(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
     return out
 
 
-def save_tensors(tensors: dict[str, Tensor], path: str | Path, metadata: dict[str, str] | None = None) -> None:
+def save_tensors(
+    tensors: dict[str, Tensor], path: str | Path, metadata: dict[str, str] | None = None
+) -> None:
     """Write ``tensors`` to ``path`` (safetensors, atomic rename), copying any that share memory."""
     from safetensors.torch import save_file
 

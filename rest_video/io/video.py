@@ -18,7 +18,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from rest_video.core.errors import MediaError
+from rest_video.core.errors import MediaError, first_line
 from rest_video.io.colour import ColourTags, to_rgb
 from rest_video.io.sequence import demuxer_args
 from rest_video.io.streams import user_metadata
@@ -83,7 +83,7 @@ class VideoReader:
         try:
             self.container = av.open(url, format=fmt, options=options)
         except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
-            raise MediaError(f"not a readable video or image: {self.path} ({short_error(e)})") from None
+            raise MediaError(f"not a readable video or image: {self.path} ({first_line(e)})") from None
         if not self.container.streams.video:
             self.container.close()
             raise MediaError(f"no video stream in {self.path}")
@@ -121,7 +121,7 @@ class VideoReader:
         try:
             self.container.seek(int(pts), stream=self.stream, backward=True, any_frame=False)
         except av.FFmpegError as e:
-            raise MediaError(f"cannot seek in {self.path} ({short_error(e)})") from None
+            raise MediaError(f"cannot seek in {self.path} ({first_line(e)})") from None
 
     def frames(self, on_audio=None, max_frames: int | None = None) -> Iterator[Frame]:
         """Yield frames in presentation order; audio packets go to ``on_audio(packet)`` as demuxed."""
@@ -157,8 +157,8 @@ class VideoReader:
                     index += 1
         except av.FFmpegError as e:
             if index == 0:
-                raise MediaError(f"cannot decode video in {self.path} ({short_error(e)})") from None
-            self.decode_error = short_error(e)
+                raise MediaError(f"cannot decode video in {self.path} ({first_line(e)})") from None
+            self.decode_error = first_line(e)
             if self.log_errors:
                 log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, self.decode_error)
 
@@ -211,11 +211,6 @@ def _frame_rotation(frame) -> int:
         return int(round(frame.rotation or 0))
     except (AttributeError, TypeError, ValueError):
         return 0
-
-
-def short_error(e: Exception) -> str:
-    """The first line of an FFmpeg error, at most 200 characters."""
-    return str(e).splitlines()[0][:200] if str(e) else type(e).__name__
 
 
 def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:

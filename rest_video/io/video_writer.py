@@ -19,14 +19,27 @@ import av
 import numpy as np
 
 from rest_video.core.config import OutputCfg
-from rest_video.core.errors import MediaError
-from rest_video.io.colour import (MATRIX_NAMES, SPC_BT470BG, SPC_BT709, UNSPECIFIED, ColourTags, from_rgb, is_hd,
-                                  tag_codec)
+from rest_video.core.errors import MediaError, first_line
+from rest_video.io.colour import (
+    MATRIX_NAMES,
+    SPC_BT470BG,
+    SPC_BT709,
+    UNSPECIFIED,
+    ColourTags,
+    from_rgb,
+    is_hd,
+    tag_codec,
+)
+from rest_video.io.containers import (
+    ROTATION_MUXERS,
+    TAGLESS_CODECS,
+    encoder_options,
+    output_pix_fmt,
+    video_codec,
+)
 from rest_video.io.hdr import bt709_from_sdr
 from rest_video.io.streams import AudioTrack, setup_audio, setup_copies, user_metadata
-from rest_video.io.containers import (ROTATION_MUXERS, TAGLESS_CODECS, encoder_options, output_pix_fmt,
-                                      video_codec)
-from rest_video.io.video import VideoInfo, short_error
+from rest_video.io.video import VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +69,7 @@ class VideoWriter:
             self.container = av.open(str(self.path), "w", format=container_format,
                                      options=_container_options(self.path, self.cfg.container_options))
         except (av.FFmpegError, ValueError) as e:
-            raise MediaError(f"cannot write {self.name} ({short_error(e)})") from None
+            raise MediaError(f"cannot write {self.name} ({first_line(e)})") from None
         self.template = video_template
         try:
             if video_template is None:
@@ -94,7 +107,7 @@ class VideoWriter:
         try:
             s = self.container.add_stream(codec, rate=rate)
         except (av.FFmpegError, ValueError, TypeError) as e:
-            raise MediaError(f"output codec {codec!r} is not available ({short_error(e)})") from None
+            raise MediaError(f"output codec {codec!r} is not available ({first_line(e)})") from None
         s.width, s.height = info.width, info.height
         s.pix_fmt = pix_fmt
         # AVI has one clock, the frame rate: timestamps become frame numbers (else it counts a frame
@@ -150,7 +163,7 @@ class VideoWriter:
             s = self.container.add_stream_from_template(template)
         except (av.FFmpegError, ValueError) as e:
             raise MediaError(f"cannot copy {template.codec_context.name} video into {self.name} "
-                             f"({short_error(e)})") from None
+                             f"({first_line(e)})") from None
         s.time_base = template.time_base
         self.muxer = self.container.format.name.split(",")[0]
         self.time_base = template.time_base
@@ -175,7 +188,7 @@ class VideoWriter:
             for p in self.vstream.encode(frame):
                 self.container.mux(p)
         except av.FFmpegError as e:
-            raise MediaError(f"encoding failed for {self.name} ({short_error(e)})") from None
+            raise MediaError(f"encoding failed for {self.name} ({first_line(e)})") from None
         self.frames_written += 1
 
     def mux_video(self, packet) -> None:
@@ -184,7 +197,7 @@ class VideoWriter:
         try:
             self.container.mux(packet)
         except av.FFmpegError as e:
-            raise MediaError(f"cannot write {self.name} ({short_error(e)})") from None
+            raise MediaError(f"cannot write {self.name} ({first_line(e)})") from None
         self.frames_written += 1
 
     def write_audio(self, packet) -> None:

@@ -6,8 +6,8 @@ path), sinks (virtual camera, memory), the preview window and the loop that join
 ``rest-video --webcam`` (rest_video.cli.live) wires these together.
 """
 
-from rest_video.live.camera import Captured, FileCamera, LatestFrame, OpenCVCamera, open_source
 from rest_video.live.autopath import choose_path
+from rest_video.live.camera import Captured, FileCamera, LatestFrame, OpenCVCamera, open_source
 from rest_video.live.preview import Controls, PreviewWindow, View
 from rest_video.live.session import LiveSession, LiveStats
 from rest_video.live.sinks import MemorySink, Sink, VirtualCamSink

@@ -107,8 +107,12 @@ def gui_problem() -> str | None:
             gui = line.split(":", 1)[1].strip()
             break
     if gui.upper() in ("", "NONE"):
-        return "this OpenCV has no GUI support (opencv-python-headless; pip install opencv-python for a window)"
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return (
+            "this OpenCV has no GUI support (opencv-python-headless; pip install opencv-python for a window)"
+        )
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         return "there is no display (DISPLAY / WAYLAND_DISPLAY not set)"
     return None
 

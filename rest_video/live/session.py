@@ -59,11 +59,13 @@ class LiveStats:
 
 
 class LiveSession:
-    """Runs the live loop until the source ends, ``max_frames`` frames, q/Esc, or Ctrl-C (or SIGTERM / SIGHUP).
+    """Runs the live loop until the source ends, ``max_frames`` frames, q/Esc, or Ctrl-C (or SIGTERM /
+    SIGHUP).
 
     Args:
         grabber: newest-frame capture (started).
-        processor: a :class:`~rest_video.stream.StreamStylizer` (callable with ``set_style``, ``set_strength``).
+        processor: a :class:`~rest_video.stream.StreamStylizer` (callable with ``set_style``,
+            ``set_strength``).
         styles: the styles hotkeys 1-9 switch between.
         controls: initial style / strength / view; changed by hotkeys.
         sinks: receive the stylized frame (the original in the ``original`` view) every frame.

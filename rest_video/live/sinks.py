@@ -1,6 +1,7 @@
 """Where live frames go: a virtual camera (pyvirtualcam) or memory (tests, library use).
 
-Every sink has ``send(rgb uint8 (H, W, 3))`` and ``close()``; sinks are context managers.
+Every sink has ``send(rgb uint8 (H, W, 3), frame=None)`` and ``close()``, the frame sink interface
+of file mode (:class:`rest_video.pipeline.frames.FrameSink`); sinks are context managers.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import logging
 
 import numpy as np
 
-from rest_video.core.errors import DeviceError, ShapeError
+from rest_video.core.errors import DeviceError, ShapeError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ INSTALL_HINT = ("install the optional extra with  pip install 'rest-video[live]'
 class Sink:
     """Base class: a destination for RGB frames of one fixed size."""
 
-    def send(self, rgb: np.ndarray) -> None:
+    def send(self, rgb: np.ndarray, frame=None) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -44,7 +45,7 @@ class MemorySink(Sink):
         self.count = 0
         self.closed = False
 
-    def send(self, rgb: np.ndarray) -> None:
+    def send(self, rgb: np.ndarray, frame=None) -> None:
         self.frames.append(np.array(rgb, copy=True))
         if self.keep is not None and len(self.frames) > self.keep:
             del self.frames[: len(self.frames) - self.keep]
@@ -67,17 +68,21 @@ class VirtualCamSink(Sink):
         try:
             import pyvirtualcam
         except ImportError:
-            raise DeviceError(f"--virtual-cam needs pyvirtualcam, which is not installed: {INSTALL_HINT}") from None
+            raise DeviceError(
+                f"--virtual-cam needs pyvirtualcam, which is not installed: {INSTALL_HINT}"
+            ) from None
         self.size = (int(width), int(height))
         try:
             self.cam = pyvirtualcam.Camera(width=int(width), height=int(height), fps=float(fps),
                                            fmt=pyvirtualcam.PixelFormat.RGB, device=device, backend=backend)
         except Exception as e:  # noqa: BLE001 - pyvirtualcam raises RuntimeError/ValueError per backend
-            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise DeviceError(f"--virtual-cam: no virtual camera available ({reason}); {INSTALL_HINT}") from None
+            reason = first_line(e, None)
+            raise DeviceError(
+                f"--virtual-cam: no virtual camera available ({reason}); {INSTALL_HINT}"
+            ) from None
         log.info("virtual camera: %s (%sx%s @ %g fps)", self.cam.device, width, height, fps)
 
-    def send(self, rgb: np.ndarray) -> None:
+    def send(self, rgb: np.ndarray, frame=None) -> None:
         if (rgb.shape[1], rgb.shape[0]) != self.size:
             raise ShapeError(f"virtual camera is {self.size[0]}x{self.size[1]}, got a "
                              f"{rgb.shape[1]}x{rgb.shape[0]} frame")

@@ -284,7 +284,7 @@ def write_cube(path: str | Path, table: np.ndarray, title: str = "rest-video") -
     Written atomically (temporary file next to ``path``, then renamed).
     """
     n = _check_table(table)
-    from rest_video.io.atomic import atomic_output
+    from rest_video.core.atomic import atomic_output
 
     title = title.replace('"', "'").replace("\n", " ")
     lines = [f'TITLE "{title}"', f"LUT_3D_SIZE {n}", "DOMAIN_MIN 0.0 0.0 0.0", "DOMAIN_MAX 1.0 1.0 1.0"]

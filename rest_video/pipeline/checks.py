@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rest_video.core.config import PipelineConfig
+from rest_video.core.atomic import check_writable
+from rest_video.core.config import PipelineConfig, check_masks_method
 from rest_video.core.errors import ConfigError, MediaError
-from rest_video.io.atomic import check_writable
 from rest_video.io.sequence import is_sequence_pattern, sequence_files
 
 
@@ -42,13 +42,16 @@ def check_masks(content_mask: str | Path | None, style_mask: str | Path | None, 
     """The checks a masked run makes before any work: the masks exist, and the run can use them."""
     if content_mask is None:
         if style_mask is not None:
-            raise ConfigError("--style-mask needs --content-mask (which region of the content takes which look)")
+            raise ConfigError(
+                "--style-mask needs --content-mask (which region of the content takes which look)"
+            )
         return
-    if cfg.model.method != "adain":
-        raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
+    check_masks_method(cfg.model.method)
     for path, what in ((content_mask, "content mask"), (style_mask, "style mask")):
         if path is not None and not Path(path).is_file():
-            raise MediaError(f"{what} not found: {path}" if not Path(path).exists() else f"{what} is not a file: {path}")
+            raise MediaError(
+                f"{what} not found: {path}" if not Path(path).exists() else f"{what} is not a file: {path}"
+            )
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -16,26 +16,26 @@ import sys
 import threading
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
+from rest_video.core.atomic import atomic_output
 from rest_video.core.config import PipelineConfig
+from rest_video.core.errors import MediaError, RestVideoError
 from rest_video.core.signals import raise_if_stopped
 from rest_video.engine.stylizer import Stylizer
-from rest_video.core.errors import MediaError, RestVideoError
-from rest_video.io.atomic import atomic_output
 from rest_video.io.containers import check_encoder, holds_colour_tags
-from rest_video.io.hdr import bt709_from_sdr, hdr_note
-from rest_video.io.image import is_image_path, write_image
+from rest_video.io.hdr import hdr_note
+from rest_video.io.image import is_image_path
 from rest_video.io.masks import ContentMaskSource
 from rest_video.io.sequence import is_sequence_pattern
-from rest_video.io.video import Frame, VideoReader, upright
-from rest_video.io.writers import open_writer
+from rest_video.io.video import Frame, VideoReader
 from rest_video.pipeline.checks import check_masks, check_paths  # noqa: F401 - also the CLI's import
+from rest_video.pipeline.frames import FileSink, FrameSource, ReaderSource, mask_source
 from rest_video.pipeline.memory import apply_memory_plan
 from rest_video.pipeline.path_choice import check_path, choose_video_path
-from rest_video.pipeline.still import read_picture_or_none, stylize_image_file
+from rest_video.pipeline.still import first_frame_to_image, read_picture_or_none, stylize_image_file
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
 from rest_video.style.regions import RegionStyle
@@ -55,23 +55,16 @@ class PipelineResult:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionStyle, out_path: str | Path,
-                 cfg: PipelineConfig | None = None, *, overwrite: bool = False, max_frames: int | None = None,
-                 progress: bool | None = None, overlap: bool = True, stylizer: Stylizer | None = None,
-                 strength: float | None = None, strict: bool = False, content_mask: str | Path | None = None,
-                 style_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None,
-                 fps: float | None = None) -> PipelineResult:
-    """Stylize a video or image file into ``out_path`` (video or image, decided by its extension).
+@dataclass(frozen=True)
+class FileOptions:
+    """How :func:`stylize_file` runs one file (each also a keyword of it).
 
-    Args:
-        in_path: input video or image.
-        style: style image path, or precomputed statistics.
-        out_path: output file; written to a temporary file beside it and renamed on success.
-        cfg: pipeline configuration (default: built-in defaults).
-        overwrite: replace an existing ``out_path``.
+    Attributes:
+        overwrite: replace an existing output.
         max_frames: stop after this many frames.
-        progress: show a progress bar (default: when stderr is a terminal).
+        progress: show a progress bar (None: when stderr is a terminal).
         overlap: run decode / stylize / encode concurrently (False: one after another, same frames).
+        strength: 0 = content, 1 = full style (None: ``style.strength``).
         strict: an input that ends before the frame count its container states (truncated, or
             a decode error) is a :class:`MediaError` and nothing is written; otherwise the output
             holds the frames there were and a warning says "input ended after N of M frames".
@@ -82,138 +75,135 @@ def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionSty
         on_frame: called with 1 for each frame written (overall progress of a batch).
         fps: frame rate of an image sequence input (``frame_%04d.png`` or a folder; default 25).
     """
-    cfg = cfg or PipelineConfig()
+
+    overwrite: bool = False
+    max_frames: int | None = None
+    progress: bool | None = None
+    overlap: bool = True
+    strength: float | None = None
+    strict: bool = False
+    content_mask: str | Path | None = None
+    style_mask: str | Path | None = None
+    on_frame: Callable[[int], None] | None = None
+    fps: float | None = None
+
+
+def stylize_file(in_path: str | Path, style: str | Path | StyleStats | RegionStyle, out_path: str | Path,
+                 cfg: PipelineConfig | None = None, options: FileOptions | None = None, *,
+                 stylizer: Stylizer | None = None, **keywords) -> PipelineResult:
+    """Stylize a video or image file into ``out_path`` (video or image, decided by its extension).
+
+    Args:
+        in_path: input video or image.
+        style: style image path, or precomputed statistics.
+        out_path: output file; written to a temporary file beside it and renamed on success.
+        cfg: pipeline configuration (default: the ``stylizer``'s, else the built-in defaults).
+        options: how to run (:class:`FileOptions`); ``keywords`` (``overwrite=True``, ``strength=0.5``
+            ...) set single ones over it.
+        stylizer: a loaded :class:`Stylizer` to reuse (default: one made from ``cfg``).
+    """
+    opts = replace(options or FileOptions(), **keywords)
+    cfg = cfg or (stylizer.cfg if stylizer is not None else PipelineConfig())
     named = style if not isinstance(style, (StyleStats, RegionStyle)) else None
-    src, dst = check_paths(in_path, named, out_path, overwrite)
-    check_masks(content_mask, style_mask, cfg)
-    check_path(cfg, content_mask is not None)
-    if max_frames is not None and max_frames < 1:
+    src, dst = check_paths(in_path, named, out_path, opts.overwrite)
+    check_masks(opts.content_mask, opts.style_mask, cfg)
+    check_path(cfg, opts.content_mask is not None)
+    if opts.max_frames is not None and opts.max_frames < 1:
         raise MediaError("--max-frames must be >= 1")
     if not is_image_path(dst):
         check_encoder(dst, cfg.output)  # the encoder fits the container and starts: before the model loads
     stylizer = stylizer or Stylizer(cfg)
-    strength = stylizer.resolve_strength(strength)
-    stats = style if named is None else stylizer.load_style(style, mask=style_mask)
-    if progress is None:
-        progress = sys.stderr.isatty()
+    strength = stylizer.resolve_strength(opts.strength)
+    stats = style if named is None else stylizer.load_style(style, mask=opts.style_mask)
     t0 = time.perf_counter()
     pic = read_picture_or_none(src) if is_image_path(src) and is_image_path(dst) else None
     if pic is not None:  # decoded once; frames over runtime.max_memory_mb are stylized in bands
-        stylize_image_file(pic, dst, stylizer, stats, strength, cfg.output.image_quality, content_mask)
+        stylize_image_file(pic, dst, stylizer, stats, strength, cfg.output.image_quality, opts.content_mask)
         del pic
-        if on_frame is not None:
-            on_frame(1)
-        return PipelineResult(1, time.perf_counter() - t0, "image")
-    if is_image_path(dst) and not is_sequence_pattern(dst):
-        result = _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask, fps)
-        if on_frame is not None:
-            on_frame(1)
-        return result
-    n = _run_video(src, dst, stylizer, stats, cfg, max_frames, progress, overlap, strength, strict, content_mask,
-                   on_frame, fps)
-    return PipelineResult(n, time.perf_counter() - t0, "video")
-
-
-def _mask_source(content_mask: str | Path | None, src: Path, info) -> ContentMaskSource | None:
-    """The content masks of video ``src`` (one image, or a mask video of the same frame count)."""
-    if content_mask is None:
-        return None
-    from rest_video.io.clips import frame_count
-
-    frames = None if is_image_path(content_mask) else (info.frames if info.frames > 0 else frame_count(src))
-    return ContentMaskSource(content_mask, (info.width, info.height), frames)
-
-
-def _first_frame_to_image(src, dst, stylizer, stats, cfg, strength, t0, content_mask=None,
-                          fps=None) -> PipelineResult:
-    with VideoReader(src, fps=fps) as reader:
-        first = next(iter(reader.frames(max_frames=1)), None)
-        masks = _mask_source(content_mask, src, reader.info)
-    if first is None:
-        raise MediaError(f"no decodable video frames in {src}")
-    with masks or nullcontext():
-        labels = masks.next() if masks is not None else None
-    out = stylizer.stylize(first.rgb, stats, strength, content_mask=labels)
-    if reader.info.colour.hdr:
-        log.info(hdr_note(src.name, reader.info.colour.trc, "image"))
-        out = bt709_from_sdr(out)
-    if first.rotation % 360:
-        log.info("note: the video is shown rotated %d degrees; the image is turned upright", first.rotation)
-        out = upright(out, first.rotation)
-    write_image(dst, out, cfg.output.image_quality)
-    return PipelineResult(1, time.perf_counter() - t0, "image")
+        n, mode = 1, "image"
+    elif is_image_path(dst) and not is_sequence_pattern(dst):
+        first_frame_to_image(src, dst, stylizer, stats, strength, cfg.output.image_quality, opts.content_mask,
+                             opts.fps)
+        n, mode = 1, "image"
+    else:
+        return _run_video(src, dst, stylizer, stats, cfg, strength, opts, t0)
+    if opts.on_frame is not None:
+        opts.on_frame(1)
+    return PipelineResult(n, time.perf_counter() - t0, mode)
 
 
 def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | RegionStyle, cfg: PipelineConfig,
-               max_frames: int | None, progress: bool, overlap: bool, strength: float, strict: bool,
-               content_mask: str | Path | None = None, on_frame: Callable[[int], None] | None = None,
-               fps: float | None = None) -> int:
+               strength: float, opts: FileOptions, t0: float) -> PipelineResult:
+    max_frames, masked = opts.max_frames, opts.content_mask is not None
     out = nullcontext(dst) if is_sequence_pattern(dst) else atomic_output(dst)  # a sequence: its own folder
-    with VideoReader(src, log_errors=False, fps=fps) as reader, out as tmp, \
-            (_mask_source(content_mask, src, reader.info) or nullcontext()) as masks:
+    with VideoReader(src, log_errors=False, fps=opts.fps) as reader, out as tmp, \
+            (mask_source(opts.content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
         still = is_sequence_pattern(dst) or dst.suffix.lower() == ".gif"
         if info.colour.hdr and (still or holds_colour_tags(dst, cfg.output)):  # else the writer's note says it
             kind = "image" if still else "sdr" if cfg.output.sdr else "hdr"
             log.info(hdr_note(src.name, info.colour.trc, kind))
-        choice = choose_video_path(cfg, stylizer, stats if isinstance(stats, StyleStats) else stats.whole, info,
-                                   dst, masked=content_mask is not None, max_frames=max_frames)
-        stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=content_mask is not None,
+        choice = choose_video_path(
+            cfg,
+            stylizer,
+            stats if isinstance(stats, StyleStats) else stats.whole,
+            info,
+            dst,
+            masked=masked,
+            max_frames=max_frames,
+        )
+        stream = StreamStylizer(stylizer, stats, cfg, strength=strength, masked=masked,
                                 path=choice.path, background=False)
         memory = apply_memory_plan(cfg, stylizer, info.width, info.height, choice.path)
         total = min(info.frames, max_frames) if info.frames and max_frames else (info.frames or max_frames)
-        bar = _progress_bar(total, src.name, progress)
-        stages = Stages(reader, tmp, cfg, stream, bar, max_frames=max_frames, on_frame=on_frame, masks=masks,
-                        name=dst, queue_size=memory.queue_size)
+        bar = _progress_bar(total, src.name, sys.stderr.isatty() if opts.progress is None else opts.progress)
+        source = ReaderSource(reader, max_frames)
+        stages = Stages(
+            source,
+            FileSink(tmp, source, cfg.output, name=dst),
+            stream,
+            queue_size=memory.queue_size,
+            masks=masks,
+            progress=_progress(bar, opts.on_frame),
+        )
         try:
-            n = stages.run_overlapped() if overlap else stages.run_sequential()
+            n = stages.run_overlapped() if opts.overlap else stages.run_sequential()
         finally:
             if bar is not None:
                 bar.close()
         if n == 0:
             raise MediaError(f"no decodable video frames in {src}")
         short = reader.ended_early() if max_frames is None or n < max_frames else None
-        if short and strict:
+        if short and opts.strict:
             raise MediaError(f"{src}: {short}; nothing written (--strict)")
     if short:
         log.warning("%s: %s (the output has the frames there were; --strict makes this an error)", src, short)
-    return n
+    return PipelineResult(n, time.perf_counter() - t0, "video")
 
 
 class Stages:
-    """The three stages; overlapped (threads + bounded queues) or one after another.
+    """The three stages between a :class:`FrameSource` and a :class:`FrameSink`; overlapped (threads
+    and bounded queues of ``queue_size``) or one after another. Frames the source marks as warm-up
+    (a segment's) go through the temporal filters but not to the sink; ``progress`` is called with 1
+    for each frame sent."""
 
-    By default the frames are the reader's, from where it stands, with its audio. A segment of a
-    long video (:mod:`rest_video.pipeline.segment`) passes ``source`` (an iterable of frames),
-    ``audio=False``, and ``output_from``: frames before that timestamp go through the temporal
-    filters (they warm them up) but are not written."""
-
-    def __init__(self, reader: VideoReader, tmp: Path, cfg: PipelineConfig, stream: StreamStylizer, bar, *,
-                 max_frames: int | None = None, on_frame: Callable[[int], None] | None = None,
-                 source: Iterable[Frame] | None = None, audio: bool = True, output_from: int | None = None,
-                 masks: ContentMaskSource | None = None, name: Path | None = None,
-                 queue_size: int | None = None) -> None:
-        self.reader, self.tmp, self.cfg, self.max_frames = reader, tmp, cfg, max_frames
-        self.name = name or tmp  # the output as the user named it (messages never name the temporary file)
-        self.masks = masks
-        self.queue_size = queue_size or cfg.runtime.queue_size
-        self.stream, self.runner, self.bar = stream, stream.runner(), bar
-        self.on_frame, self.source, self.output_from = on_frame, source, output_from
-        self.writer = None  # made with the first frame (open_writer)
-        self.audio: "queue.SimpleQueue" = queue.SimpleQueue()
-        self.audio_streams = self.reader.audio_streams if audio else []
-        self.other_streams = self.reader.other_streams if audio else []  # subtitles, data
-        self.written = 0
-        self.decoded = 0
-        self.warmed = 0
-        self.rotation = 0
+    def __init__(
+        self,
+        source: FrameSource,
+        sink: FileSink,
+        stream: StreamStylizer,
+        *,
+        queue_size: int,
+        masks: ContentMaskSource | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.source, self.sink, self.stream, self.runner = source, sink, stream, stream.runner()
+        self.queue_size, self.masks, self.progress = queue_size, masks, progress
+        self.decoded = self.written = self.warmed = 0
         self.first_pts: int | None = None  # of the first frame written
 
     def _frames(self) -> Iterable[Frame]:
-        if self.source is not None:
-            return self.source
-        on_audio = self.audio.put if self.audio_streams or self.other_streams else None
-        return self.reader.frames(on_audio=on_audio, max_frames=self.max_frames)
+        return self.source.frames(on_audio=self.sink.put_audio if self.sink.copies_streams else None)
 
     # stylize one decoded frame; returns finished (out, meta) pairs in order
     def _stylize(self, fr: Frame) -> list:
@@ -228,38 +218,19 @@ class Stages:
     # order-dependent pixel stabilizer, off the inference thread
     def _encode(self, out, fr: Frame) -> None:
         out = self.stream.stabilize(fr.rgb, out)
-        self.rotation = self.rotation or fr.rotation
-        if self.output_from is not None and fr.pts is not None and fr.pts < self.output_from:
+        warm_until = self.source.warm_until
+        if warm_until is not None and fr.pts is not None and fr.pts < warm_until:
             self.warmed += 1  # a warm-up frame: the filters have seen it, the file does not get it
             return
-        if self.writer is None:
-            info = self.reader.info
-            if self.rotation:
-                info = type(info)(**{**info.__dict__, "rotation": self.rotation})
-            self.writer = open_writer(self.tmp, info, self.cfg.output, self.audio_streams, name=self.name,
-                                      other_streams=self.other_streams)
-        self._drain_audio()
         if self.written == 0:
             self.first_pts = fr.pts
-        self.writer.write(out, fr.pts)
+        self.sink.send(out, fr)
         self.written += 1
-        if self.bar is not None:
-            self.bar.update(1)
-        if self.on_frame is not None:
-            self.on_frame(1)
-
-    def _drain_audio(self) -> None:
-        while True:
-            try:
-                pkt = self.audio.get_nowait()
-            except queue.Empty:
-                return
-            self.writer.write_audio(pkt)
+        if self.progress is not None:
+            self.progress(1)
 
     def _finish(self) -> int:
-        if self.writer is not None:
-            self._drain_audio()
-            self.writer.close()
+        self.sink.close()
         if self.written + self.warmed != self.decoded:
             raise MediaError(f"internal error: {self.decoded} frames decoded but {self.written} encoded")
         return self.written
@@ -357,11 +328,22 @@ class Stages:
         return self._finish()
 
     def _abort(self) -> None:
-        if self.writer is not None:
-            try:
-                self.writer.close(flush=False)
-            except Exception:  # noqa: BLE001 - the temporary output is removed anyway
-                pass
+        self.sink.abort()
+
+
+def _progress(bar, on_frame: Callable[[int], None] | None) -> Callable[[int], None] | None:
+    """One callback for the progress bar and the caller's ``on_frame`` (either may be None)."""
+    calls = [f for f in (bar.update if bar is not None else None, on_frame) if f is not None]
+    if not calls:
+        return None
+    if len(calls) == 1:
+        return calls[0]
+
+    def both(n: int) -> None:
+        for f in calls:
+            f(n)
+
+    return both
 
 
 def _progress_bar(total: int | None, name: str, enabled: bool):

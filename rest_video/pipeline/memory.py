@@ -64,8 +64,14 @@ def plan_memory(budget_mb: int, width: int, height: int, queue_size: int, networ
     depth = max(1, min(queue_size, (budget - fixed - network) // slot))
     needed = fixed + network + depth * slot
     if needed > budget:
-        log.warning("runtime.max_memory_mb=%d is below what %dx%d video needs here (about %d MB); running with "
-                    "the least memory it can", budget_mb, width, height, needed >> 20)
+        log.warning(
+            "runtime.max_memory_mb=%d is below what %dx%d video needs here (about %d MB); running with "
+            "the least memory it can",
+            budget_mb,
+            width,
+            height,
+            needed >> 20,
+        )
     return MemoryPlan(int(depth), int(network), int(needed), budget, needed + TRIM_THRESHOLD > budget)
 
 
@@ -83,6 +89,11 @@ def apply_memory_plan(cfg: PipelineConfig, stylizer: Stylizer, w: int, h: int, p
     stylizer.limit_memory(memory.network)
     if memory.return_freed:
         return_freed_memory()
-    log.debug("memory: queues of %d frames, %d MB for the network, about %d MB in all (runtime.max_memory_mb %d)",
-              memory.queue_size, memory.network >> 20, memory.needed >> 20, cfg.runtime.max_memory_mb)
+    log.debug(
+        "memory: queues of %d frames, %d MB for the network, about %d MB in all (runtime.max_memory_mb %d)",
+        memory.queue_size,
+        memory.network >> 20,
+        memory.needed >> 20,
+        cfg.runtime.max_memory_mb,
+    )
     return memory

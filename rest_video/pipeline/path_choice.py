@@ -58,7 +58,9 @@ def encoder_ms(codec: str, size: tuple[int, int], cfg: OutputCfg, pix_fmt: str) 
     base = cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), (0, 0), 2)
     t0 = time.perf_counter()
     for i in range(PROBE_FRAMES):
-        frame = av.VideoFrame.from_ndarray(np.roll(base, 4 * i, axis=1), format="rgb24").reformat(format=pix_fmt)
+        frame = av.VideoFrame.from_ndarray(np.roll(base, 4 * i, axis=1), format="rgb24").reformat(
+            format=pix_fmt
+        )
         frame.pts = i
         ctx.encode(frame)
     ctx.encode(None)
@@ -87,11 +89,20 @@ def choose_file_path(cfg: PipelineConfig, stylizer: Stylizer, style: StyleStats,
         log.debug("encoder probe failed: %s", e)
         return PathChoice("full", full, "the encoder's speed could not be measured")
     if full <= enc:
-        return PathChoice("full", full, f"the full network ({about}{full:.0f} ms a frame at {w}x{h}) keeps up "
-                                        f"with the encoder ({enc:.0f} ms)")
-    return PathChoice("lut", full, f"the full network takes {about}{full:.0f} ms a frame at {w}x{h} here, the "
-                                   f"encoder {enc:.0f} ms: a 3D LUT fitted to the network renders the frames "
-                                   f"(--path full: the network's own output, {full / max(enc, 1e-3):.0f}x slower)")
+        return PathChoice(
+            "full",
+            full,
+            f"the full network ({about}{full:.0f} ms a frame at {w}x{h}) keeps up "
+            f"with the encoder ({enc:.0f} ms)",
+        )
+    return PathChoice(
+        "lut",
+        full,
+        f"the full network takes {about}{full:.0f} ms a frame at {w}x{h} here, the "
+        f"encoder {enc:.0f} ms: a 3D LUT fitted to the network renders the frames "
+        f"(--path full: the network's own output, {full / max(enc, 1e-3):.0f}x slower)",
+    )
+
 
 def choose_video_path(cfg: PipelineConfig, stylizer: Stylizer, style: StyleStats, info, dst: Path,
                       masked: bool = False, max_frames: int | None = None) -> PathChoice:

@@ -29,15 +29,16 @@ from typing import Callable, Iterator
 
 import av
 
+from rest_video.core.atomic import atomic_output, check_writable
 from rest_video.core.config import PipelineConfig
-from rest_video.core.errors import MediaError
+from rest_video.core.errors import MediaError, first_line
 from rest_video.engine.stylizer import Stylizer
-from rest_video.io.atomic import atomic_output, check_writable
 from rest_video.io.containers import video_codec
 from rest_video.io.hdr import hdr_note
-from rest_video.io.video import Frame, VideoReader
+from rest_video.io.video import VideoReader
 from rest_video.io.video_writer import VideoWriter
 from rest_video.pipeline.file import PipelineResult, Stages
+from rest_video.pipeline.frames import FileSink, SegmentSource
 from rest_video.stream.processor import StreamStylizer
 from rest_video.style import StyleStats
 
@@ -79,7 +80,7 @@ def scan_keyframes(path: str | Path) -> tuple[list[int], int, Fraction, bool]:
     try:
         container = av.open(str(p))
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
-        raise MediaError(f"not a readable video: {p} ({_short(e)})") from None
+        raise MediaError(f"not a readable video: {p} ({first_line(e)})") from None
     with container:
         if not container.streams.video:
             raise MediaError(f"no video stream in {p}")
@@ -95,7 +96,7 @@ def scan_keyframes(path: str | Path) -> tuple[list[int], int, Fraction, bool]:
                 elif pkt.is_keyframe:
                     keys.append(int(pkt.pts))
         except av.FFmpegError as e:
-            raise MediaError(f"cannot read {p} ({_short(e)})") from None
+            raise MediaError(f"cannot read {p} ({first_line(e)})") from None
         tb = stream.time_base or Fraction(1, 25)
     return sorted(set(keys)), n, Fraction(tb), timed
 
@@ -138,10 +139,9 @@ def stylize_segment(in_path: str | Path, style: StyleStats, part_path: str | Pat
     t0 = time.perf_counter()
     stream = StreamStylizer(stylizer, style, cfg, strength=strength)
     with VideoReader(src, log_errors=False) as reader, atomic_output(dst) as tmp:
-        if segment.warm_from is not None:
-            reader.seek(segment.warm_from)
-        stages = Stages(reader, tmp, cfg, stream, None, on_frame=on_frame, source=_window(reader, segment),
-                        audio=False, output_from=segment.start)
+        source = SegmentSource(reader, segment.warm_from, segment.start, segment.end)
+        stages = Stages(source, FileSink(tmp, source, cfg.output), stream, queue_size=cfg.runtime.queue_size,
+                        progress=on_frame)
         n = stages.run_overlapped()
         if n == 0:
             raise MediaError(f"{src}: no frames in segment {segment.index} (from {segment.seconds()[0]} s)")
@@ -149,21 +149,11 @@ def stylize_segment(in_path: str | Path, style: StyleStats, part_path: str | Pat
             raise MediaError(f"{src}: decoding failed in segment {segment.index} ({reader.decode_error})")
         first = stages.first_pts
         if segment.start is not None and first != segment.start:
-            raise MediaError(f"{src}: segment {segment.index} should start at timestamp {segment.start} "
-                             f"but starts at {first} (the input cannot be cut here; run it without --segment-seconds)")
+            raise MediaError(
+                f"{src}: segment {segment.index} should start at timestamp {segment.start} "
+                f"but starts at {first} (the input cannot be cut here; run it without --segment-seconds)"
+            )
     return PipelineResult(n, time.perf_counter() - t0, "video")
-
-
-def _window(reader: VideoReader, seg: Segment) -> Iterator[Frame]:
-    """The reader's frames from ``seg.warm_from`` up to (not including) ``seg.end``."""
-    for fr in reader.frames():
-        if fr.pts is None:
-            raise MediaError(f"{reader.path}: a frame without a timestamp; run it without --segment-seconds")
-        if seg.warm_from is not None and fr.pts < seg.warm_from:
-            continue  # decoded from the keyframe before the warm-up: not needed
-        if seg.end is not None and fr.pts >= seg.end:
-            return
-        yield fr
 
 
 def join_segments(in_path: str | Path, parts: list[str | Path], out_path: str | Path, cfg: PipelineConfig,
@@ -175,15 +165,24 @@ def join_segments(in_path: str | Path, parts: list[str | Path], out_path: str | 
     opened = [av.open(str(p)) for p in parts]
     try:
         first = opened[0].streams.video[0]
-        for c, p in zip(opened[1:], parts[1:]):
+        for c, p in zip(opened[1:], parts[1:], strict=False):
             s = c.streams.video[0]
-            if (s.codec_context.name, s.codec_context.extradata) != (first.codec_context.name, first.codec_context.extradata):
-                raise MediaError(f"segment {p} was encoded with other codec parameters; cannot join without re-encoding")
+            if (s.codec_context.name, s.codec_context.extradata) != (
+                first.codec_context.name,
+                first.codec_context.extradata,
+            ):
+                raise MediaError(
+                    f"segment {p} was encoded with other codec parameters; cannot join without re-encoding"
+                )
         with VideoReader(src, threads=False) as reader, atomic_output(dst) as tmp:
             if reader.info.colour.hdr:  # once per run (the segments were encoded as --sdr said)
                 log.info(hdr_note(src.name, reader.info.colour.trc, "sdr" if cfg.output.sdr else "hdr"))
             rotation = _first_rotation(parts[0])
-            info = reader.info if not rotation else type(reader.info)(**{**reader.info.__dict__, "rotation": rotation})
+            info = (
+                reader.info
+                if not rotation
+                else type(reader.info)(**{**reader.info.__dict__, "rotation": rotation})
+            )
             writer = VideoWriter(tmp, info, cfg.output, reader.audio_streams, video_template=first, name=dst)
             ok = False
             try:
@@ -258,6 +257,3 @@ def _first_rotation(path: str | Path) -> int:
         fr = next(iter(r.frames(max_frames=1)), None)
     return fr.rotation if fr is not None else 0
 
-
-def _short(e: Exception) -> str:
-    return str(e).splitlines()[0][:200] if str(e) else type(e).__name__

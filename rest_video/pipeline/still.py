@@ -13,15 +13,20 @@ kept, converted or dropped").
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 
 from rest_video.core.errors import MediaError
 from rest_video.engine.stylizer import Stylizer
+from rest_video.io.hdr import bt709_from_sdr, hdr_note
+from rest_video.io.image import write_image
 from rest_video.io.masks import read_mask
-from rest_video.ops.opacity import blend
 from rest_video.io.picture import Picture, from_srgb, read_picture, to_srgb, with_pixels, write_picture
+from rest_video.io.video import VideoReader, upright
+from rest_video.ops.opacity import blend
+from rest_video.pipeline.frames import mask_source
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +87,23 @@ def stylize_image_file(pic: Picture, dst: Path, stylizer: Stylizer, stats, stren
                        content_mask: str | Path | None = None) -> None:
     """Stylize ``pic`` and write it to ``dst`` with what travels with it."""
     write_picture(dst, stylize_picture(pic, stylizer, stats, strength, content_mask), quality)
+
+
+def first_frame_to_image(src: Path, dst: Path, stylizer: Stylizer, stats, strength: float, quality: int,
+                         content_mask: str | Path | None = None, fps: float | None = None) -> None:
+    """A video's first frame stylized into image ``dst`` (upright, SDR)."""
+    with VideoReader(src, fps=fps) as reader:
+        first = next(iter(reader.frames(max_frames=1)), None)
+        masks = mask_source(content_mask, src, reader.info)
+    if first is None:
+        raise MediaError(f"no decodable video frames in {src}")
+    with masks or nullcontext():
+        labels = masks.next() if masks is not None else None
+    out = stylizer.stylize(first.rgb, stats, strength, content_mask=labels)
+    if reader.info.colour.hdr:
+        log.info(hdr_note(src.name, reader.info.colour.trc, "image"))
+        out = bt709_from_sdr(out)
+    if first.rotation % 360:
+        log.info("note: the video is shown rotated %d degrees; the image is turned upright", first.rotation)
+        out = upright(out, first.rotation)
+    write_image(dst, out, quality)

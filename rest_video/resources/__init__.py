@@ -1,13 +1,17 @@
 """Files shipped inside the package (found with :mod:`importlib.resources`, so an installed wheel
 has them too): pipeline YAMLs (``resources/pipelines``) and the default style photos
-(``resources/styles``; a source checkout links them as ``pipelines/`` and ``samples/styles/``)."""
+(``resources/styles``; a source checkout links them as ``pipelines/`` and ``samples/styles/``).
+
+The bottom of the package: it imports nothing from rest_video (the config reads pipelines by name)."""
 
 from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
 
-from rest_video.core.errors import ConfigError
+
+class PipelineNotFound(FileNotFoundError):
+    """No such config file and no shipped pipeline of that name (the config makes it a ConfigError)."""
 
 
 def _folder(name: str) -> Path:
@@ -15,7 +19,8 @@ def _folder(name: str) -> Path:
 
 
 def pipelines_dir() -> Path:
-    """The folder of the shipped pipeline YAMLs (``default``, ``fast-preview``, ``strong-look``, ``train``)."""
+    """The folder of the shipped pipeline YAMLs (``default``, ``fast-preview``, ``strong-look``,
+    ``train``)."""
     return _folder("pipelines")
 
 
@@ -26,7 +31,7 @@ def pipeline_names() -> list[str]:
 
 def resolve_pipeline(spec: str | Path) -> Path:
     """``spec`` as a path when that file exists, else a shipped pipeline by name (``fast-preview``
-    or ``fast-preview.yaml``); an unknown name is a :class:`ConfigError` listing the shipped ones."""
+    or ``fast-preview.yaml``); an unknown name is a :class:`PipelineNotFound` listing the shipped ones."""
     p = Path(spec)
     if p.is_file():
         return p
@@ -34,7 +39,7 @@ def resolve_pipeline(spec: str | Path) -> Path:
         shipped = pipelines_dir() / f"{p.stem}.yaml"
         if shipped.is_file():
             return shipped
-    raise ConfigError(f"config file not found: {p} (shipped pipelines: {', '.join(pipeline_names())})")
+    raise PipelineNotFound(f"config file not found: {p} (shipped pipelines: {', '.join(pipeline_names())})")
 
 
 def styles_dir() -> Path:

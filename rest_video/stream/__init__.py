@@ -6,4 +6,11 @@ from rest_video.stream.processor import StreamStylizer
 from rest_video.stream.smoothing import SceneCutDetector, StatsSmoother
 from rest_video.stream.stabilizer import PixelStabilizer, make_stabilizer
 
-__all__ = ["LutStylizer", "PixelStabilizer", "SceneCutDetector", "StatsSmoother", "StreamStylizer", "make_stabilizer"]
+__all__ = [
+    "LutStylizer",
+    "PixelStabilizer",
+    "SceneCutDetector",
+    "StatsSmoother",
+    "StreamStylizer",
+    "make_stabilizer",
+]

@@ -59,7 +59,9 @@ class StreamStylizer:
         if path not in ("full", "lut"):
             raise ValueError(f"path must be 'full' or 'lut', got {path!r}")
         if masked and path == "lut":
-            raise ConfigError("masks need the full network: the LUT fast path maps colours and has no regions")
+            raise ConfigError(
+                "masks need the full network: the LUT fast path maps colours and has no regions"
+            )
         self.masked = masked
         self.stylizer, self.style, self.path = stylizer, style, path
         self.strength = stylizer.resolve_strength(strength)
@@ -70,9 +72,19 @@ class StreamStylizer:
         self.lut: LutStylizer | None = None
         if path == "lut":
             live = cfg.live
-            self.lut = LutStylizer(stylizer, style, 1.0, lut_size=live.lut_size,
-                                   refit_every=live.refit_every, fit_side=live.fit_side, smoothing=t.smoothing,
-                                   scene_cut=t.scene_cut, background=background, drift=live.drift, fade=live.fade)
+            self.lut = LutStylizer(
+                stylizer,
+                style,
+                1.0,
+                lut_size=live.lut_size,
+                refit_every=live.refit_every,
+                fit_side=live.fit_side,
+                smoothing=t.smoothing,
+                scene_cut=t.scene_cut,
+                background=background,
+                drift=live.drift,
+                fade=live.fade,
+            )
         elif t.smoothing > 0:
             self.smoother = StatsSmoother(t.smoothing, t.scene_cut)
 

@@ -67,17 +67,17 @@ class StatsSmoother:
         on the previous frame starts from its own value, one no longer there is forgotten)."""
         if self.smoothing <= 0:
             return stats
-        if self._state is None or any(l in self._state and self._state[l][0].shape != stats[l][0].shape
-                                      for l in stats):
-            self._state = {l: (m.detach().clone(), s.detach().clone()) for l, (m, s) in stats.items()}
+        state = self._state
+        if state is None or any(k in state and state[k][0].shape != stats[k][0].shape for k in stats):
+            self._state = {layer: (m.detach().clone(), s.detach().clone()) for layer, (m, s) in stats.items()}
             return stats
         a = self.smoothing
         new = {}
-        for l, (m, s) in stats.items():
-            if l not in self._state:  # a region that has just appeared (masks): its own statistics first
-                new[l] = (m.detach().clone(), s.detach().clone())
+        for layer, (m, s) in stats.items():
+            if layer not in self._state:  # a region that has just appeared (masks): its own statistics first
+                new[layer] = (m.detach().clone(), s.detach().clone())
                 continue
-            pm, ps = self._state[l]
-            new[l] = (a * pm + (1 - a) * m, a * ps + (1 - a) * s)
-        self._state = {l: (m.detach(), s.detach()) for l, (m, s) in new.items()}
+            pm, ps = self._state[layer]
+            new[layer] = (a * pm + (1 - a) * m, a * ps + (1 - a) * s)
+        self._state = {layer: (m.detach(), s.detach()) for layer, (m, s) in new.items()}
         return new

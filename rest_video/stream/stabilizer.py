@@ -48,8 +48,17 @@ class PixelStabilizer:
         chroma_sigma: Gaussian (pixels) over the output's colour before the hold (0 = off).
     """
 
-    def __init__(self, smoothing: float = 0.93, still: float = 4.0, moving: float = 16.0, radius: int = 5,
-                 scene_cut: float = 0.25, blur: int = 2, hold_limit: float = 6.0, chroma_sigma: float = 1.0) -> None:
+    def __init__(
+        self,
+        smoothing: float = 0.93,
+        still: float = 4.0,
+        moving: float = 16.0,
+        radius: int = 5,
+        scene_cut: float = 0.25,
+        blur: int = 2,
+        hold_limit: float = 6.0,
+        chroma_sigma: float = 1.0,
+    ) -> None:
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
         if not 0 <= still < moving:
@@ -83,7 +92,8 @@ class PixelStabilizer:
         self._work.clear()
 
     def spatial(self, out: np.ndarray) -> np.ndarray:
-        """The per-frame part alone (the chroma blur), float32; what the hold starts from and is bounded by."""
+        """The per-frame part alone (the chroma blur), float32; what the hold starts from and is
+        bounded by."""
         return smooth_chroma(out, self.chroma_sigma) if self.chroma_sigma > 0 else out.astype(np.float32)
 
     def __call__(self, inp: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -100,7 +110,13 @@ class PixelStabilizer:
             return to_uint8(y)
         cut = self._cut(inp)
         acc = self._acc
-        if cut or acc is None or acc.shape != out.shape or self._ref8 is None or self._ref8.shape != inp.shape:
+        if (
+            cut
+            or acc is None
+            or acc.shape != out.shape
+            or self._ref8 is None
+            or self._ref8.shape != inp.shape
+        ):
             self._acc = y.copy()
             self._ref = inp.astype(np.float32)
             self._ref8 = inp.copy()
@@ -109,8 +125,8 @@ class PixelStabilizer:
         past = cv2.LUT(motion, self._past_lut, dst=scratch(work, "past", motion.shape))   # weight of the past
         now = cv2.LUT(motion, self._now_lut, dst=scratch(work, "now", motion.shape))
         cv2.blendLinear(acc, y, past, now, dst=acc)           # in place: acc is this filter's own array
-        if self.hold_limit < 255.0:                          # never further than hold_limit from y
-            k = (self.hold_limit,) * 3 + (0.0,)              # a per-channel scalar (a bare float is channel 0 only)
+        if self.hold_limit < 255.0:  # never further than hold_limit from y
+            k = (self.hold_limit,) * 3 + (0.0,)  # a per-channel scalar (a bare float is channel 0 only)
             bound = scratch(work, "bound", out.shape)
             cv2.min(acc, cv2.add(y, k, dst=bound), dst=acc)
             cv2.max(acc, cv2.subtract(y, k, dst=bound), dst=acc)
@@ -185,5 +201,11 @@ def make_stabilizer(temporal: TemporalCfg) -> PixelStabilizer | None:
     (``pixel_smoothing`` and ``chroma_sigma``) are off."""
     if temporal.pixel_smoothing <= 0 and temporal.chroma_sigma <= 0:
         return None
-    return PixelStabilizer(temporal.pixel_smoothing, temporal.still, temporal.moving, scene_cut=temporal.scene_cut,
-                           hold_limit=temporal.hold_limit, chroma_sigma=temporal.chroma_sigma)
+    return PixelStabilizer(
+        temporal.pixel_smoothing,
+        temporal.still,
+        temporal.moving,
+        scene_cut=temporal.scene_cut,
+        hold_limit=temporal.hold_limit,
+        chroma_sigma=temporal.chroma_sigma,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rest_video.core.config import load_train_config
+from rest_video.train.config import load_train_config
 
 __all__ = ["export", "train"]
 

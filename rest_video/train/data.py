@@ -13,7 +13,6 @@ from rest_video.core.errors import ConfigError
 from rest_video.io.image import IMAGE_EXTS
 
 
-
 def list_images(folders: list[str] | tuple[str, ...]) -> list[Path]:
     files: list[Path] = []
     for folder in folders:
@@ -45,7 +44,9 @@ class PhotoCrops:
             h, w = img.shape[:2]
             s = short / min(h, w)
             if s < 1.0 or min(h, w) < crop:
-                img = cv2.resize(img, (max(crop, round(w * s)), max(crop, round(h * s))), interpolation=cv2.INTER_AREA)
+                img = cv2.resize(
+                    img, (max(crop, round(w * s)), max(crop, round(h * s))), interpolation=cv2.INTER_AREA
+                )
             self.images.append(img)
         if not self.images:
             raise ConfigError("data.folders: none of the images could be read")

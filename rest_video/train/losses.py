@@ -25,7 +25,7 @@ def _per_layer(name: str, out_feats: list[Tensor], style_feats: list[Tensor], we
     if len(weights) != len(out_feats):
         raise ValueError(f"{name}: {len(weights)} weights for {len(out_feats)} layers")
     total = out_feats[0].new_zeros(())
-    for w, o, s in zip(weights, out_feats, style_feats):
+    for w, o, s in zip(weights, out_feats, style_feats, strict=False):
         if w != 0:
             total = total + w * term(o, s)
     return total
@@ -107,12 +107,14 @@ class DistillHeads(nn.Module):
     def __init__(self, layers: tuple[int, ...], width: int, teacher_channels: list[int]) -> None:
         super().__init__()
         self.layers = tuple(layers)
-        self.proj = nn.ModuleDict({str(l): nn.Conv2d(width, teacher_channels[l - 1], 1, bias=False) for l in layers})
+        self.proj = nn.ModuleDict(
+            {str(layer): nn.Conv2d(width, teacher_channels[layer - 1], 1, bias=False) for layer in layers}
+        )
 
     def forward(self, enc_feats: list[Tensor], teacher_feats: list[Tensor]) -> Tensor:
         total = enc_feats[0].new_zeros(())
-        for l in self.layers:
-            t = teacher_feats[l - 1]
-            pooled = F.adaptive_avg_pool2d(enc_feats[l - 1], t.shape[-2:])
-            total = total + F.mse_loss(self.proj[str(l)](pooled), t)
+        for layer in self.layers:
+            t = teacher_feats[layer - 1]
+            pooled = F.adaptive_avg_pool2d(enc_feats[layer - 1], t.shape[-2:])
+            total = total + F.mse_loss(self.proj[str(layer)](pooled), t)
         return total

@@ -82,19 +82,27 @@ class _PickledArray:
                                          f"{MAX_ARRAY_BYTES >> 20} MiB allowed")
         if not isinstance(raw, (bytes, bytearray)) or len(raw) != size:
             got = len(raw) if isinstance(raw, (bytes, bytearray)) else type(raw).__name__
-            raise pickle.UnpicklingError(f"an array of shape {shape} comes with {got} bytes of data, not {size}")
+            raise pickle.UnpicklingError(
+                f"an array of shape {shape} comes with {got} bytes of data, not {size}"
+            )
         flat = np.frombuffer(raw, dtype.dtype)
         self.array = flat.reshape(shape, order="F" if fortran else "C").copy()
 
 
 def _reconstruct(subtype, shape, code):
     if subtype is not _NDARRAY or shape != (0,) or code not in (b"b", "b"):
-        raise pickle.UnpicklingError("refusing _reconstruct arguments other than numpy's own (ndarray, (0,), b'b')")
+        raise pickle.UnpicklingError(
+            "refusing _reconstruct arguments other than numpy's own (ndarray, (0,), b'b')"
+        )
     return _PickledArray()
 
 
 def _scalar(dtype, data):
-    if not isinstance(dtype, _PickledDtype) or not isinstance(data, bytes) or len(data) != dtype.dtype.itemsize:
+    if (
+        not isinstance(dtype, _PickledDtype)
+        or not isinstance(data, bytes)
+        or len(data) != dtype.dtype.itemsize
+    ):
         raise pickle.UnpicklingError("bad numpy scalar")
     return np.frombuffer(data, dtype.dtype)[0]
 
@@ -118,7 +126,9 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
         try:
             return self._ALLOWED[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays are allowed") from None
+            raise pickle.UnpicklingError(
+                f"refusing to load {module}.{name}: only numpy arrays are allowed"
+            ) from None
 
 
 def load_numpy_pickle_bytes(data: bytes) -> Any:

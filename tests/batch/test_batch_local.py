@@ -37,7 +37,9 @@ def blue_style(tmp_path):
     return path
 
 
-def test_a_batch_with_a_corrupt_file_does_the_rest_and_reports_it(tmp_path, style_image, random_weights, capsys):
+def test_a_batch_with_a_corrupt_file_does_the_rest_and_reports_it(
+    tmp_path, style_image, random_weights, capsys
+):
     clips = [make_clip(tmp_path / "a.mp4", n=6, audio=True), make_clip(tmp_path / "b.mkv", n=9),
              make_clip(tmp_path / "c.mov", n=4)]
     cv2.imwrite(str(tmp_path / "d.png"), make_frame(30, 20, 1))
@@ -48,7 +50,7 @@ def test_a_batch_with_a_corrupt_file_does_the_rest_and_reports_it(tmp_path, styl
                "--checkpoint", str(random_weights), "--preset", "ultrafast", "--workers", "2",
                "--report", str(report)])
     assert rc == 1  # one file failed
-    for clip, n in zip(clips, (6, 9, 4)):
+    for clip, n in zip(clips, (6, 9, 4), strict=False):
         frames, _, _ = read_frames(out / f"{clip.stem}-style{clip.suffix}")
         assert len(frames) == n
     assert audio_duration(out / "a-style.mp4") == pytest.approx(audio_duration(clips[0]), abs=0.03)
@@ -57,10 +59,20 @@ def test_a_batch_with_a_corrupt_file_does_the_rest_and_reports_it(tmp_path, styl
     by_name = {Path(f["input"]).name: f for f in data["files"]}
     assert by_name["broken.mp4"]["status"] == "failed" and "broken.mp4" in by_name["broken.mp4"]["error"]
     assert [by_name[n]["status"] for n in ("a.mp4", "b.mkv", "c.mov", "d.png")] == ["done"] * 4
-    assert by_name["b.mkv"]["frames"] == 9 and data["counts"] == {"done": 4, "skipped": 0, "failed": 1, "stopped": 0}
+    assert by_name["b.mkv"]["frames"] == 9 and data["counts"] == {
+        "done": 4,
+        "skipped": 0,
+        "failed": 1,
+        "stopped": 0,
+    }
     err = capsys.readouterr().err
     assert "broken.mp4  failed" in err and "4 done, 1 failed" in err
-    assert sorted(p.name for p in out.iterdir()) == ["a-style.mp4", "b-style.mkv", "c-style.mov", "d-style.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "a-style.mp4",
+        "b-style.mkv",
+        "c-style.mov",
+        "d-style.png",
+    ]
 
 
 def test_manifest_gives_each_file_its_style_and_strength(tmp_path, batch_cfg, style_image, blue_style):
@@ -75,8 +87,11 @@ def test_manifest_gives_each_file_its_style_and_strength(tmp_path, batch_cfg, st
         ref = tmp_path / f"ref-{out}"
         stylize_file(src, style, ref, batch_cfg, stylizer=st, strength=strength, progress=False)
         got, want = read_frames(tmp_path / "out" / out)[0], read_frames(ref)[0]
-        assert len(got) == 5 and all(np.array_equal(g, w) for g, w in zip(got, want))
-    red, blue = read_frames(tmp_path / "out" / "red.mp4")[0][0], read_frames(tmp_path / "out" / "blue.mkv")[0][0]
+        assert len(got) == 5 and all(np.array_equal(g, w) for g, w in zip(got, want, strict=False))
+    red, blue = (
+        read_frames(tmp_path / "out" / "red.mp4")[0][0],
+        read_frames(tmp_path / "out" / "blue.mkv")[0][0],
+    )
     assert not np.array_equal(red, blue)
 
 
@@ -114,7 +129,9 @@ def _same_timing(a: Path, b: Path) -> None:
     assert audio_duration(a) == pytest.approx(audio_duration(b), abs=1e-9)
 
 
-def test_segments_join_to_the_single_run_exactly_with_filters_off(tmp_path, long_clip, style_image, random_weights):
+def test_segments_join_to_the_single_run_exactly_with_filters_off(
+    tmp_path, long_clip, style_image, random_weights
+):
     from rest_video.core.config import load_pipeline
 
     cfg = load_pipeline(None, {"model.checkpoint": str(random_weights), "output.preset": "ultrafast",
@@ -126,7 +143,9 @@ def test_segments_join_to_the_single_run_exactly_with_filters_off(tmp_path, long
     assert results[0].status == "done" and results[0].segments == 3 and results[0].frames == 60
     joined = tmp_path / "out" / "long-style.mp4"
     _same_timing(single, joined)
-    assert all(np.array_equal(x, y) for x, y in zip(read_frames(single)[0], read_frames(joined)[0]))
+    assert all(
+        np.array_equal(x, y) for x, y in zip(read_frames(single)[0], read_frames(joined)[0], strict=False)
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["long-style.mp4"]  # segments removed
 
 
@@ -160,7 +179,9 @@ def test_segments_with_filters_on_match_at_the_seams(tmp_path, style_image):
         assert join_segments(src, parts, joined, batch_cfg) == 60
         _same_timing(single, joined)
         b = read_frames(joined)[0]
-        assert all(np.array_equal(a[i], b[i]) for i in range(20))  # the first segment is the single run's start
+        assert all(
+            np.array_equal(a[i], b[i]) for i in range(20)
+        )  # the first segment is the single run's start
         worst[warmup] = min(_psnr(a[i], b[i]) for i in seams)
     assert worst[2.0] >= 40, worst
     assert worst[0.0] < 35, worst  # without the warm-up the seams show: the test can tell
@@ -171,10 +192,29 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_partial_file(tmp_path, style_image
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
                                                          os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from rest_video.cli.main import main; sys.exit(main())",
-                             "batch", str(src), "--style", str(style_image), "--out-dir", str(out), "--checkpoint",
-                             str(random_weights), "--workers", "2", "--segment-seconds", "10", "-q"],
-                            env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from rest_video.cli.main import main; sys.exit(main())",
+            "batch",
+            str(src),
+            "--style",
+            str(style_image),
+            "--out-dir",
+            str(out),
+            "--checkpoint",
+            str(random_weights),
+            "--workers",
+            "2",
+            "--segment-seconds",
+            "10",
+            "-q",
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(out.glob(".*parts*/.*part*")):
         time.sleep(0.2)
@@ -188,18 +228,18 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_partial_file(tmp_path, style_image
 
 def test_a_worker_killed_mid_task_is_retried_on_a_fresh_one(tmp_path, style_image, batch_cfg):
     from rest_video.batch.local import LocalPool
-    from rest_video.batch.tasks import Task, stats_to_arrays
+    from rest_video.batch.tasks import Task, TaskKind, stats_to_arrays
 
     src = make_clip(tmp_path / "in.mp4", w=160, h=120, n=120)
     out = tmp_path / "out.mp4"
     arrays = stats_to_arrays(Stylizer(batch_cfg).load_style(style_image))
     pool = LocalPool(1, batch_cfg, {"s": arrays}, threads=1)
     pool.start()
-    pool.submit(Task(0, "file", 0, str(src), str(out), "s", overwrite=True))
+    pool.submit(Task(0, TaskKind.FILE, 0, str(src), str(out), "s", overwrite=True))
     events, result, deadline = [], None, time.monotonic() + 120
     try:
         while result is None and time.monotonic() < deadline:
-            for kind, tid, value in pool.poll(0.2):
+            for kind, _tid, value in pool.poll(0.2):
                 events.append(kind)
                 if kind == "frames" and "retry" not in events and "killed" not in events:
                     wid = next(w for w, t in pool.holding.items() if t is not None)
@@ -227,8 +267,15 @@ def test_auto_precision_is_resolved_once_for_every_worker(tmp_path, style_image,
     monkeypatch.setattr(Stylizer, "precision", property(lambda self: "bf16"))  # what auto resolved to
     cfg = load_pipeline(None, {"model.checkpoint": str(random_weights), "runtime.precision": "auto"})
     assert runner._pin_precision(cfg, "bf16").runtime.precision == "bf16"
-    assert runner._pin_precision(load_pipeline(None, {"runtime.precision": "fp32"}), "bf16").runtime.precision == "fp32"
+    assert (
+        runner._pin_precision(load_pipeline(None, {"runtime.precision": "fp32"}), "bf16").runtime.precision
+        == "fp32"
+    )
     src = make_clip(tmp_path / "a.mp4", n=4)
     monkeypatch.setattr(runner, "_drive", lambda *a: None)  # the choice is what is tested, not the run
-    run_batch(jobs_from_inputs([str(src)], style_image, tmp_path / "out"), cfg, BatchOptions(workers=1, progress=False))
+    run_batch(
+        jobs_from_inputs([str(src)], style_image, tmp_path / "out"),
+        cfg,
+        BatchOptions(workers=1, progress=False),
+    )
     assert seen == ["bf16"]

@@ -1,7 +1,6 @@
 """``rest-video batch --ray`` on a local Ray instance (2 CPUs, no dashboard; one for the session)."""
 
 import builtins
-import json
 from pathlib import Path
 
 import av
@@ -44,14 +43,23 @@ def test_ray_batch_with_a_corrupt_file(tmp_path, ray_local, style_image, batch_c
     ref = tmp_path / "ref.mkv"
     stylize_file(tmp_path / "in" / "b.mkv", style_image, ref, batch_cfg, progress=False)
     got, want = read_frames(tmp_path / "out" / "b-style.mkv")[0], read_frames(ref)[0]
-    assert len(got) == 8 and all(np.array_equal(g, w) for g, w in zip(got, want))
+    assert len(got) == 8 and all(np.array_equal(g, w) for g, w in zip(got, want, strict=False))
 
 
 def test_ray_segments_equal_a_single_run(tmp_path, ray_local, style_image, random_weights):
     from rest_video.core.config import load_pipeline
 
-    cfg = load_pipeline(None, {"model.checkpoint": str(random_weights), "output.preset": "ultrafast", "output.crf": 0,
-                               "temporal.smoothing": 0, "temporal.pixel_smoothing": 0, "temporal.chroma_sigma": 0})
+    cfg = load_pipeline(
+        None,
+        {
+            "model.checkpoint": str(random_weights),
+            "output.preset": "ultrafast",
+            "output.crf": 0,
+            "temporal.smoothing": 0,
+            "temporal.pixel_smoothing": 0,
+            "temporal.chroma_sigma": 0,
+        },
+    )
     src = make_clip(tmp_path / "long.mp4", n=40, fps=10, audio=True, gop=10)
     single = tmp_path / "single.mp4"
     stylize_file(src, style_image, single, cfg, progress=False)
@@ -61,7 +69,7 @@ def test_ray_segments_equal_a_single_run(tmp_path, ray_local, style_image, rando
     a, pa, ta = read_frames(single)
     b, pb, tb = read_frames(tmp_path / "out" / "long-style.mp4")
     assert [p * ta for p in pa] == [p * tb for p in pb]
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=False))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["long-style.mp4"]
 
 
@@ -102,8 +110,8 @@ def test_ray_address_or_input(tmp_path, style_image, monkeypatch, capsys):
 
 
 def test_a_task_lost_with_its_worker_is_retried(tmp_path, ray_local, style_image, batch_cfg):
-    from rest_video.batch.ray_pool import RayPool, _remote_execute
-    from rest_video.batch.tasks import Task, stats_to_arrays
+    from rest_video.batch.ray_pool import RayPool, remote_execute
+    from rest_video.batch.tasks import Task, TaskKind, stats_to_arrays
     from rest_video.engine.stylizer import Stylizer
 
     src = make_clip(tmp_path / "in.mp4", n=6)
@@ -115,12 +123,12 @@ def test_a_task_lost_with_its_worker_is_retried(tmp_path, ray_local, style_image
         if not marker.exists():
             marker.touch()
             os._exit(1)
-        return _remote_execute(*args)
+        return remote_execute(*args)
 
     pool = RayPool(None, batch_cfg, {"s": stats_to_arrays(Stylizer(batch_cfg).load_style(style_image))})
     pool.start()
     pool.fn = ray_local.remote(crash_once).options(**pool.task_options)  # the options the batch uses
-    pool.submit(Task(0, "file", 0, str(src), str(tmp_path / "out.mp4"), "s", overwrite=True))
+    pool.submit(Task(0, TaskKind.FILE, 0, str(src), str(tmp_path / "out.mp4"), "s", overwrite=True))
     done = []
     while not done:
         done = [e for e in pool.poll(0.5) if e[0] == "done"]

@@ -5,8 +5,15 @@ from pathlib import Path
 import pytest
 from media import make_clip
 
-from rest_video.batch.inputs import (check_jobs, count_frames, find_inputs, is_complete, jobs_from_inputs,
-                                     jobs_from_manifest, output_name)
+from rest_video.batch.inputs import (
+    check_jobs,
+    count_frames,
+    find_inputs,
+    is_complete,
+    jobs_from_inputs,
+    jobs_from_manifest,
+    output_name,
+)
 from rest_video.core.errors import ConfigError, MediaError
 
 
@@ -51,8 +58,16 @@ def test_manifest_rows(tmp_path, style_image):
     make_clip(tmp_path / "c.mp4", n=2)
     (tmp_path / "m.csv").write_text(f"input,style,output,strength\nc.mp4,{style_image},x.mkv,0.5\nc.mp4,,,\n")
     jobs = jobs_from_manifest(tmp_path / "m.csv", Path("default.jpg"), tmp_path / "out")
-    assert jobs[0].output == tmp_path / "out" / "x.mkv" and jobs[0].style == style_image and jobs[0].strength == 0.5
-    assert jobs[1].style == Path("default.jpg") and jobs[1].output.name == "c-default.mp4" and jobs[1].strength is None
+    assert (
+        jobs[0].output == tmp_path / "out" / "x.mkv"
+        and jobs[0].style == style_image
+        and jobs[0].strength == 0.5
+    )
+    assert (
+        jobs[1].style == Path("default.jpg")
+        and jobs[1].output.name == "c-default.mp4"
+        and jobs[1].strength is None
+    )
     (tmp_path / "bad.csv").write_text("file,look\nc.mp4,x\n")
     with pytest.raises(ConfigError, match="header must name"):
         jobs_from_manifest(tmp_path / "bad.csv", None, None)

@@ -97,7 +97,10 @@ def test_a_picture_over_the_memory_budget_is_the_same_picture(tmp_path, capsys, 
     cv2.imwrite(str(tmp_path / "in.png"), img)
     common = [tmp_path / "in.png", style_image, "--checkpoint", random_weights, "-q"]
     assert _run([common[0], common[1], tmp_path / "whole.png", *common[2:]], capsys)[0] == 0
-    rc, err = _run([common[0], common[1], tmp_path / "bands.png", *common[2:], "--set", "runtime.max_memory_mb=1"], capsys)
+    rc, err = _run(
+        [common[0], common[1], tmp_path / "bands.png", *common[2:], "--set", "runtime.max_memory_mb=1"],
+        capsys,
+    )
     assert rc == 0 and err == []
     assert (tmp_path / "bands.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
 
@@ -115,7 +118,9 @@ def test_failure_mid_run_leaves_no_output(tmp_path, clip, style_image, random_we
         return real(self, rgb, pts)
 
     monkeypatch.setattr(video.VideoWriter, "write", boom)
-    rc = main([str(clip), str(style_image), str(tmp_path / "out.mp4"), "--checkpoint", str(random_weights), "-q"])
+    rc = main(
+        [str(clip), str(style_image), str(tmp_path / "out.mp4"), "--checkpoint", str(random_weights), "-q"]
+    )
     assert rc == 130
     assert not (tmp_path / "out.mp4").exists()
     assert not list(tmp_path.glob(".out*"))
@@ -138,7 +143,9 @@ def test_console_script_runs(tmp_path, clip, style_image, random_weights):
     ("webcam", ["--set", "live.fps=.nan"]),
     ("lut", ["--strength", "NaN"]),
 ])
-def test_non_finite_numbers_are_refused_on_every_flag(tmp_path, capsys, clip, style_image, random_weights, form, extra):
+def test_non_finite_numbers_are_refused_on_every_flag(
+    tmp_path, capsys, clip, style_image, random_weights, form, extra
+):
     if form == "stylize":
         args = [clip, style_image, tmp_path / "out.mp4"]
     elif form == "webcam":
@@ -151,8 +158,9 @@ def test_non_finite_numbers_are_refused_on_every_flag(tmp_path, capsys, clip, st
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-def test_a_first_run_that_probes_the_precision_still_fails_in_one_line(tmp_path, capsys, style_image, random_weights,
-                                                                      monkeypatch):
+def test_a_first_run_that_probes_the_precision_still_fails_in_one_line(
+    tmp_path, capsys, style_image, random_weights, monkeypatch
+):
     """On a CPU with bf16 units the first run times fp32 against bf16 before it reads the input;
     what the probe found goes to the verbose log, so a bad input is still one line."""
     from rest_video.engine import precision

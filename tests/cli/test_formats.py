@@ -49,7 +49,7 @@ def test_gif_keeps_frames_and_rate(tmp_path, capsys, clip, style_image, random_w
         got = [(f.pts * s.time_base, f.to_ndarray(format="rgb24")) for f in c.decode(s)]
     assert [t for t, _ in got] == [Fraction(i, 10) for i in range(5)]
     # 256 colours, dithered, for frames of thousands of colours: measured 8.4-10.8 levels mean
-    assert all(np.abs(a.astype(int) - b).mean() < 12 for (_, a), b in zip(got, frames_in))
+    assert all(np.abs(a.astype(int) - b).mean() < 12 for (_, a), b in zip(got, frames_in, strict=False))
 
 
 def test_avi_is_a_constant_rate_stream_with_a_rotation_note(tmp_path, capsys, style_image, random_weights):
@@ -67,7 +67,7 @@ def test_avi_is_a_constant_rate_stream_with_a_rotation_note(tmp_path, capsys, st
     frames_in, _, _ = read_frames(src)
     frames_out, _, _ = read_frames(out)
     # MPEG-4 part 2 at q 2 on these 64x48 synthetic frames: measured 2.5-4.5 levels mean
-    assert all(np.abs(a.astype(int) - b).mean() < 6 for a, b in zip(frames_in, frames_out))
+    assert all(np.abs(a.astype(int) - b).mean() < 6 for a, b in zip(frames_in, frames_out, strict=False))
 
 
 def test_avif_still(tmp_path, capsys, clip, style_image, random_weights):
@@ -96,7 +96,7 @@ def test_image_sequences_both_ways(tmp_path, capsys, clip, style_image, random_w
             assert c.streams.video[0].average_rate == 12
         frames_back, _, _ = read_frames(back)
         assert len(frames_back) == 5
-        assert all(np.array_equal(a, b) for a, b in zip(frames_in, frames_back))
+        assert all(np.array_equal(a, b) for a, b in zip(frames_in, frames_back, strict=False))
 
 
 def test_rotation_into_an_image_preview_and_live(tmp_path, capsys, style_image, random_weights):

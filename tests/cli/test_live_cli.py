@@ -1,4 +1,5 @@
-"""`rest-video --webcam` and `rest-video lut` end to end through rest_video.cli.main.main (generated media)."""
+"""`rest-video --webcam` and `rest-video lut` end to end through rest_video.cli.main.main (generated
+media)."""
 
 import sys
 import types
@@ -25,8 +26,26 @@ def clip(tmp_path):
 
 @pytest.mark.parametrize("path", ["lut", "full", "auto"])
 def test_webcam_file_headless_prints_a_summary(clip, style_image, random_weights, capsys, path):
-    rc, out, err = _run(["--webcam", "--camera", clip, "--no-preview", "--frames", "6", "--fps", "40", "--loop",
-                         "--style", style_image, "--checkpoint", random_weights, "--path", path], capsys)
+    rc, out, err = _run(
+        [
+            "--webcam",
+            "--camera",
+            clip,
+            "--no-preview",
+            "--frames",
+            "6",
+            "--fps",
+            "40",
+            "--loop",
+            "--style",
+            style_image,
+            "--checkpoint",
+            random_weights,
+            "--path",
+            path,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert len(out) == 1 and out[0].startswith("6 frames in ") and "fps, latency p50" in out[0]
     used = out[0].split(" path ")[1].split()[0]
@@ -34,9 +53,30 @@ def test_webcam_file_headless_prints_a_summary(clip, style_image, random_weights
 
 
 def test_webcam_two_styles_mirror_size_and_smoothing(clip, style_image, random_weights, capsys, tmp_path):
-    rc, out, err = _run(["--webcam", "--camera", clip, "--no-preview", "--frames", "3", "--fps", "40", "--loop", "--mirror",
-                         "--size", "32x24", "--smoothing", "0.9", "--style", style_image, style_image,
-                         "--checkpoint", random_weights], capsys)
+    rc, out, err = _run(
+        [
+            "--webcam",
+            "--camera",
+            clip,
+            "--no-preview",
+            "--frames",
+            "3",
+            "--fps",
+            "40",
+            "--loop",
+            "--mirror",
+            "--size",
+            "32x24",
+            "--smoothing",
+            "0.9",
+            "--style",
+            style_image,
+            style_image,
+            "--checkpoint",
+            random_weights,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert "32x24" in err[-1] and out[0].startswith("3 frames")
 
@@ -59,9 +99,12 @@ def test_virtual_cam_without_backend_is_one_line_and_nonzero(clip, style_image, 
 
 
 def test_preview_without_gui_suggests_no_preview(clip, style_image, random_weights, capsys, monkeypatch):
-    monkeypatch.setattr(preview, "gui_problem", lambda: "there is no display (DISPLAY / WAYLAND_DISPLAY not set)")
-    rc, out, err = _run(["--webcam", "--camera", clip, "--style", style_image, "--checkpoint", random_weights],
-                        capsys)
+    monkeypatch.setattr(
+        preview, "gui_problem", lambda: "there is no display (DISPLAY / WAYLAND_DISPLAY not set)"
+    )
+    rc, out, err = _run(
+        ["--webcam", "--camera", clip, "--style", style_image, "--checkpoint", random_weights], capsys
+    )
     assert rc == 2 and len(err) == 1 and "--no-preview" in err[0]
 
 
@@ -73,7 +116,16 @@ def test_preview_without_gui_suggests_no_preview(clip, style_image, random_weigh
 ])
 def test_webcam_user_errors(clip, style_image, random_weights, capsys, args, msg, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    base = ["--webcam", "--camera", clip, "--no-preview", "--style", style_image, "--checkpoint", random_weights]
+    base = [
+        "--webcam",
+        "--camera",
+        clip,
+        "--no-preview",
+        "--style",
+        style_image,
+        "--checkpoint",
+        random_weights,
+    ]
     rc, out, err = _run(base + args, capsys)
     assert rc == 2 and len(err) == 1 and msg in err[0]
 
@@ -111,7 +163,18 @@ def test_lut_export_loads_in_ffmpeg_lut3d(tmp_path, content, style_image, random
 def test_lut_export_from_video_refuses_to_overwrite(tmp_path, clip, style_image, random_weights, capsys):
     cube = tmp_path / "look.cube"
     cube.write_text("keep me")
-    args = ["lut", style_image, "--content", clip, "-o", cube, "--frames", "3", "--checkpoint", random_weights]
+    args = [
+        "lut",
+        style_image,
+        "--content",
+        clip,
+        "-o",
+        cube,
+        "--frames",
+        "3",
+        "--checkpoint",
+        random_weights,
+    ]
     rc, _, err = _run(args, capsys)
     assert rc == 2 and "-y" in err[0] and cube.read_text() == "keep me"
     rc, _, err = _run(args + ["-y"], capsys)
@@ -123,11 +186,29 @@ def test_webcam_without_style_uses_the_sample_styles(clip, style_image, random_w
     from rest_video.cli import live
 
     monkeypatch.setattr(live, "default_styles", lambda: [style_image, style_image])
-    rc, out, err = _run(["--webcam", "--camera", clip, "--no-preview", "--frames", "2", "--fps", "40", "--loop",
-                         "--checkpoint", random_weights, "--path", "lut"], capsys)
+    rc, out, err = _run(
+        [
+            "--webcam",
+            "--camera",
+            clip,
+            "--no-preview",
+            "--frames",
+            "2",
+            "--fps",
+            "40",
+            "--loop",
+            "--checkpoint",
+            random_weights,
+            "--path",
+            "lut",
+        ],
+        capsys,
+    )
     assert rc == 0 and "keys 1-2" in err[0] and out[0].startswith("2 frames")
     monkeypatch.setattr(live, "default_styles", lambda: [])
-    rc, out, err = _run(["--webcam", "--camera", clip, "--no-preview", "--checkpoint", random_weights], capsys)
+    rc, out, err = _run(
+        ["--webcam", "--camera", clip, "--no-preview", "--checkpoint", random_weights], capsys
+    )
     assert rc == 2 and "--style" in err[0]
 
 

@@ -12,7 +12,8 @@ processor\t: 1
 model name\t: other
 flags\t\t: fpu
 """
-SPR = "model name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t: avx2 fma avx512f avx512_bf16 avx512_vnni amx_bf16 amx_tile amx_int8\n"
+SPR = ("model name\t: Intel(R) Xeon(R) Platinum 8480+\n"
+       "flags\t: avx2 fma avx512f avx512_bf16 avx512_vnni amx_bf16 amx_tile amx_int8\n")
 
 
 def test_parse_first_processor():

@@ -1,4 +1,5 @@
-"""rest_video.core.devices: device / dtype choice, and runtime settings applied once, never by a constructor."""
+"""rest_video.core.devices: device / dtype choice, and runtime settings applied once, never by a
+constructor."""
 
 import pytest
 import torch

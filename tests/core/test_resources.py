@@ -2,8 +2,9 @@
 
 import pytest
 
+from rest_video.core.config import load_pipeline
 from rest_video.core.errors import ConfigError
-from rest_video.resources import resolve_pipeline, styles_dir
+from rest_video.resources import PipelineNotFound, resolve_pipeline, styles_dir
 
 
 def test_default_styles_ship_in_the_package():
@@ -19,5 +20,7 @@ def test_a_file_wins_over_a_name(tmp_path, monkeypatch):
     (tmp_path / "fast-preview.yaml").write_text("output:\n  crf: 30\n")
     assert resolve_pipeline("fast-preview.yaml").resolve() == (tmp_path / "fast-preview.yaml").resolve()
     assert resolve_pipeline("fast-preview").name == "fast-preview.yaml"
-    with pytest.raises(ConfigError, match="not found"):
+    with pytest.raises(PipelineNotFound, match="not found"):
         resolve_pipeline("sub/none.yaml")
+    with pytest.raises(ConfigError, match="not found"):  # the config's error, one line for the CLI
+        load_pipeline("sub/none.yaml")

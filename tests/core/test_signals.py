@@ -72,7 +72,9 @@ def test_sigterm_mid_write_leaves_no_file_and_exits_143(tmp_path, long_clip, sty
 
 
 @pytest.mark.parametrize("name", ["SIGHUP", "SIGINT"])
-def test_other_stop_signals_mid_write_in_process(tmp_path, long_clip, style_image, random_weights, capsys, name):
+def test_other_stop_signals_mid_write_in_process(
+    tmp_path, long_clip, style_image, random_weights, capsys, name
+):
     """The same through rest_video.cli.main.main in this process (no second torch start-up)."""
     from rest_video.cli.main import main
 
@@ -89,12 +91,23 @@ def test_other_stop_signals_mid_write_in_process(tmp_path, long_clip, style_imag
         sent.set()
 
     late: list[int] = []
-    previous = signal.signal(signum, lambda *a: late.append(1))   # a signal after main() returned must not end pytest
+    previous = signal.signal(
+        signum, lambda *a: late.append(1)
+    )  # a signal after main() returned must not end pytest
     try:
         watcher = threading.Thread(target=send_when_writing, daemon=True)
         watcher.start()
-        rc = main([str(long_clip), str(style_image), str(out_dir / "out.mp4"), "--checkpoint", str(random_weights),
-                   "--no-cache", "-q"])
+        rc = main(
+            [
+                str(long_clip),
+                str(style_image),
+                str(out_dir / "out.mp4"),
+                "--checkpoint",
+                str(random_weights),
+                "--no-cache",
+                "-q",
+            ]
+        )
         watcher.join()
     finally:
         signal.signal(signum, previous)
@@ -105,8 +118,13 @@ def test_other_stop_signals_mid_write_in_process(tmp_path, long_clip, style_imag
 def test_ctrl_c_during_start_up_is_one_line(tmp_path, style_image):
     if not Path("/proc/self/maps").exists():
         pytest.skip("needs /proc to see when torch is being imported")
-    proc = subprocess.Popen([*_command(), str(tmp_path / "in.mp4"), str(style_image), str(tmp_path / "o.mp4")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    proc = subprocess.Popen(
+        [*_command(), str(tmp_path / "in.mp4"), str(style_image), str(tmp_path / "o.mp4")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
     maps = Path(f"/proc/{proc.pid}/maps")
 
     def importing_torch() -> bool:

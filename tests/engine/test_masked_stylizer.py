@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rest_video import Stylizer, load_pipeline
-from rest_video.io.mask_colours import colour_label
+from rest_video.core.mask_colours import colour_label
 from rest_video.stream import StreamStylizer
 
 H, W = 96, 128
@@ -122,7 +122,9 @@ def test_protect_keeps_the_input_pixels_in_its_region(pair):
     regions = st.load_style(style, mask=smask)
     out = st.stylize(content, regions, content_mask=cmask, protect="red")
     assert np.array_equal(out[:, W // 2 + 8:], content[:, W // 2 + 8:])
-    assert np.array_equal(out[:, : W // 2 - 8], st.stylize(content, regions, content_mask=cmask)[:, : W // 2 - 8])
+    assert np.array_equal(
+        out[:, : W // 2 - 8], st.stylize(content, regions, content_mask=cmask)[:, : W // 2 - 8]
+    )
     with pytest.raises(ValueError, match="content mask"):
         st.stylize(content, regions, protect="red")
 
@@ -140,7 +142,10 @@ def test_region_statistics_are_cached_with_the_mask_in_the_key(pair, tmp_path):
     first = st.load_style(sp, mask=mp)
     assert len(list(st.cache.root.glob("*.safetensors"))) == 1
     again = st.load_style(sp, mask=mp)
-    assert all(np.array_equal(first.regions[RED].mean[l].cpu(), again.regions[RED].mean[l].cpu()) for l in first.whole.mean)
+    assert all(
+        np.array_equal(first.regions[RED].mean[layer].cpu(), again.regions[RED].mean[layer].cpu())
+        for layer in first.whole.mean
+    )
     other = st.load_style(sp, mask=mp2)
     assert sorted(other.regions) == [0, 1] and len(list(st.cache.root.glob("*.safetensors"))) == 2
 

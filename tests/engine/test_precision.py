@@ -13,7 +13,9 @@ from rest_video.core.cpu import CpuFeatures
 from rest_video.engine.precision import PrecisionChoice, ProbeResult, choose_cpu_precision, pick
 
 AVX2 = CpuFeatures("AMD EPYC", frozenset({"avx2", "fma"}), "AVX2")
-AMX = CpuFeatures("Intel Xeon 8480+", frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}), "AVX512")
+AMX = CpuFeatures(
+    "Intel Xeon 8480+", frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}), "AVX512"
+)
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +83,16 @@ def test_bad_or_stale_cache_is_ignored(model, tmp_path, monkeypatch):
     key = prec.cache_key(AMX, "w")
     path = prec.cache_path(key, tmp_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for junk in ("not json", "{}", '{"precision": "int4", "reason": "", "source": "probe", "candidates": ["fp32", "bf16"],'
-                 ' "ms": {}, "psnr_db": {}, "max_diff": {}}'):
+    for junk in (
+        "not json",
+        "{}",
+        '{"precision": "int4", "reason": "", "source": "probe", "candidates": ["fp32", "bf16"],'
+        ' "ms": {}, "psnr_db": {}, "max_diff": {}}',
+    ):
         path.write_text(junk)
-        assert choose_cpu_precision(model, "w", features=AMX, cache_root=tmp_path, probe_fn=fn).source == "probe"
+        assert (
+            choose_cpu_precision(model, "w", features=AMX, cache_root=tmp_path, probe_fn=fn).source == "probe"
+        )
     assert len(fn.calls) == 3
     # an unwritable cache folder costs a probe next time, never the run
     blocked = tmp_path / "file"
@@ -233,10 +241,14 @@ def test_a_candidate_that_does_not_run_is_dropped_alone(model, monkeypatch, capl
     finally:
         torch.set_num_threads(n)
     assert set(res) == {"fp32", "bf16"}
-    assert "int8 does not run here (onednn qconv: unsupported isa)" in caplog.text and "more" not in caplog.text
+    assert (
+        "int8 does not run here (onednn qconv: unsupported isa)" in caplog.text and "more" not in caplog.text
+    )
 
 
-def test_int8_asked_where_it_is_not_exact_is_one_clear_line(tmp_path, capsys, random_weights, style_image, monkeypatch):
+def test_int8_asked_where_it_is_not_exact_is_one_clear_line(
+    tmp_path, capsys, random_weights, style_image, monkeypatch
+):
     """--precision int8 on a CPU without exact int8 (no VNNI / AMX-int8): one line, exit 2."""
     import cv2
     from media import make_frame

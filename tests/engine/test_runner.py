@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from rest_video.engine.cuda_runner import CudaFrameRunner, FrameRing, StagedRunner
 from rest_video.core.errors import DeviceError
+from rest_video.engine.cuda_runner import CudaFrameRunner, FrameRing, StagedRunner
 
 
 class FakeAsyncRunner(StagedRunner):
@@ -75,7 +75,7 @@ def test_frames_come_back_in_order_with_bounded_flight(depth):
         assert len(r.ring) <= depth
     out.extend(r.flush())
     assert [m["i"] for _, m in out] == list(range(10))
-    for (img, _), f in zip(out, frames):
+    for (img, _), f in zip(out, frames, strict=False):
         np.testing.assert_array_equal(img, 255 - f)
     assert r.max_in_flight == depth
     assert r.flush() == []

@@ -53,7 +53,9 @@ def style(whole):
     return whole.load_style(STYLE, use_cache=False)
 
 
-@pytest.mark.parametrize("block", [moments.GRAM_BLOCK, 256])  # 256: many statistics strips, blocks across rows
+@pytest.mark.parametrize(
+    "block", [moments.GRAM_BLOCK, 256]
+)  # 256: many statistics strips, blocks across rows
 @pytest.mark.parametrize("hw", [(61, 97), (131, 211)])       # 131x211: the in-place oneDNN convs + border fix
 def test_tiled_equals_untiled_bit_for_bit(whole, tiny, style, monkeypatch, block, hw):
     monkeypatch.setattr(moments, "GRAM_BLOCK", block)
@@ -63,7 +65,9 @@ def test_tiled_equals_untiled_bit_for_bit(whole, tiny, style, monkeypatch, block
     assert len(tiny.plan.bands(h, w)) >= 4
     assert block != 256 or h < 100 or len(tiny.plan.strips(h, w)) >= 4
     for strength in (0.6, 1.0):
-        np.testing.assert_array_equal(tiny.stylize(frame, style, strength), whole.stylize(frame, style, strength))
+        np.testing.assert_array_equal(
+            tiny.stylize(frame, style, strength), whole.stylize(frame, style, strength)
+        )
 
 
 def test_statistics_pass_in_many_strips_equals_the_whole_frame(whole, style, monkeypatch):
@@ -76,8 +80,8 @@ def test_statistics_pass_in_many_strips_equals_the_whole_frame(whole, style, mon
     strips = tiled.plan.strips(61, 97)
     assert len(strips) >= 8 and any(s.first % 97 for s in strips)
     got = tiled.statistics(frame[None], strips, 1)
-    for l, (m, s) in seen[0].items():
-        assert torch.equal(m, got[l][0]) and torch.equal(s, got[l][1])
+    for layer, (m, s) in seen[0].items():
+        assert torch.equal(m, got[layer][0]) and torch.equal(s, got[layer][1])
 
 
 def test_tiled_batch_with_the_statistics_filter(whole, tiny, style):
@@ -86,7 +90,9 @@ def test_tiled_batch_with_the_statistics_filter(whole, tiny, style):
     f_whole, f_tiny = StatsSmoother(0.5), StatsSmoother(0.5)
     for k in range(3):
         batch = np.roll(frames, 3 * k, axis=2)
-        np.testing.assert_array_equal(tiny.stylize(batch, style, 0.6, f_tiny), whole.stylize(batch, style, 0.6, f_whole))
+        np.testing.assert_array_equal(
+            tiny.stylize(batch, style, 0.6, f_tiny), whole.stylize(batch, style, 0.6, f_whole)
+        )
 
 
 @pytest.mark.parametrize("native", [False, True], ids=["generic", "onednn"])
@@ -114,8 +120,12 @@ def test_another_architecture_tiles_exactly(whole, style):
     torch.manual_seed(0)
     model = REST(RESTConfig(layers=3, width=8, stylized=(2, 3))).eval()
     a = Stylizer(load_pipeline(None, {"runtime.device": "cpu", "runtime.precision": "fp32"}), model=model)
-    b = Stylizer(load_pipeline(None, {"runtime.device": "cpu", "runtime.precision": "fp32", "runtime.max_memory_mb": 1}),
-                 model=model)
+    b = Stylizer(
+        load_pipeline(
+            None, {"runtime.device": "cpu", "runtime.precision": "fp32", "runtime.max_memory_mb": 1}
+        ),
+        model=model,
+    )
     st = a.model.style_stats(a.to_tensor(_photo(40, 30, 9)[None]).float())
     frame = _photo(97, 83, 4)
     assert not b.fits(1, 97, 83) and len(b.plan.bands(97, 83)) > 1
@@ -137,16 +147,21 @@ def test_band_height_shrinks_with_the_budget(whole):
             assert wh * w * plan.bpp["tile"] <= plan.budget
         # the bands cover the frame once, each window holding its band with a halo of margin
         assert [b.out[0] for b in bands][0] == 0 and bands[-1].out[1] == h
-        assert all(p.out[1] == q.out[0] for p, q in zip(bands, bands[1:]))
+        assert all(p.out[1] == q.out[0] for p, q in zip(bands, bands[1:], strict=False))
         for b in bands:
             (y0, y1), (wy0, wy1) = b.out, b.win
             assert (wy0 == 0 or wy0 <= y0 - plan.halo) and (wy1 == h or wy1 >= y1 + plan.halo)
         strips = plan.strips(h, w)
         assert strips[0].first == 0 and strips[-1].last == h * w
-        assert all(p.last == q.first and q.first % moments.GRAM_BLOCK == 0 for p, q in zip(strips, strips[1:]))
+        assert all(
+            p.last == q.first and q.first % moments.GRAM_BLOCK == 0
+            for p, q in zip(strips, strips[1:], strict=False)
+        )
         for s in strips:
             r0, r1 = s.rows
-            assert (r0 == 0 or r0 * w <= s.first - plan.stats_halo * w) and (r1 == h or r1 * w >= s.last + plan.stats_halo * w)
+            assert (r0 == 0 or r0 * w <= s.first - plan.stats_halo * w) and (
+                r1 == h or r1 * w >= s.last + plan.stats_halo * w
+            )
     assert heights == sorted(heights, reverse=True) and heights[0] > heights[-1]
     assert heights[-1] == MIN_ROWS + 2 * whole.net.halo  # a 1 MB budget cannot hold more
 
@@ -155,9 +170,15 @@ def test_frames_that_fit_run_whole(whole):
     assert whole.cfg.runtime.max_memory_mb == 4096
     assert whole.fits(1, 2160, 3840)       # 4K video runs whole by default ...
     assert not whole.fits(1, 8000, 12000)  # ... a 96 MP photo in bands
-    assert bytes_per_pixel(whole.net, "frame") > bytes_per_pixel(whole.net, "tile") > bytes_per_pixel(whole.net, "stats")
+    assert (
+        bytes_per_pixel(whole.net, "frame")
+        > bytes_per_pixel(whole.net, "tile")
+        > bytes_per_pixel(whole.net, "stats")
+    )
     # the CUDA estimate (fp16, generic backend, no im2col): 4K runs whole there too
-    cuda = SimpleNamespace(dtype=torch.float16, cfg=whole.net.cfg, backend="generic", device=torch.device("cuda"))
+    cuda = SimpleNamespace(
+        dtype=torch.float16, cfg=whole.net.cfg, backend="generic", device=torch.device("cuda")
+    )
     assert 3840 * 2160 * bytes_per_pixel(cuda, "frame") <= 4096 << 20
 
 

@@ -6,14 +6,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from media import make_frame, smooth_image
 
 from rest_video import evaluation as ev
-from rest_video.evaluation import run as run_module
 from rest_video.cli.main import main
 from rest_video.core.errors import ConfigError, MediaError, WeightsError
+from rest_video.evaluation import run as run_module
 from rest_video.train.teacher import VGGTeacher
-
-from media import make_frame, smooth_image
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +141,10 @@ def test_eval_writes_table_with_all_rows(tmp_path, pairs_file, random_weights, t
 def test_write_section_creates_file(tmp_path):
     out = tmp_path / "EVAL.md"
     ev.write_section(out, "hello")
-    assert out.read_text() == "# rest-video evaluation\n\n<!-- eval:dev-pairs:start -->\nhello\n<!-- eval:dev-pairs:end -->\n"
+    assert (
+        out.read_text()
+        == "# rest-video evaluation\n\n<!-- eval:dev-pairs:start -->\nhello\n<!-- eval:dev-pairs:end -->\n"
+    )
 
 
 def test_cli_end_to_end(tmp_path, pairs_file, random_weights, teacher, monkeypatch, capsys):

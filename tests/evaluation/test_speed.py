@@ -2,6 +2,7 @@
 
 import json
 
+
 def test_bench_tiny_sizes_writes_json(tmp_path, random_weights, style_image):
     from rest_video.cli.main import main
 
@@ -37,7 +38,10 @@ def test_bench_user_errors(style_image):
     assert main(["bench", "--device", "cpu", "--sizes", "12by7", "--no-video"]) == 2
     assert main(["bench", "--device", "cpu", "--sizes", "16x16", "--frames", "0", "--no-video"]) == 2
     assert main(["bench", "--device", "cpu", "--sizes", "16x16", "--video", "/nonexistent.mp4"]) == 2
-    assert main(["bench", "--device", "cpu", "--sizes", "16x16", "--no-video", "--style", "/nonexistent.jpg"]) == 2
+    assert (
+        main(["bench", "--device", "cpu", "--sizes", "16x16", "--no-video", "--style", "/nonexistent.jpg"])
+        == 2
+    )
 
 
 def test_bench_variants_moved_to_the_lab(capsys):
@@ -52,9 +56,30 @@ def test_bench_per_precision(tmp_path, random_weights, style_image, capsys):
     from rest_video.cli.main import main
 
     out = tmp_path / "bench.json"
-    rc = main(["bench", "--device", "cpu", "--sizes", "24x16", "--frames", "1", "--json", str(out), "--no-video",
-               "--no-reference", "--style", str(style_image), "--checkpoint", str(random_weights), "-q",
-               "--precisions", "bf16,fp32", "--threads", "1"])
+    rc = main(
+        [
+            "bench",
+            "--device",
+            "cpu",
+            "--sizes",
+            "24x16",
+            "--frames",
+            "1",
+            "--json",
+            str(out),
+            "--no-video",
+            "--no-reference",
+            "--style",
+            str(style_image),
+            "--checkpoint",
+            str(random_weights),
+            "-q",
+            "--precisions",
+            "bf16,fp32",
+            "--threads",
+            "1",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     rep = json.loads(out.read_text())
@@ -88,8 +113,11 @@ def test_bench_end_to_end_in_fp32_beside_what_auto_chose(tmp_path, random_weight
     from rest_video.evaluation.speed_report import format_report
 
     # what auto picks on a CPU with bf16 matrix units (forced: the test runs on any CPU)
-    monkeypatch.setattr(precision, "choose_cpu_precision",
-                        lambda *a, **k: precision.PrecisionChoice("bf16", "forced by the test", "features", ["fp32", "bf16"]))
+    monkeypatch.setattr(
+        precision,
+        "choose_cpu_precision",
+        lambda *a, **k: precision.PrecisionChoice("bf16", "forced by the test", "features", ["fp32", "bf16"]),
+    )
     clip = make_clip(tmp_path / "clip.mp4", w=32, h=24, n=4)
     rep = run_bench(device="cpu", sizes=[(16, 12)], frames=1, video=clip, style=style_image,
                     checkpoint=str(random_weights), video_frames=3, reference=False, precisions="fp32,bf16")
@@ -112,8 +140,11 @@ def test_bench_int8_against_the_eager_model_and_its_gemm(style_image, monkeypatc
         import pytest
 
         pytest.skip("no exact int8 here (VNNI / AMX-int8 and oneDNN's int8 ops)")
-    monkeypatch.setattr(precision, "choose_cpu_precision",
-                        lambda *a, **k: precision.PrecisionChoice("int8", "forced by the test", "features", ["fp32", "int8"]))
+    monkeypatch.setattr(
+        precision,
+        "choose_cpu_precision",
+        lambda *a, **k: precision.PrecisionChoice("int8", "forced by the test", "features", ["fp32", "int8"]),
+    )
     rep = run_bench(device="cpu", sizes=[(160, 120)], frames=2, style=style_image, checkpoint=None,
                     video=None, precisions="fp32,int8")  # the shipped weights: random ones hide a wrong input
     assert rep["precision"] == "int8"

@@ -57,9 +57,9 @@ def test_strength_0_gives_back_the_input_with_its_tags(tmp_path, style_image, ra
     tags_out, fmt_out, yuv_out, rgb_out = _planes(out)
     assert tags_out == tags_in and fmt_out == fmt_in    # (full range decodes as yuvj420p)
     assert len(yuv_out) == len(yuv_in) == 3
-    for a, b in zip(yuv_in, yuv_out):
+    for a, b in zip(yuv_in, yuv_out, strict=False):
         assert np.abs(a - b).mean() <= YUV_ERROR
-    for a, b in zip(rgb_in, rgb_out):
+    for a, b in zip(rgb_in, rgb_out, strict=False):
         assert np.abs(a - b).mean() <= RGB_ERROR
 
 

@@ -53,7 +53,9 @@ def test_webm_with_the_defaults_is_vp9_and_opus(tmp_path, capsys, style_image, r
 def test_a_mismatch_is_refused_before_the_model_loads(tmp_path, capsys, style_image):
     src = make_clip(tmp_path / "in.mp4", n=2)
     out = tmp_path / "out.webm"
-    rc = main([str(src), str(style_image), str(out), "--codec", "libx264", "--checkpoint", str(tmp_path / "none")])
+    rc = main(
+        [str(src), str(style_image), str(out), "--codec", "libx264", "--checkpoint", str(tmp_path / "none")]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "cannot go in a .webm file" in err[0]   # not "weights not found"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]

@@ -9,9 +9,19 @@ from media import make_clip, make_frame
 
 from rest_video.cli.main import main
 from rest_video.io.colour import ColourTags, from_rgb, to_rgb
-from rest_video.io.hdr import (TRC_HLG, TRC_PQ, bt709_from_sdr, hdr16_from_sdr, hdr_from_sdr,
-                               hlg_inverse_oetf, hlg_oetf, pq_eotf, pq_inverse_eotf, sdr_from_hdr,
-                               sdr_from_hdr16)
+from rest_video.io.hdr import (
+    TRC_HLG,
+    TRC_PQ,
+    bt709_from_sdr,
+    hdr16_from_sdr,
+    hdr_from_sdr,
+    hlg_inverse_oetf,
+    hlg_oetf,
+    pq_eotf,
+    pq_inverse_eotf,
+    sdr_from_hdr,
+    sdr_from_hdr16,
+)
 
 HDR_TAGS = {TRC_PQ: (9, 1, 9, TRC_PQ), TRC_HLG: (9, 1, 9, TRC_HLG)}  # BT.2020 matrix, limited, BT.2020
 
@@ -155,9 +165,27 @@ def test_a_10_bit_sdr_clip_comes_back_10_bit_with_its_tags(tmp_path, style_image
     frames = [np.clip(smooth(i) // 256, 0, 255).astype(np.uint8) for i in range(3)]
     clip = make_clip(tmp_path / "in.mkv", n=3, pix_fmt="yuv420p10le", frames=frames, colour=bt709)
     out = tmp_path / "out.mkv"
-    assert main([str(clip), str(style_image), str(out), "--strength", "0", "--crf", "0", "--checkpoint",
-                 str(random_weights), "--set", "temporal.pixel_smoothing=0", "--set", "temporal.chroma_sigma=0",
-                 "-q"]) == 0
+    assert (
+        main(
+            [
+                str(clip),
+                str(style_image),
+                str(out),
+                "--strength",
+                "0",
+                "--crf",
+                "0",
+                "--checkpoint",
+                str(random_weights),
+                "--set",
+                "temporal.pixel_smoothing=0",
+                "--set",
+                "temporal.chroma_sigma=0",
+                "-q",
+            ]
+        )
+        == 0
+    )
     with av.open(str(out)) as c:
         cc = c.streams.video[0].codec_context
         assert cc.pix_fmt == "yuv420p10le"

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rest_video.core.errors import MediaError, ShapeError
-from rest_video.io.mask_colours import COLOURS, colour_label
+from rest_video.core.mask_colours import COLOURS, colour_label
 from rest_video.io.masks import ContentMaskSource, as_labels, read_mask, snap_labels
 
 

@@ -87,7 +87,9 @@ def test_session_hotkeys_drive_processor_sinks_and_snapshots(tmp_path):
 
 
 def test_session_stops_after_max_frames_and_reports():
-    session = LiveSession(ListGrabber([frame(i) for i in range(10)]), Invert(), ["a"], Controls(), max_frames=4)
+    session = LiveSession(
+        ListGrabber([frame(i) for i in range(10)]), Invert(), ["a"], Controls(), max_frames=4
+    )
     stats = session.run()
     assert stats.frames == 4 and stats.fps > 0
     assert "4 frames" in stats.summary() and "path test" in stats.summary()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from media import make_frame
 
 from rest_video.engine.tensors import frames_to_tensor
 from rest_video.models import create_model
-
-from media import make_frame
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from media import make_frame
 
 import rest_video.models.backends as backends
 import rest_video.models.inference as inf
@@ -21,8 +22,6 @@ from rest_video.engine.tensors import frames_to_tensor, tensor_to_uint8
 from rest_video.metrics import psnr
 from rest_video.models.build import build_inference
 from rest_video.models.inference import RESTInference
-
-from media import make_frame
 
 BF16 = CONTRACT["bf16"]
 NATIVE = backends.mkldnn_bf16_available()
@@ -81,7 +80,7 @@ def test_bf16_against_the_unfolded_model(model, style, monkeypatch, way):
     """bf16 folded against the eager fp32 module itself (the training form), stats filter included."""
     net = _net(model, way, monkeypatch)
     frames = _frames(53, 37, 1)
-    filt = lambda s: {l: (m * 0.97, v * 1.02) for l, (m, v) in s.items()}  # noqa: E731
+    filt = lambda s: {layer: (m * 0.97, v * 1.02) for layer, (m, v) in s.items()}  # noqa: E731
     with torch.inference_mode():
         x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
         ref = tensor_to_uint8(model(x.float(), style, 0.8, stats_filter=filt).clamp_(0, 1))

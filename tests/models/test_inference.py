@@ -92,7 +92,7 @@ def test_stats_filter_is_honoured(model, style, backend):
     x = torch.rand(1, 3, 21, 34)
 
     def filt(stats):
-        return {l: (m * 1.1 + 0.01, s * 0.9) for l, (m, s) in stats.items()}
+        return {layer: (m * 1.1 + 0.01, s * 0.9) for layer, (m, s) in stats.items()}
 
     # the filter sees float32 (B, C, 1, 1) statistics of the projected features
     got = []
@@ -100,8 +100,8 @@ def test_stats_filter_is_honoured(model, style, backend):
         net(x, style, stats_filter=lambda st: got.append(st) or st)
         feats = model.encoder(x)
     assert sorted(got[0]) == list(model.cfg.stylized)
-    for l, (m, s) in got[0].items():
-        rm, rs = mean_std(feats[l - 1])
+    for layer, (m, s) in got[0].items():
+        rm, rs = mean_std(feats[layer - 1])
         assert m.dtype == torch.float32 and m.shape == (1, 16, 1, 1)
         torch.testing.assert_close(m, rm, atol=1e-4, rtol=1e-4)
         torch.testing.assert_close(s, rs, atol=1e-4, rtol=1e-4)
@@ -145,7 +145,7 @@ def test_batch_with_per_sample_statistics(model, style):
     net = build_inference(model, "cpu", torch.float32)
     x = torch.rand(3, 3, 13, 18)
     x[1] *= 0.3  # different statistics per sample
-    _check(model, net, x, style, stats_filter=lambda s: {l: (m * 0.95, v) for l, (m, v) in s.items()})
+    _check(model, net, x, style, stats_filter=lambda s: {layer: (m * 0.95, v) for layer, (m, v) in s.items()})
 
 
 def test_other_architectures_and_aest_fallback(style):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from media import make_frame
 
 import rest_video.models.int8 as int8
 from rest_video.engine.precision import CONTRACT, meets_contract
@@ -17,11 +18,13 @@ from rest_video.metrics import psnr
 from rest_video.models.build import build_inference
 from rest_video.models.int8 import Int8Inference, int8_available, quantize_weights
 
-from media import make_frame
-
 INT8 = CONTRACT["int8"]
-pytestmark = [pytest.mark.skipif(not int8_available(), reason="no exact int8 here (VNNI / AMX-int8 and oneDNN's int8 ops)"),
-              pytest.mark.usefixtures("one_thread")]
+pytestmark = [
+    pytest.mark.skipif(
+        not int8_available(), reason="no exact int8 here (VNNI / AMX-int8 and oneDNN's int8 ops)"
+    ),
+    pytest.mark.usefixtures("one_thread"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -128,7 +131,7 @@ def test_int8_against_the_unfolded_model_with_a_stats_filter(model, style):
 
     def filt(s):
         seen.append(sorted(s))
-        return {l: (m * 0.97, v * 1.02) for l, (m, v) in s.items()}
+        return {layer: (m * 0.97, v * 1.02) for layer, (m, v) in s.items()}
     with torch.inference_mode():
         x = frames_to_tensor(frames, torch.device("cpu"), torch.float32)
         ref = tensor_to_uint8(model(x, style, 0.8, stats_filter=filt).clamp_(0, 1))
@@ -174,7 +177,9 @@ def test_wct_and_masks_run_the_fp32_form(model, style, monkeypatch):
     frames = _frames(40, 30, 1)
     wct_style = model.style_stats(frames_to_tensor(make_frame(48, 40, 9)[None], torch.device("cpu"),
                                                    torch.float32), with_cov=True)
-    assert np.array_equal(_run(net, frames, wct_style, method="wct"), _run(fp32, frames, wct_style, method="wct"))
+    assert np.array_equal(
+        _run(net, frames, wct_style, method="wct"), _run(fp32, frames, wct_style, method="wct")
+    )
     monkeypatch.setattr(int8, "MIN_PIXELS_IN_PLACE", 10_000)  # small frames: fp32 form
     assert np.array_equal(_run(net, frames, style), _run(fp32, frames, style))
     assert not net._state.scales
@@ -235,7 +240,7 @@ def test_a_segment_joins_the_whole_run_within_a_few_frames(model, style):
         return [_run(net, f[None], style)[0] for f in fs]
     whole = run(frames)
     part = run(frames[4:])
-    same = [np.array_equal(a, b) for a, b in zip(whole[4:], part)]
+    same = [np.array_equal(a, b) for a, b in zip(whole[4:], part, strict=False)]
     assert True in same and all(same[same.index(True):]) and same.index(True) <= 3, same
 
 
@@ -248,7 +253,10 @@ def test_the_stylizer_hands_read_only_frames_over_without_a_warning(random_weigh
 
     def from_numpy(a):  # torch warns once per process; here every time, so the test does not hang on order
         if not a.flags.writeable:
-            warnings.warn("The given NumPy array is not writable, and PyTorch does not support ...", UserWarning)
+            warnings.warn(
+                "The given NumPy array is not writable, and PyTorch does not support ...", UserWarning,
+                stacklevel=2,
+            )
         return real(a)
 
     monkeypatch.setattr(torch, "from_numpy", from_numpy)
@@ -272,7 +280,9 @@ def test_nearly_flat_frames_run_in_fp32(model, style, caplog):
     from rest_video.io.image import read_image
     from rest_video.resources import styles_dir
 
-    photo = cv2.resize(read_image(styles_dir() / "evening-glow.jpg", 512), (160, 112), interpolation=cv2.INTER_AREA)
+    photo = cv2.resize(
+        read_image(styles_dir() / "evening-glow.jpg", 512), (160, 112), interpolation=cv2.INTER_AREA
+    )
     fp32 = build_inference(model, "cpu", torch.float32)
     net = build_inference(model, "cpu", precision="int8")
     import logging

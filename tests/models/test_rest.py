@@ -56,7 +56,7 @@ def test_strength_zero_gives_the_content_reconstruction(model):
     x = torch.rand(1, 3, 21, 29)
     style = model.style_stats(torch.rand(1, 3, 16, 16))
     feats = model.encoder(x)
-    recon = model.decoder({l: feats[l - 1] for l in model.cfg.stylized})
+    recon = model.decoder({layer: feats[layer - 1] for layer in model.cfg.stylized})
     torch.testing.assert_close(model(x, style, strength=0.0), recon, atol=1e-5, rtol=1e-5)
     assert (model(x, style, strength=1.0) - recon).abs().max() > 1e-5
 

@@ -4,15 +4,22 @@ import numpy as np
 import pytest
 
 from rest_video.core.errors import MediaError, ShapeError
-from rest_video.ops.lut import (LutApplier, apply_cube_ffmpeg, apply_lut, fit_lut, identity_lut, read_cube,
-                                write_cube)
+from rest_video.ops.lut import (
+    LutApplier,
+    apply_cube_ffmpeg,
+    apply_lut,
+    fit_lut,
+    identity_lut,
+    read_cube,
+    write_cube,
+)
 
 
 def colour_transform(rgb: np.ndarray) -> np.ndarray:
     """A smooth, channel-mixing colour grade (what a photo look roughly is)."""
     x = rgb.astype(np.float32) / 255
     r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    y = np.stack([0.85 * r ** 0.8 + 0.1 * g + 0.03, 0.7 * g + 0.2 * r + 0.05, 0.9 * np.sqrt(b) + 0.05 * r], -1)
+    y = np.stack([0.85 * r**0.8 + 0.1 * g + 0.03, 0.7 * g + 0.2 * r + 0.05, 0.9 * np.sqrt(b) + 0.05 * r], -1)
     return np.clip(np.rint(np.clip(y, 0, 1) * 255), 0, 255).astype(np.uint8)
 
 
@@ -76,7 +83,12 @@ def test_cube_round_trip(tmp_path, rng):
     path = tmp_path / "look.cube"
     write_cube(path, table, title="my look")
     text = path.read_text().splitlines()
-    assert text[:4] == ['TITLE "my look"', "LUT_3D_SIZE 5", "DOMAIN_MIN 0.0 0.0 0.0", "DOMAIN_MAX 1.0 1.0 1.0"]
+    assert text[:4] == [
+        'TITLE "my look"',
+        "LUT_3D_SIZE 5",
+        "DOMAIN_MIN 0.0 0.0 0.0",
+        "DOMAIN_MAX 1.0 1.0 1.0",
+    ]
     # red changes fastest: the second data line is lattice (r=1, g=0, b=0)
     assert [float(v) for v in text[5].split()] == pytest.approx(table[0, 0, 1].tolist(), abs=1e-6)
     back, title = read_cube(path)

@@ -90,7 +90,7 @@ def test_overlapped_and_sequential_stages_give_identical_frames(tmp_path, cfg, s
     fa, pa, _ = read_frames(a)
     fb, pb, _ = read_frames(b)
     assert pa == pb and len(fa) == 10
-    assert all(np.array_equal(x, y) for x, y in zip(fa, fb))
+    assert all(np.array_equal(x, y) for x, y in zip(fa, fb, strict=False))
     # and they are the Stylizer's frames (lossless path): decoder input == our own stylization
     style = st.load_style(style_image)
     src_frames, _, _ = read_frames(src)
@@ -127,7 +127,7 @@ def test_style_statistics_are_cached_on_disk(tmp_path, cfg, style_image, monkeyp
     s2 = Stylizer(cfg).load_style(style_image)  # a new process would do the same
     st.load_style(style_image)
     assert len(calls) == 1
-    for l in s1.mean:
-        assert np.allclose(s1.mean[l].cpu(), s2.mean[l].cpu())
+    for layer in s1.mean:
+        assert np.allclose(s1.mean[layer].cpu(), s2.mean[layer].cpu())
     st.load_style(style_image, use_cache=False)
     assert len(calls) == 2

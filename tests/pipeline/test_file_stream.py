@@ -23,7 +23,7 @@ def test_file_mode_equals_the_stream_processor_bit_for_bit(tmp_path, random_weig
     expected = [stream(f) for f in frames]
     got, _, _ = read_frames(out)
     assert len(got) == len(expected) == 6
-    assert all(np.array_equal(a, b) for a, b in zip(got, expected))
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=False))
 
 
 def test_image_mode_equals_stylize(tmp_path, random_weights, style_image):

@@ -18,8 +18,11 @@ RUN = ("import sys; from rest_video.cli.main import main; rc = main(sys.argv[1:]
 
 def _peak_mb(clip, style, out, budget_mb: int | None) -> tuple[int, int, str]:
     extra = [] if budget_mb is None else ["--set", f"runtime.max_memory_mb={budget_mb}"]
-    r = subprocess.run([sys.executable, "-c", RUN, str(clip), str(style), str(out), "-y", "-q", "--path", "full",
-                        *extra], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-c", RUN, str(clip), str(style), str(out), "-y", "-q", "--path", "full", *extra],
+        capture_output=True,
+        text=True,
+    )
     rc, peak = r.stdout.split()[-2:]
     return int(rc), int(peak), r.stderr
 

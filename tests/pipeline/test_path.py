@@ -28,9 +28,21 @@ def test_auto_chooses_by_network_and_encoder_speed(monkeypatch, full_ms, enc_ms,
     choice = path_choice.choose_file_path(cfg, None, None, (1920, 1080), "libx264", "yuv420p", frames=frames)
     assert choice.path == expected and choice.reason
     for asked in ("full", "lut"):
-        assert path_choice.choose_file_path(replace(cfg, runtime=replace(cfg.runtime, path=asked)), None, None,
-                                            (64, 48), "libx264", "yuv420p").path == asked
-    assert path_choice.choose_file_path(cfg, None, None, (64, 48), "libx264", "yuv420p", masked=True).path == "full"
+        assert (
+            path_choice.choose_file_path(
+                replace(cfg, runtime=replace(cfg.runtime, path=asked)),
+                None,
+                None,
+                (64, 48),
+                "libx264",
+                "yuv420p",
+            ).path
+            == asked
+        )
+    assert (
+        path_choice.choose_file_path(cfg, None, None, (64, 48), "libx264", "yuv420p", masked=True).path
+        == "full"
+    )
 
 
 def test_the_encoder_probe_times_real_encoding():
@@ -62,15 +74,37 @@ def test_lut_path_end_to_end_and_what_it_refuses(tmp_path, capsys, style_image, 
     frames, _, audio = read_frames(tmp_path / "lut.mp4")
     decoded, _, _ = read_frames(clip)
     assert len(frames) == 8 and audio and not np.array_equal(frames[0], decoded[0])
-    rc, err = _run([*base[:2], tmp_path / "zero.mp4", *base[2:], "--path", "lut", "--strength", "0", "--crf", "0",
-                    "--pix-fmt", "yuv444p"], capsys)
+    rc, err = _run(
+        [
+            *base[:2],
+            tmp_path / "zero.mp4",
+            *base[2:],
+            "--path",
+            "lut",
+            "--strength",
+            "0",
+            "--crf",
+            "0",
+            "--pix-fmt",
+            "yuv444p",
+        ],
+        capsys,
+    )
     assert rc == 0
-    assert max(np.abs(a.astype(int) - b).max() for a, b in zip(read_frames(tmp_path / "zero.mp4")[0], decoded)) <= 2
+    assert (
+        max(
+            np.abs(a.astype(int) - b).max()
+            for a, b in zip(read_frames(tmp_path / "zero.mp4")[0], decoded, strict=False)
+        )
+        <= 2
+    )
     mask = tmp_path / "m.png"
     cv2.imwrite(str(mask), np.zeros((48, 64, 3), np.uint8))
     import rest_video.engine.stylizer as stylizer_module
 
-    monkeypatch.setattr(stylizer_module.Stylizer, "__init__", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(
+        stylizer_module.Stylizer, "__init__", lambda *a, **k: (_ for _ in ()).throw(AssertionError)
+    )
     for extra, fragment in [(["--content-mask", mask], "masks need the full network"),
                             (["--method", "wct"], "wct needs the full network")]:
         rc, err = _run([*base[:2], tmp_path / "x.mp4", *base[2:], "--path", "lut", *extra], capsys)
@@ -87,8 +121,10 @@ def _ramp(n: int = 30) -> list[np.ndarray]:
 
 def _stream(fade: int, refit_every: int = 10, drift: float = 1.0) -> StreamStylizer:
     st = MeanStylizer()
-    cfg = replace(st.cfg, live=replace(st.cfg.live, refit_every=refit_every, fit_side=32, lut_size=9, drift=drift,
-                                       fade=fade))
+    cfg = replace(
+        st.cfg,
+        live=replace(st.cfg.live, refit_every=refit_every, fit_side=32, lut_size=9, drift=drift, fade=fade),
+    )
     return StreamStylizer(st, 1.0, cfg, path="lut", background=False, stabilize=False)
 
 
@@ -99,8 +135,8 @@ def test_a_refit_blends_in_and_never_pops():
         stream = _stream(fade)
         outs = [stream(f).astype(np.float32) for f in frames]
         assert stream.lut.refits == 3                               # frames 0, 10, 20
-        steps[fade] = [float(np.abs(b - a).mean()) for a, b in zip(outs, outs[1:])]
-    inp = [float(np.abs(b.astype(np.float32) - a).mean()) for a, b in zip(frames, frames[1:])]
+        steps[fade] = [float(np.abs(b - a).mean()) for a, b in zip(outs, outs[1:], strict=False)]
+    inp = [float(np.abs(b.astype(np.float32) - a).mean()) for a, b in zip(frames, frames[1:], strict=False)]
     assert max(steps[0]) > 3 * max(inp)                             # without the fade a refit jumps
     assert max(steps[8]) < 0.4 * max(steps[0])                      # with it the jump is spread out
     assert max(steps[8]) <= max(inp) + 1.0                          # no step beyond the input's own change

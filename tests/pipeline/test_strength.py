@@ -28,11 +28,25 @@ def test_strength_0_image_is_the_input_bit_for_bit(tmp_path, style_image, random
     assert main([str(src), str(style_image), str(tmp_path / "out.png"), "--strength", "0",
                  "--checkpoint", str(random_weights), "-q"]) == 0
     assert np.array_equal(cv2.imread(str(tmp_path / "out.png")), img)
-    assert main([str(src), str(style_image), str(tmp_path / "full.png"), "--checkpoint", str(random_weights), "-q"]) == 0
+    assert (
+        main(
+            [
+                str(src),
+                str(style_image),
+                str(tmp_path / "full.png"),
+                "--checkpoint",
+                str(random_weights),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert not np.array_equal(cv2.imread(str(tmp_path / "full.png")), img)
 
 
-def test_strength_0_video_frames_reach_the_encoder_as_decoded(tmp_path, style_image, random_weights, monkeypatch):
+def test_strength_0_video_frames_reach_the_encoder_as_decoded(
+    tmp_path, style_image, random_weights, monkeypatch
+):
     """Identical frames before encoding, with the default temporal filters on."""
     clip = make_clip(tmp_path / "in.mp4", n=6, audio=True)
     decoded, _, _ = read_frames(clip)
@@ -47,7 +61,7 @@ def test_strength_0_video_frames_reach_the_encoder_as_decoded(tmp_path, style_im
     assert main([str(clip), str(style_image), str(tmp_path / "out.mp4"), "--strength", "0",
                  "--checkpoint", str(random_weights), "-q"]) == 0
     assert len(written) == len(decoded) == 6
-    assert all(np.array_equal(a, b) for a, b in zip(written, decoded))
+    assert all(np.array_equal(a, b) for a, b in zip(written, decoded, strict=False))
 
 
 def test_strength_0_on_the_lut_path_and_with_masks(stylizer, style_image):
@@ -60,8 +74,13 @@ def test_strength_0_on_the_lut_path_and_with_masks(stylizer, style_image):
     stream.close()
     labels = np.zeros((48, 64), np.uint8)
     labels[:, 32:] = 1
-    regions = stylizer.load_style(style_image, mask=np.where(np.arange(40)[None, :] < 20, 0, 255).astype(np.uint8)
-                                  .repeat(30, 0)[..., None].repeat(3, -1))
+    regions = stylizer.load_style(
+        style_image,
+        mask=np.where(np.arange(40)[None, :] < 20, 0, 255)
+        .astype(np.uint8)
+        .repeat(30, 0)[..., None]
+        .repeat(3, -1),
+    )
     for protect in (None, "white"):
         out = stylizer.stylize(frames[0], regions, 0.0, content_mask=labels, protect=protect)
         assert np.array_equal(out, frames[0])
@@ -70,8 +89,26 @@ def test_strength_0_on_the_lut_path_and_with_masks(stylizer, style_image):
 def test_strength_0_cube_is_the_identity(tmp_path, style_image, random_weights):
     clip = make_clip(tmp_path / "in.mp4", n=3)
     out = tmp_path / "look.cube"
-    assert main(["lut", str(style_image), "--content", str(clip), "-o", str(out), "--size", "9", "--strength", "0",
-                 "--checkpoint", str(random_weights), "-q"]) == 0
+    assert (
+        main(
+            [
+                "lut",
+                str(style_image),
+                "--content",
+                str(clip),
+                "-o",
+                str(out),
+                "--size",
+                "9",
+                "--strength",
+                "0",
+                "--checkpoint",
+                str(random_weights),
+                "-q",
+            ]
+        )
+        == 0
+    )
     table, _ = read_cube(out)
     assert np.abs(table - identity_lut(9)).max() < 1e-5
 
@@ -90,4 +127,4 @@ def test_the_look_grows_monotonically_with_strength():
     for style_path in sorted((root / "samples" / "styles").glob("*.jpg")):
         style, photo = st.load_style(style_path), read_image(style_path)
         d = [palette_distance(st.stylize(frame, style, a), photo) for a in (0.0, 0.25, 0.5, 0.75, 1.0)]
-        assert all(b < a for a, b in zip(d, d[1:])), (style_path.name, d)
+        assert all(b < a for a, b in zip(d, d[1:], strict=False)), (style_path.name, d)

@@ -41,9 +41,11 @@ def test_a_truncated_input_warns(tmp_path, capsys, truncated, style_image, rando
     out = tmp_path / "out.mp4"
     rc, err = _run([truncated, style_image, out, "--checkpoint", random_weights, "-q"], capsys)
     n = len(read_frames(out)[0])
-    assert rc == 0 and 0 < n < 20                                   # was: exit 0 and not a word
-    assert err == [f"rest-video: warning: {truncated}: input ended after {n} of 20 frames (the output has the "
-                   "frames there were; --strict makes this an error)"]
+    assert rc == 0 and 0 < n < 20  # was: exit 0 and not a word
+    assert err == [
+        f"rest-video: warning: {truncated}: input ended after {n} of 20 frames (the output has the "
+        "frames there were; --strict makes this an error)"
+    ]
 
 
 def test_strict_makes_it_an_error_with_no_output(tmp_path, capsys, truncated, style_image, random_weights):

@@ -28,8 +28,10 @@ def test_moving_pixels_pass_through_unchanged():
     rng = np.random.default_rng(1)
     a = rng.integers(0, 256, (32, 32, 3), np.uint8)
     b = a.copy()
-    b[:, 16:] = 255 - b[:, 16:]                           # right half changes a lot
-    stab = PixelStabilizer(0.9, radius=2, hold_limit=255, chroma_sigma=0)  # unbounded, no blur: the exact blend
+    b[:, 16:] = 255 - b[:, 16:]  # right half changes a lot
+    stab = PixelStabilizer(
+        0.9, radius=2, hold_limit=255, chroma_sigma=0
+    )  # unbounded, no blur: the exact blend
     y0 = rng.integers(0, 256, a.shape, np.uint8)
     y1 = rng.integers(0, 256, a.shape, np.uint8)
     stab(a, y0)
@@ -53,9 +55,19 @@ def test_scene_cut_restarts_and_zero_is_off():
     assert np.array_equal(stab(b, y), y) and stab.cuts == 1
     off = PixelStabilizer(0.0, chroma_sigma=0)
     assert off(a, y) is y
-    assert make_stabilizer(load_pipeline(None, {"temporal.pixel_smoothing": 0, "temporal.chroma_sigma": 0}).temporal) is None
-    assert make_stabilizer(load_pipeline(None).temporal) is None or load_pipeline(None).temporal.pixel_smoothing > 0
-    assert isinstance(make_stabilizer(load_pipeline(None, {"temporal.pixel_smoothing": 0.5}).temporal), PixelStabilizer)
+    assert (
+        make_stabilizer(
+            load_pipeline(None, {"temporal.pixel_smoothing": 0, "temporal.chroma_sigma": 0}).temporal
+        )
+        is None
+    )
+    assert (
+        make_stabilizer(load_pipeline(None).temporal) is None
+        or load_pipeline(None).temporal.pixel_smoothing > 0
+    )
+    assert isinstance(
+        make_stabilizer(load_pipeline(None, {"temporal.pixel_smoothing": 0.5}).temporal), PixelStabilizer
+    )
 
 
 def test_bad_thresholds_are_config_errors():
@@ -93,8 +105,8 @@ def test_motion_map_averages_codec_noise_away_but_keeps_motion():
 
     rng = np.random.default_rng(4)
     base = rng.integers(40, 200, (60, 80, 3), np.uint8)
-    a, b = _noisy(base, rng, 2), _noisy(base, rng, 2)      # the same picture, fresh noise of +-2 levels
-    assert motion_map(a, b, radius=5, blur=0).min() >= 4      # a plain window maximum finds the worst noise pixel
+    a, b = _noisy(base, rng, 2), _noisy(base, rng, 2)  # the same picture, fresh noise of +-2 levels
+    assert motion_map(a, b, radius=5, blur=0).min() >= 4  # a plain window maximum finds the worst noise pixel
     assert np.percentile(motion_map(a, b), 99) <= 3           # the local mean first: noise averages down
     c = b.copy()
     c[20:40, 30:50] = 255 - c[20:40, 30:50]                   # a patch moves
@@ -123,7 +135,9 @@ def test_slow_drift_releases_the_hold():
     for t in range(60):
         frame = base + 2 * t
         out = unbounded(frame, frame)
-    assert 0 < float(frame.astype(int).mean() - out.astype(int).mean()) < 10   # the release alone, without the bound
+    assert (
+        0 < float(frame.astype(int).mean() - out.astype(int).mean()) < 10
+    )  # the release alone, without the bound
 
 
 def test_smooth_chroma_keeps_brightness_and_removes_colour_speckle():
@@ -135,9 +149,13 @@ def test_smooth_chroma_keeps_brightness_and_removes_colour_speckle():
     img = np.clip(luma[..., None] + speckle, 0, 255).astype(np.uint8)
     out = smooth_chroma(img, 1.0)
     assert out.dtype == np.float32 and out.shape == img.shape
-    y = lambda a: 0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]
+    def y(a):
+        return 0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]
+
+    def colour(a):
+        return a.astype(np.float32) - y(a.astype(np.float32))[..., None]
+
     assert np.abs(y(out) - y(img.astype(np.float32))).max() < 0.01              # brightness kept exactly
-    colour = lambda a: a.astype(np.float32) - y(a.astype(np.float32))[..., None]
     assert colour(out).std() < 0.5 * colour(img).std()                          # colour speckle blurred away
 
 
@@ -151,8 +169,13 @@ def test_chroma_blur_alone_and_before_the_hold():
             for _ in range(12)]
     only_blur = PixelStabilizer(0.0, chroma_sigma=1.0)
     first = only_blur(inp, outs[0])
-    assert first.dtype == np.uint8 and np.abs(first.astype(float) - np.rint(smooth_chroma(outs[0], 1.0))).max() <= 1
-    change = lambda seq: np.mean([np.abs(seq[t].astype(int) - seq[t - 1]).mean() for t in range(1, len(seq))])
+    assert (
+        first.dtype == np.uint8
+        and np.abs(first.astype(float) - np.rint(smooth_chroma(outs[0], 1.0))).max() <= 1
+    )
+    def change(seq):
+        return np.mean([np.abs(seq[t].astype(int) - seq[t - 1]).mean() for t in range(1, len(seq))])
+
     both = PixelStabilizer(0.9, chroma_sigma=1.0)
     blurred = [only_blur(inp, o) for o in outs]
     held = [both(inp, o) for o in outs]

@@ -86,7 +86,9 @@ def cached_stylizer(random_weights, tmp_path_factory):
 
 
 @pytest.mark.parametrize("damage", ["shape", "missing-layer", "nan", "format"])
-def test_a_bad_cache_entry_is_recomputed_with_one_warning(cached_stylizer, style_image, warnings_logged, damage):
+def test_a_bad_cache_entry_is_recomputed_with_one_warning(
+    cached_stylizer, style_image, warnings_logged, damage
+):
     from safetensors.torch import save_file
 
     st, tmp_path = cached_stylizer
@@ -98,7 +100,7 @@ def test_a_bad_cache_entry_is_recomputed_with_one_warning(cached_stylizer, style
     [entry] = tmp_path.iterdir()
     planted, fmt = _damaged(good.state_dict(), damage)
     save_file(planted, str(entry), metadata={"format": fmt})
-    again = st.load_style(style_image)                           # was: a traceback, or exit 0 and a black video
+    again = st.load_style(style_image)  # was: a traceback, or exit 0 and a black video
     assert np.array_equal(st.stylize(frame, again), expected)
     assert len(warnings_logged) == 1 and "recomputing" in warnings_logged[0].getMessage()
     assert str(entry) in warnings_logged[0].getMessage()
@@ -110,11 +112,18 @@ def test_stats_check_names_the_problem():
     s = stats()
     s.check((3,), 4)
     s.check()
-    for layers, channels, with_cov, fragment in [((3, 4), 4, False, r"expected \[3, 4\]"), ((3,), 16, False, "shape"),
-                                                 ((3,), 4, True, "cov_mean")]:
+    for layers, channels, with_cov, fragment in [
+        ((3, 4), 4, False, r"expected \[3, 4\]"),
+        ((3,), 16, False, "shape"),
+        ((3,), 4, True, "cov_mean"),
+    ]:
         with pytest.raises(ValueError, match=fragment):
             s.check(layers, channels, with_cov)
-    for bad, fragment in [(-s.std[3], "negative"), (s.std[3].int(), "not floating point"), (s.std[3] / 0, "non-finite")]:
+    for bad, fragment in [
+        (-s.std[3], "negative"),
+        (s.std[3].int(), "not floating point"),
+        (s.std[3] / 0, "non-finite"),
+    ]:
         with pytest.raises(ValueError, match=fragment):
             StyleStats(s.mean, {3: bad}).check()
     with pytest.raises(ValueError, match="unexpected tensor 'evil'"):

@@ -10,7 +10,12 @@ def test_sheet_has_a_row_per_pair_and_differs_between_weights(tmp_path, random_w
     rng = np.random.default_rng(0)
     content, style = tmp_path / "c.png", tmp_path / "s.png"
     cv2.imwrite(str(content), rng.integers(0, 255, (40, 60, 3), dtype=np.uint8))
-    cv2.imwrite(str(style), np.clip(np.full((30, 30, 3), (40, 90, 200)) + rng.normal(0, 20, (30, 30, 3)), 0, 255).astype(np.uint8))
+    cv2.imwrite(
+        str(style),
+        np.clip(np.full((30, 30, 3), (40, 90, 200)) + rng.normal(0, 20, (30, 30, 3)), 0, 255).astype(
+            np.uint8
+        ),
+    )
     out = tmp_path / "ba.png"
     args = ["--before", str(random_weights), "--pair", str(content), str(style), "--out", str(out)]
     assert main(args + ["--pair", str(content), str(style)]) == 0

@@ -23,8 +23,25 @@ def test_blend_is_the_lerp_of_every_tensor_and_its_ends_are_the_inputs(tmp_path,
 
 def test_bad_t_or_overwriting_an_input_is_one_line(tmp_path, random_weights, capsys):
     before = random_weights.read_bytes()
-    assert main([str(random_weights), str(random_weights), "--t", "1.5", "--out", str(tmp_path / "x.safetensors")]) == 2
+    assert (
+        main(
+            [str(random_weights), str(random_weights), "--t", "1.5", "--out", str(tmp_path / "x.safetensors")]
+        )
+        == 2
+    )
     assert main([str(random_weights), str(random_weights), "--t", "0.5", "--out", str(random_weights)]) == 2
-    assert main([str(tmp_path / "none.safetensors"), str(random_weights), "--t", "0.5", "--out", str(tmp_path / "y.safetensors")]) == 2
+    assert (
+        main(
+            [
+                str(tmp_path / "none.safetensors"),
+                str(random_weights),
+                "--t",
+                "0.5",
+                "--out",
+                str(tmp_path / "y.safetensors"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 3 and random_weights.read_bytes() == before

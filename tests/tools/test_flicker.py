@@ -1,4 +1,5 @@
-"""The flicker lab script (tools/flicker.py) and the flicker metrics it reports, through a stand-in network."""
+"""The flicker lab script (tools/flicker.py) and the flicker metrics it reports, through a stand-in
+network."""
 
 import numpy as np
 import pytest
@@ -19,7 +20,9 @@ def test_flicker_ratio_definition():
     assert flicker_ratio(frames, frames) == pytest.approx(1.0)
     still = [frames[0]] * len(frames)
     assert flicker_ratio(frames, still) == 0.0
-    noisy = [np.clip(f.astype(int) + (25 if i % 2 else -25), 0, 255).astype(np.uint8) for i, f in enumerate(frames)]
+    noisy = [
+        np.clip(f.astype(int) + (25 if i % 2 else -25), 0, 255).astype(np.uint8) for i, f in enumerate(frames)
+    ]
     assert flicker_ratio(frames, noisy) > 3
     with pytest.raises(ValueError):
         flicker_ratio(frames[:1], frames[:1])
@@ -78,7 +81,9 @@ def test_motion_floor_counts_only_output_change_where_the_input_moved():
     for o in held:
         o[:, 30:] = outputs[0][:, 30:]                          # a perfect filter: right side held
     assert flicker_ratio(inputs, held) == pytest.approx(floor)
-    assert motion_floor(inputs, outputs, moving=4, radius=2, still=2) == 0.0   # nothing spread next to the strip
+    assert (
+        motion_floor(inputs, outputs, moving=4, radius=2, still=2) == 0.0
+    )  # nothing spread next to the strip
     spread = [o.copy() for o in outputs]
     for t, o in enumerate(spread):
         o[:, 10:12] = 200 if t % 2 else 0                      # the output changes beside the moving strip
@@ -112,9 +117,36 @@ def test_flicker_command_prints_a_row_per_setting(tmp_path, random_weights, styl
                 out.mux(pkt)
         for pkt in s.encode():
             out.mux(pkt)
-    assert main(["--video", str(video), "--style", str(style_image), "--frames", "0", "--side", "0",
-                 "--smoothing", "0", "--chroma-sigma", "0", "1", "--pixel-smoothing", "0", "0.9",
-                 "--hold-limit", "6", "255", "--checkpoint", str(random_weights), "--set", "temporal.moving=40"]) == 0
+    assert (
+        main(
+            [
+                "--video",
+                str(video),
+                "--style",
+                str(style_image),
+                "--frames",
+                "0",
+                "--side",
+                "0",
+                "--smoothing",
+                "0",
+                "--chroma-sigma",
+                "0",
+                "1",
+                "--pixel-smoothing",
+                "0",
+                "0.9",
+                "--hold-limit",
+                "6",
+                "255",
+                "--checkpoint",
+                str(random_weights),
+                "--set",
+                "temporal.moving=40",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     rows = [line for line in text.splitlines() if line.startswith("| full |")]
     # per chroma sigma: pixel smoothing 0 once (no bound to vary), 0.9 with each bound
@@ -155,10 +187,14 @@ def test_still_change_ycc_separates_brightness_from_colour():
     assert y == pytest.approx(3.0, abs=0.01) and cr < 0.01 and cb < 0.01
     y, cr, cb = still_change_ycc(frames, tint)
     assert y == pytest.approx(6 * 0.299, abs=0.01)
-    assert cr == pytest.approx((6 - 6 * 0.299) * 0.713, abs=0.01) and cb == pytest.approx(6 * 0.299 * 0.564, abs=0.01)
+    assert cr == pytest.approx((6 - 6 * 0.299) * 0.713, abs=0.01) and cb == pytest.approx(
+        6 * 0.299 * 0.564, abs=0.01
+    )
 
 
-@pytest.mark.parametrize("option", [["--hold-limit", "0"], ["--chroma-sigma", "-1"], ["--pixel-smoothing", "1"]])
+@pytest.mark.parametrize(
+    "option", [["--hold-limit", "0"], ["--chroma-sigma", "-1"], ["--pixel-smoothing", "1"]]
+)
 def test_flicker_command_bad_setting_is_one_line_before_any_work(tmp_path, capsys, option):
     from tools.flicker import main
 

@@ -30,14 +30,18 @@ def test_vgg16_from_lpips_pickle(tmp_path):
     t = load_teacher("vgg16-lpips", path)
     conv0 = t.features[0]
     # HWIO -> OIHW
-    np.testing.assert_array_equal(conv0.weight.detach().numpy(), params["Conv_0"]["kernel"].transpose(3, 2, 0, 1))
+    np.testing.assert_array_equal(
+        conv0.weight.detach().numpy(), params["Conv_0"]["kernel"].transpose(3, 2, 0, 1)
+    )
     x = torch.rand(1, 3, 32, 32)
     feats = t(x)
     assert [f.shape[1] for f in feats] == [64, 128, 256, 512, 512]
     assert [f.shape[-1] for f in feats] == [32, 16, 8, 4, 2]
     assert not any(p.requires_grad for p in t.parameters())
     # relu1_1 by hand: normalise, conv, relu
-    xn = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    xn = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor(
+        [0.229, 0.224, 0.225]
+    ).view(1, 3, 1, 1)
     ref = torch.relu(torch.nn.functional.conv2d(xn, conv0.weight, conv0.bias, padding=1))
     torch.testing.assert_close(feats[0], ref)
 
@@ -72,7 +76,7 @@ def test_vgg19_torchvision_state_dict(tmp_path):
     torch.save(sd, path)
     t = load_teacher("vgg19", path)
     x = torch.rand(1, 3, 32, 32)
-    for a, b in zip(t(x), ref(x)):
+    for a, b in zip(t(x), ref(x), strict=False):
         torch.testing.assert_close(a, b)
     assert [f.shape[1] for f in t(x)] == [64, 128, 256, 512, 512]
     bad = tmp_path / "bad.pth"
@@ -107,8 +111,10 @@ def _hostile(kind):
     f32 = np.dtype("float32")
     if kind == "huge-reconstruct":          # _reconstruct allocates the shape it is given: 6 GB as float32
         kernel = _Reduce(_reconstruct(), (np.ndarray, (1_500_000_000,), b"b"))
-    elif kind == "huge-state":              # an array state claiming a huge shape with a few bytes of data
-        kernel = _Reduce(_reconstruct(), (np.ndarray, (0,), b"b"), (1, (100_000, 100_000), f32, False, b"\0" * 8))
+    elif kind == "huge-state":  # an array state claiming a huge shape with a few bytes of data
+        kernel = _Reduce(
+            _reconstruct(), (np.ndarray, (0,), b"b"), (1, (100_000, 100_000), f32, False, b"\0" * 8)
+        )
     elif kind == "short-data":
         kernel = _Reduce(_reconstruct(), (np.ndarray, (0,), b"b"), (1, (3, 3, 3, 64), f32, False, b"\0" * 8))
     elif kind == "ndarray-call":            # numpy.ndarray(shape) would allocate too
@@ -126,9 +132,22 @@ def _hostile(kind):
     return {"VGG16_0": {"Conv_0": {"kernel": kernel, "bias": np.zeros(64, np.float32)}}}
 
 
-@pytest.mark.parametrize("kind", ["huge-reconstruct", "huge-state", "short-data", "ndarray-call", "object-dtype",
-                                  "structured-dtype", "list-entry", "list-kernel", "nan-kernel", "truncated",
-                                  "deep"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "huge-reconstruct",
+        "huge-state",
+        "short-data",
+        "ndarray-call",
+        "object-dtype",
+        "structured-dtype",
+        "list-entry",
+        "list-kernel",
+        "nan-kernel",
+        "truncated",
+        "deep",
+    ],
+)
 def test_hostile_teacher_pickles_are_one_weights_error_and_allocate_little(tmp_path, kind):
     import tracemalloc
 
@@ -157,8 +176,12 @@ def test_hostile_teacher_pickles_are_one_weights_error_and_allocate_little(tmp_p
 def test_the_pickled_values_come_back_exactly(tmp_path):
     from rest_video.train.numpy_pickle import load_numpy_pickle_bytes
 
-    data = {"a": np.arange(12, dtype=">i4").reshape(3, 4), "b": np.asfortranarray(np.eye(3, dtype=np.float64)),
-            "c": [np.float32(1.5), np.int64(7), "x", None, (1, 2)], "d": np.zeros((0, 5), np.uint8)}
+    data = {
+        "a": np.arange(12, dtype=">i4").reshape(3, 4),
+        "b": np.asfortranarray(np.eye(3, dtype=np.float64)),
+        "c": [np.float32(1.5), np.int64(7), "x", None, (1, 2)],
+        "d": np.zeros((0, 5), np.uint8),
+    }
     back = load_numpy_pickle_bytes(pickle.dumps(data, protocol=3))
     for k in ("a", "b", "d"):
         assert back[k].dtype == data[k].dtype and np.array_equal(back[k], data[k])

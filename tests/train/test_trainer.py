@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from rest_video.core.config import load_train_config
 from rest_video.models import create_model
+from rest_video.train.config import load_train_config
 from rest_video.train.teacher import VGGTeacher
 from rest_video.train.trainer import LOG_FIELDS, Trainer
 
@@ -59,7 +59,9 @@ def test_checkpoint_resume_continues_exactly(tmp_path, photos, teacher):
     resumed = Trainer(_cfg(tmp_path / "b", photos, steps=3), teacher=teacher)
     resumed.fit(resume=True, progress=False)
     assert resumed.step == 3
-    for (k, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
+    for (k, a), (_, b) in zip(
+        full.model.state_dict().items(), resumed.model.state_dict().items(), strict=False
+    ):
         torch.testing.assert_close(a, b, msg=k)
     log = (tmp_path / "b" / "run" / "loss.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in log[1:]] == ["1", "2", "3"]
@@ -88,7 +90,7 @@ def test_export_writes_the_checkpoint_weights_mid_run(tmp_path, photos, teacher)
     with safe_open(str(out), "pt") as f:
         assert f.metadata()["steps"] == "2"
     m = create_model("rest_16x5", checkpoint=out)
-    for (k, a), (_, b) in zip(tr.model.state_dict().items(), m.state_dict().items()):
+    for (k, a), (_, b) in zip(tr.model.state_dict().items(), m.state_dict().items(), strict=False):
         torch.testing.assert_close(a, b, msg=k)
     with pytest.raises(WeightsError, match="no checkpoint"):
         export(cfg_file, [f"out_dir={tmp_path / 'none'}"], tmp_path / "x.safetensors")
@@ -157,7 +159,7 @@ def test_init_starts_from_given_weights(tmp_path, photos, teacher, random_weight
 
     tr = Trainer(_cfg(tmp_path, photos, init=str(random_weights)), teacher=teacher)
     src = create_model("rest_16x5", checkpoint=random_weights)
-    for (k, a), (_, b) in zip(tr.model.state_dict().items(), src.state_dict().items()):
+    for (k, a), (_, b) in zip(tr.model.state_dict().items(), src.state_dict().items(), strict=False):
         torch.testing.assert_close(a, b, msg=k)
     with pytest.raises(ConfigError, match="init"):
         Trainer(_cfg(tmp_path, photos, init=str(random_weights), **{"arch.width": 8}), teacher=teacher)
@@ -194,7 +196,7 @@ def test_identity_term_lowers_on_a_tiny_batch_and_is_the_strength_0_output(tmp_p
     tr.model.eval()
     with torch.no_grad():
         feats = tr.model.encoder(content)
-        recon = tr.model.decoder({l: feats[l - 1] for l in tr.model.cfg.stylized})
+        recon = tr.model.decoder({layer: feats[layer - 1] for layer in tr.model.cfg.stylized})
         # decoding the features as they are is what strength 0 gives (AdaIN with the content's own stats)
         at0 = tr.model(content, tr.model.batch_style_stats(style), strength=0.0)
     assert torch.allclose(recon, at0, atol=1e-4)
@@ -214,8 +216,19 @@ def test_old_loss_log_gains_the_new_columns_on_resume(tmp_path, photos, teacher)
     tr = Trainer(_cfg(tmp_path, photos, steps=1), teacher=teacher)
     tr.fit(progress=False)
     rows = (run / "loss.csv").read_text().splitlines()
-    assert rows[0].split(",") == ["step", "loss", "content", "style", "distill", "color", "identity", "tone", "gram", "flicker",
-                                  "seconds"]
+    assert rows[0].split(",") == [
+        "step",
+        "loss",
+        "content",
+        "style",
+        "distill",
+        "color",
+        "identity",
+        "tone",
+        "gram",
+        "flicker",
+        "seconds",
+    ]
     assert rows[1].split(",") == ["0", "5.0", "1.0", "2.0", "1.0", "0", "0", "0", "0", "0", "0.5"]
     assert len(rows) == 3 and len(rows[2].split(",")) == 11
 
@@ -301,8 +314,10 @@ def test_flicker_term_is_a_pan_flicker_ratio_and_lowers_on_a_tiny_batch(tmp_path
     assert pan_flicker(0.5 + 2 * (x - 0.5), x).item() == pytest.approx(2.0, rel=1e-5)
     # it is the clip flicker ratio of a one-pixel pan, both ways
     h, w = x.shape[-2] - 1, x.shape[-1] - 1
-    frames = lambda t: [(t[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)[i:i + h, j:j + w]
-                        for i, j in ((0, 0), (0, 1), (1, 1))]
+    def frames(t):
+        img = (t[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        return [img[i:i + h, j:j + w] for i, j in ((0, 0), (0, 1), (1, 1))]
+
     out = (x * torch.tensor([0.5, 1.0, 1.5]).view(1, 3, 1, 1)).clamp(0, 1)
     assert flicker_ratio(frames(x), frames(out)) == pytest.approx(pan_flicker(out, x).item(), rel=0.05)
     # at a coarser scale it is blind to detail finer than the scale: a pixel checkerboard averages out

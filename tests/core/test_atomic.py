@@ -1,4 +1,4 @@
-"""rest_video.io.atomic: outputs appear whole or not at all, with the permissions the user expects
+"""rest_video.core.atomic: outputs appear whole or not at all, with the permissions the user expects
 (the umask for a new file, the replaced file's mode with -y), never mkstemp's 0600."""
 
 import os
@@ -9,7 +9,7 @@ import pytest
 from media import make_frame
 
 from rest_video.cli.main import main
-from rest_video.io.atomic import atomic_output, current_umask
+from rest_video.core.atomic import atomic_output, current_umask
 from rest_video.io.image import write_image
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
@@ -66,7 +66,9 @@ def test_a_failure_leaves_the_old_file_and_no_temporary(tmp_path):
     assert os.listdir(tmp_path) == ["out.txt"] and out.read_text() == "old"
 
 
-def test_the_command_writes_0644_under_umask_022_and_y_keeps_0640(tmp_path, umask, style_image, random_weights):
+def test_the_command_writes_0644_under_umask_022_and_y_keeps_0640(
+    tmp_path, umask, style_image, random_weights
+):
     umask(0o022)
     write_image(tmp_path / "in.png", make_frame(32, 24, 1))
     out = tmp_path / "out.png"
