@@ -224,5 +224,7 @@ def subtitle_cues(path: Path) -> list[tuple[float, float, str]]:
                 continue
             text = b"".join(r.ass.split(b",", 8)[-1] for r in p.decode()).decode()
             if text:
-                cues.append((round(float(p.pts * p.time_base), 3), round(float(p.duration * p.time_base), 3), text))
+                cues.append(
+                    (round(float(p.pts * p.time_base), 3), round(float(p.duration * p.time_base), 3), text)
+                )
     return cues

@@ -22,7 +22,9 @@ class GradeStylizer:
     def stylize(self, frames, style, strength=None, stats_filter=None):
         self.calls.append(frames.shape)
         self.filters.append(stats_filter)
-        self.weights.append(getattr(stats_filter, "smoothing", None))   # the weight of the past it was called with
+        self.weights.append(
+            getattr(stats_filter, "smoothing", None)
+        )  # the weight of the past it was called with
         if self.delay:
             time.sleep(self.delay * frames.shape[0] * frames.shape[1] / (64 * 48))
         a = 1.0 if strength is None else strength

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import av
 import numpy as np
@@ -47,8 +48,8 @@ def main() -> None:
                          ("PQ", ColourTags(9, 1, 9, 16, "yuv420p10le")),
                          ("HLG", ColourTags(9, 1, 9, 18, "yuv420p10le"))):
         y10 = from_rgb(rgb, tags10, "yuv420p10le")
-        rows.append((f"decode, {name}", _ms(lambda: to_rgb(y10, tags10), args.repeat)))
-        rows.append((f"encode, {name}", _ms(lambda: from_rgb(rgb, tags10, "yuv420p10le"), args.repeat)))
+        rows.append((f"decode, {name}", _ms(partial(to_rgb, y10, tags10), args.repeat)))
+        rows.append((f"encode, {name}", _ms(partial(from_rgb, rgb, tags10, "yuv420p10le"), args.repeat)))
     from rest_video.core.config import load_pipeline
     from rest_video.engine.stylizer import Stylizer
 

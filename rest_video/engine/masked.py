@@ -17,7 +17,7 @@ import torch
 
 from rest_video.core.config import MasksCfg
 from rest_video.core.errors import ConfigError, ShapeError
-from rest_video.io.mask_colours import colour_label
+from rest_video.core.mask_colours import colour_label
 from rest_video.io.masks import as_labels
 from rest_video.ops.opacity import blend
 from rest_video.style import StatsFilter, StyleStats

@@ -91,7 +91,6 @@ class PrecisionChoice:
 def auto_candidates(features: CpuFeatures | None = None) -> list[str]:
     """The precisions worth probing on this CPU (fp32 first)."""
     from rest_video.models.backends import mkldnn_bf16_available
-
     from rest_video.models.int8 import int8_available
 
     f = features or cpu_features()
@@ -250,7 +249,7 @@ def load_cached(key: str, candidates: list[str], root: Path | None = None) -> Pr
 
 def save_cached(key: str, choice: PrecisionChoice, root: Path | None = None) -> None:
     """Write the choice atomically; a cache that cannot be written only costs a probe next time."""
-    from rest_video.io.atomic import atomic_output
+    from rest_video.core.atomic import atomic_output
 
     p = cache_path(key, root)
     try:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rest_video.core.config import PipelineConfig, check_strength
+from rest_video.core.config import PipelineConfig, check_masks_method, check_strength
 from rest_video.core.devices import resolve_device, resolve_dtype
 from rest_video.core.errors import ConfigError
 from rest_video.core.precision import Precision
@@ -157,8 +157,8 @@ class Stylizer:
         elif protect is not None:
             raise ConfigError("protecting a region needs a content mask")
         masked = content_mask is not None or stats_mask is not None
-        if masked and self.method != "adain":
-            raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
+        if masked:
+            check_masks_method(self.method)
         single = frames.ndim == 3
         batch = check_frames(frames[None] if single else frames)
         strength = self.resolve_strength(strength)

@@ -184,7 +184,9 @@ class TilePlan:
         runs[-1] = (runs[-1][0], n)  # the last strip also holds the tail
         need = [(a // w, -(-b // w)) for a, b in runs]
         size = min(h, max(b - a for a, b in need) + 2 * hal)
-        return [Strip(a, b, window(ra, rb, h, size, hal)) for (a, b), (ra, rb) in zip(runs, need)]
+        return [
+            Strip(a, b, window(ra, rb, h, size, hal)) for (a, b), (ra, rb) in zip(runs, need, strict=False)
+        ]
 
 
 class TiledStylizer:
@@ -232,7 +234,7 @@ class TiledStylizer:
                 net.release()
                 for i in range(n):
                     if regions is None:
-                        mi = {l: (m[i:i + 1], c[i:i + 1]) for l, (m, c) in maps.items()}
+                        mi = {layer: (m[i:i + 1], c[i:i + 1]) for layer, (m, c) in maps.items()}
                     for band in bands:
                         (y0, y1), (wy0, wy1) = band.out, band.win
                         x = frames_to_tensor(frames[i:i + 1, wy0:wy1], net.device, self.input_dtype)
@@ -259,10 +261,10 @@ class TiledStylizer:
         keys: list = list(stylized)
         flat = None
         if regions is not None:
-            keys = [l if key == WHOLE else (l, key) for l in stylized for key in regions.keys]
+            keys = [layer if key == WHOLE else (layer, key) for layer in stylized for key in regions.keys]
             flat = {key: regions.masks[k].reshape(-1, 1).to(torch.float32)
                     for k, key in enumerate(regions.keys) if key != WHOLE}
-            counts = dict(zip(regions.keys, regions.masks.flatten(1).sum(1).tolist()))
+            counts = dict(zip(regions.keys, regions.masks.flatten(1).sum(1).tolist(), strict=False))
         G: dict = {key: [] for key in keys}
         S: dict = {key: [] for key in keys}
         for i in range(n):
@@ -287,6 +289,6 @@ class TiledStylizer:
                 S[key].append(s)
         out = {}
         for key in keys:
-            l, px = (key, h * w) if isinstance(key, int) else (key[0], int(counts[key[1]]))
-            out[key] = net.stats_from_moments(l, torch.stack(G[key]), torch.stack(S[key]), px)
+            layer, px = (key, h * w) if isinstance(key, int) else (key[0], int(counts[key[1]]))
+            out[key] = net.stats_from_moments(layer, torch.stack(G[key]), torch.stack(S[key]), px)
         return out

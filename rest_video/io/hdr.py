@@ -147,7 +147,9 @@ def _nits_of_level(v: np.ndarray, trc: int) -> np.ndarray:
     y = np.power(v, GAMMA)
     w2 = (PEAK[trc] / REF_WHITE) ** 2
     b = 1.0 - y
-    return 2.0 * y / (b + np.sqrt(b * b + 4.0 * y / w2)) * REF_WHITE  # the quadratic's root, without cancellation
+    return (
+        2.0 * y / (b + np.sqrt(b * b + 4.0 * y / w2)) * REF_WHITE
+    )  # the quadratic's root, without cancellation
 
 
 def hdr_note(name: str, trc: int, output: str) -> str:

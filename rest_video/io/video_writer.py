@@ -137,8 +137,11 @@ class VideoWriter:
         was = self.info.colour
         if was.hdr:
             self.to_709 = True
-        if (was.sws_matrix(w, h), was.full_range(), was.hdr) != (plain.sws_matrix(w, h), plain.full_range(), False) \
-                or (was.primaries, was.trc) != (UNSPECIFIED, UNSPECIFIED):
+        if (was.sws_matrix(w, h), was.full_range(), was.hdr) != (
+            plain.sws_matrix(w, h),
+            plain.full_range(),
+            False,
+        ) or (was.primaries, was.trc) != (UNSPECIFIED, UNSPECIFIED):
             what = f"HDR {was.describe()}" if was.hdr else was.describe()
             log.info("note: %s (%s) holds no colour tags: written as %s, what players assume for an "
                      "untagged picture of this size (input: %s)", self.name.suffix, codec,

@@ -10,7 +10,15 @@ from rest_video.models.registry import (
     shipped_weights,
     weights_identity,
 )
-from rest_video.models.rest import REST, RESTConfig, RPConvBlock, RPDecoder, RPEncoder, StyleStats, check_image
+from rest_video.models.rest import (
+    REST,
+    RESTConfig,
+    RPConvBlock,
+    RPDecoder,
+    RPEncoder,
+    StyleStats,
+    check_image,
+)
 
 __all__ = [
     "REST",

@@ -117,8 +117,11 @@ def fold_rest(model, device: torch.device, dtype: torch.dtype) -> FoldedREST:
         if i > 0:  # the previous block's 1x1 projection, folded into this conv
             w, b = fold_input_affine(w, b, *projs[i - 1])
         enc.append((to_c(w), to_c(b)))
-    proj = {l: (projs[l - 1][0].to(device), projs[l - 1][1].to(device)) for l in cfg.stylized}
-    proj_c = {l: (to_c(projs[l - 1][0][:, :, None, None]), to_c(projs[l - 1][1])) for l in cfg.stylized}
+    proj = {layer: (projs[layer - 1][0].to(device), projs[layer - 1][1].to(device)) for layer in cfg.stylized}
+    proj_c = {
+        layer: (to_c(projs[layer - 1][0][:, :, None, None]), to_c(projs[layer - 1][1]))
+        for layer in cfg.stylized
+    }
     dec = []
     for k, blk in enumerate(model.decoder.blocks):
         layer = cfg.layers - k

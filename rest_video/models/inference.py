@@ -85,7 +85,9 @@ class RESTInference(nn.Module):
         self.folded = fold_rest(self.model, device, dtype)
         self._pool = BufferPool()
         self.ones = OnesCache()
-        free = [f"enc{l - 1}" for l in range(1, self.cfg.layers + 1) if l not in self.cfg.stylized]
+        free = [
+            f"enc{layer - 1}" for layer in range(1, self.cfg.layers + 1) if layer not in self.cfg.stylized
+        ]
         self._dec_bufs = (free + ["dec0", "dec1"])[:2]
         self.small_op_threads = 1  # threads for everything but the convs (0: same as the convs)
         self.conv_threads = 0      # threads for the convs: 0 = tuned per frame size between torch's and 1
@@ -165,19 +167,19 @@ class RESTInference(nn.Module):
         x = self.as_input(content)
         rs = self.encode(x, threads)
         if method == "adain":
-            stats = {l: self.feat_stats(rs[l - 1], l, threads) for l in self.cfg.stylized}
+            stats = {layer: self.feat_stats(rs[layer - 1], layer, threads) for layer in self.cfg.stylized}
             if stats_filter is not None:
                 stats = stats_filter(stats)
             maps = self.adain_maps(stats, style, strength)
-            skips = {l: Skip(rs[l - 1], m, c) for l, (m, c) in maps.items()}
+            skips = {layer: Skip(rs[layer - 1], m, c) for layer, (m, c) in maps.items()}
         else:
             feats: list[Tensor | None] = [None] * self.cfg.layers
-            for l in self.cfg.stylized:
-                pw, pb = self.folded.proj_c[l]
-                feats[l - 1] = F.conv2d(rs[l - 1], pw, pb).float()
+            for layer in self.cfg.stylized:
+                pw, pb = self.folded.proj_c[layer]
+                feats[layer - 1] = F.conv2d(rs[layer - 1], pw, pb).float()
             st = self.model.stylize_features(feats, style, strength, "wct")  # type: ignore[arg-type]
-            skips = {l: Skip(st[l].to(self.dtype).contiguous(memory_format=self.memory_format))
-                     for l in self.cfg.stylized}
+            skips = {layer: Skip(st[layer].to(self.dtype).contiguous(memory_format=self.memory_format))
+                     for layer in self.cfg.stylized}
         return self.decode(skips, x.shape, threads)
 
     def as_input(self, content: Tensor) -> Tensor:
@@ -190,14 +192,14 @@ class RESTInference(nn.Module):
         ``r``: ``skip = m @ r + c`` with ``m`` ``(B, C, C)`` and ``c`` ``(B, C)`` fp32, from the
         content statistics ``stats`` (``{layer: (mean, std)}``, ``(B, C, 1, 1)``)."""
         maps = {}
-        for l in self.cfg.stylized:
-            s_mean = style.mean[l].to(self.device, torch.float32)
-            s_std = style.std[l].to(self.device, torch.float32)
-            scale, shift = adain_affine(stats[l][0], stats[l][1], s_mean, s_std, strength)
+        for layer in self.cfg.stylized:
+            s_mean = style.mean[layer].to(self.device, torch.float32)
+            s_std = style.std[layer].to(self.device, torch.float32)
+            scale, shift = adain_affine(stats[layer][0], stats[layer][1], s_mean, s_std, strength)
             scale = scale.to(self.device, torch.float32).flatten(1)  # (B, C)
             shift = shift.to(self.device, torch.float32).flatten(1)
-            P, p = self.folded.proj[l]
-            maps[l] = (scale[:, :, None] * P.float()[None], scale * p.float()[None] + shift)
+            P, p = self.folded.proj[layer]
+            maps[layer] = (scale[:, :, None] * P.float()[None], scale * p.float()[None] + shift)
         return maps
 
     # -- pieces of tiled inference (rest_video.engine.tiling) --------------------------
@@ -221,10 +223,12 @@ class RESTInference(nn.Module):
         x = self.as_input(x)
         rs = self.encode(x, threads, area)
         if regions is not None:
-            skips = {l: Skip(masked.region_skip(self, rs[l - 1], l, mc, regions.weights))
-                     for l, mc in maps.items()}
+            skips = {layer: Skip(masked.region_skip(self, rs[layer - 1], layer, mc, regions.weights))
+                     for layer, mc in maps.items()}
             return self.decode(skips, x.shape, threads, area)
-        return self.decode({l: Skip(rs[l - 1], m, c) for l, (m, c) in maps.items()}, x.shape, threads, area)
+        return self.decode(
+            {layer: Skip(rs[layer - 1], m, c) for layer, (m, c) in maps.items()}, x.shape, threads, area
+        )
 
     # -- content statistics ------------------------------------------------------------
     def feat_stats(self, r: Tensor, layer: int, threads: int) -> tuple[Tensor, Tensor]:

@@ -36,8 +36,14 @@ from torch import Tensor, nn
 from rest_video.models.backends import MIN_PIXELS_IN_PLACE
 from rest_video.models.folding import fold_input_affine
 from rest_video.models.inference import BufferPool, RESTInference
-from rest_video.models.int8_ops import (QConv, code_moments, int8_available, qconv_padded, quantize_weights,
-                                       snap_scale)
+from rest_video.models.int8_ops import (
+    QConv,
+    code_moments,
+    int8_available,
+    qconv_padded,
+    quantize_weights,
+    snap_scale,
+)
 from rest_video.models.rest import REST, check_image
 from rest_video.models.threads import num_threads
 from rest_video.ops.frames import unit_float
@@ -94,8 +100,8 @@ class Int8Inference(nn.Module):
         self._qdec = [None if blk.ws is not None else QConv(blk.wx, blk.b) for blk in dec]
         self.int8_ok = all(blk.relu for blk in dec[:-1])  # every stored activation is >= 0
         # per stylized layer: the std rounding to codes of step 1 adds to each projected feature
-        self._round_std = {l: P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0)
-                           for l, (P, _) in self.folded.proj.items()}
+        self._round_std = {layer: P.double().pow(2).sum(1).sqrt() / math.sqrt(12.0)
+                           for layer, (P, _) in self.folded.proj.items()}
 
     def extra_repr(self) -> str:
         return "precision=int8 (oneDNN u8 x s8), fp32 form for the rest, channels_last"
@@ -167,7 +173,7 @@ class Int8Inference(nn.Module):
             q.copy_(x.float().mul(255.0).round_().clamp_(0, 255))
         B = q.shape[0]
         rs = [self._encode_q(q[i:i + 1], threads) for i in range(B)]  # per sample: {layer: (codes, scale)}
-        stats = {l: self._stats_q([r[l] for r in rs], l, threads) for l in self.cfg.stylized}
+        stats = {layer: self._stats_q([r[layer] for r in rs], layer, threads) for layer in self.cfg.stylized}
         snr = self._code_snr(stats, rs)
         if snr < MIN_SNR:  # the codes cannot resolve this frame: fp32
             if not self._state.fallbacks:  # -v: once per stream
@@ -179,7 +185,7 @@ class Int8Inference(nn.Module):
         if stats_filter is not None:
             stats = stats_filter(stats)
         maps = self.fp32.adain_maps(stats, style, strength)
-        outs = [self._decode_q(rs[i], {l: (m[i], c[i]) for l, (m, c) in maps.items()}, threads)
+        outs = [self._decode_q(rs[i], {layer: (m[i], c[i]) for layer, (m, c) in maps.items()}, threads)
                 for i in range(B)]
         if B == 1:
             return outs[0]  # a fresh (1, 3, H, W) fp32 channels-last tensor: no copy
@@ -191,10 +197,10 @@ class Int8Inference(nn.Module):
         feature's std to the std that rounding to codes adds to it (uniform, step ``s``, through
         the projection ``P``)."""
         worst = float("inf")
-        for l in self.cfg.stylized:
+        for layer in self.cfg.stylized:
             for i, r in enumerate(rs):
-                noise = self._round_std[l] * r[l][1]
-                worst = min(worst, float((stats[l][1][i].flatten().double() / noise).min()))
+                noise = self._round_std[layer] * r[layer][1]
+                worst = min(worst, float((stats[layer][1][i].flatten().double() / noise).min()))
         return worst
 
     def _encode_q(self, q: Tensor, threads: int) -> dict[int, tuple[Tensor, float]]:

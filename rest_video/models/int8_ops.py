@@ -70,8 +70,8 @@ def quantize_weights(w: Tensor) -> tuple[Tensor, Tensor]:
     kernel's sum is within half a step of the exact one (each tap stays within one step)."""
     scale = (w.abs().amax(dim=(1, 2, 3)).double().clamp_min(1e-30) / 127.0)
     v = w.double() / scale[:, None, None, None]
-    O, I = v.shape[:2]
-    v = v.reshape(O, I, -1)
+    n_out, n_in = v.shape[:2]
+    v = v.reshape(n_out, n_in, -1)
     q = v.round()
     e = v - q                                  # each in [-0.5, 0.5]
     n = e.sum(-1, keepdim=True).round()        # whole steps the kernel's sum is off by

@@ -31,7 +31,10 @@ def forward_masked(net, content: Tensor, regions: Regions, strength: float,
     if stats_filter is not None:
         stats = stats_filter(stats)
     maps = region_maps(net, stats, regions, strength)
-    skips = {l: Skip(region_skip(net, rs[l - 1], l, maps[l], regions.weights)) for l in net.cfg.stylized}
+    skips = {
+        layer: Skip(region_skip(net, rs[layer - 1], layer, maps[layer], regions.weights))
+        for layer in net.cfg.stylized
+    }
     return net.decode(skips, x.shape, threads)
 
 
@@ -41,14 +44,14 @@ def region_stats(net, rs: list[Tensor], regions: Regions, threads: int) -> dict:
     slot) and ``(layer, label) -> (mean, std)`` inside each region."""
     counts = regions.masks.flatten(1).sum(1).tolist()
     stats: dict = {}
-    for l in net.cfg.stylized:
-        r = rs[l - 1]
+    for layer in net.cfg.stylized:
+        r = rs[layer - 1]
         for k, key in enumerate(regions.keys):
             if key == WHOLE:
-                stats[l] = net.feat_stats(r, l, threads)
+                stats[layer] = net.feat_stats(r, layer, threads)
                 continue
             G, S = frame_moments(region_pixels(r, regions.masks[k]), net.ones)
-            stats[(l, key)] = net.stats_from_moments(l, G[None], S[None], int(counts[k]))
+            stats[(layer, key)] = net.stats_from_moments(layer, G[None], S[None], int(counts[k]))
     return stats
 
 
@@ -63,10 +66,10 @@ def region_maps(net, stats: dict, regions: Regions, strength: float) -> dict[int
     """Per stylized layer, what :func:`region_skip` needs: the slots' content and style means and
     stds stacked ``(K, C)`` fp32 on the device, and ``strength``."""
     out = {}
-    for l in net.cfg.stylized:
-        cs = [stats[l if key == WHOLE else (l, key)] for key in regions.keys]
-        ss = [(st.mean[l], st.std[l]) for st in regions.styles]
-        out[l] = RegionMaps(_rows(net, cs, 0), _rows(net, cs, 1), _rows(net, ss, 0), _rows(net, ss, 1),
+    for layer in net.cfg.stylized:
+        cs = [stats[layer if key == WHOLE else (layer, key)] for key in regions.keys]
+        ss = [(st.mean[layer], st.std[layer]) for st in regions.styles]
+        out[layer] = RegionMaps(_rows(net, cs, 0), _rows(net, cs, 1), _rows(net, ss, 0), _rows(net, ss, 1),
                             float(strength))
     return out
 

@@ -31,7 +31,9 @@ GRAM_BLOCK = 1 << 14
 """Pixels per fp32 Gram block: one fp32 GEMM over a whole 720p frame loses ~1e-3 relative variance
 to rounding (after the mean is subtracted), blocks of 16k pixels ~2e-6, and are faster (L2-sized)."""
 
-_REDUCED_CHUNK_BLOCKS = 64  # fp16 / bf16 features are converted to fp32 64 blocks (a million pixels) at a time
+_REDUCED_CHUNK_BLOCKS = (
+    64  # fp16 / bf16 features are converted to fp32 64 blocks (a million pixels) at a time
+)
 
 
 def chunk_pixels(n: int, dtype: torch.dtype) -> int:

@@ -9,7 +9,7 @@ from typing import Callable
 
 import torch
 
-from rest_video.core.errors import ConfigError, WeightsError
+from rest_video.core.errors import ConfigError, WeightsError, first_line
 from rest_video.core.paths import file_sha256
 from rest_video.models.rest import REST, RESTConfig
 
@@ -62,7 +62,9 @@ def list_models() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def create_model(name: str = "rest_16x5", pretrained: bool = True, checkpoint: str | Path | None = None) -> REST:
+def create_model(
+    name: str = "rest_16x5", pretrained: bool = True, checkpoint: str | Path | None = None
+) -> REST:
     """Build a registered model, loading shipped weights (``pretrained``) or a ``checkpoint`` file.
 
     The returned model is in eval mode with gradients off.
@@ -128,7 +130,9 @@ def save_weights(model: REST, path: str | Path, extra: dict | None = None) -> No
     meta = {"format": "rest-video/1", "config": json.dumps(model.cfg.to_dict())}
     for k, v in (extra or {}).items():
         meta[k] = str(v)
-    save_tensors(model.state_dict(), path, metadata=meta)  # permissions as the umask says, like any file the user writes
+    save_tensors(
+        model.state_dict(), path, metadata=meta
+    )  # permissions as the umask says, like any file the user writes
 
 
 def load_checkpoint(path: str | Path) -> REST:
@@ -160,15 +164,19 @@ def load_checkpoint(path: str | Path) -> REST:
     except WeightsError:
         raise
     except Exception as e:  # noqa: BLE001 - whatever the parser says, the file is not usable weights
-        raise WeightsError(f"{path}: not rest-video weights ({str(e).splitlines()[0][:120]})") from None
+        raise WeightsError(f"{path}: not rest-video weights ({first_line(e, 120)})") from None
     for k, v in sd.items():
         if v.is_floating_point() and not bool(torch.isfinite(v).all()):
-            raise WeightsError(f"{path}: {k} holds non-finite values (NaN or infinity); these weights cannot be used")
+            raise WeightsError(
+                f"{path}: {k} holds non-finite values (NaN or infinity); these weights cannot be used"
+            )
     model = REST(cfg)
     try:
         model.load_state_dict(sd)
     except RuntimeError as e:
-        raise WeightsError(f"{path}: weights do not fit the architecture ({str(e).splitlines()[0]})") from None
+        raise WeightsError(
+            f"{path}: weights do not fit the architecture ({first_line(e, None)})"
+        ) from None
     return model
 
 
@@ -179,9 +187,15 @@ def _declared_config(path: Path, arch) -> RESTConfig:
     known = {"layers", "width", "stylized", "variant"}
     if set(arch) - known or not {"layers", "width", "stylized"} <= set(arch):
         raise WeightsError(f"{path}: the architecture has keys {sorted(arch)}, expected {sorted(known)}")
-    ints = [arch["layers"], arch["width"], *(arch["stylized"] if isinstance(arch["stylized"], (list, tuple)) else [None])]
+    ints = [
+        arch["layers"],
+        arch["width"],
+        *(arch["stylized"] if isinstance(arch["stylized"], (list, tuple)) else [None]),
+    ]
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in ints):
-        raise WeightsError(f"{path}: the architecture's layers, width and stylized must be integers, got {arch}")
+        raise WeightsError(
+            f"{path}: the architecture's layers, width and stylized must be integers, got {arch}"
+        )
     try:
         return RESTConfig(**{**arch, "stylized": tuple(arch["stylized"])})
     except ConfigError as e:
@@ -199,7 +213,9 @@ def _check_shapes(path: Path, cfg: RESTConfig, shapes: dict[str, tuple[int, ...]
         raise WeightsError(f"{path}: weights do not fit the declared architecture ({what})")
     for k, shape in expected.items():
         if shapes[k] != shape:
-            raise WeightsError(f"{path}: {k} has shape {list(shapes[k])}, the declared architecture needs {list(shape)}")
+            raise WeightsError(
+                f"{path}: {k} has shape {list(shapes[k])}, the declared architecture needs {list(shape)}"
+            )
 
 
 def weights_identity(name: str = "rest_16x5", checkpoint: str | Path | None = None) -> str:

@@ -20,13 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rest_video.core.config import MAX_LAYERS, MAX_WIDTH
+from rest_video.core.config import MAX_LAYERS, MAX_WIDTH, check_masks_method
 from rest_video.core.errors import ConfigError, ShapeError
 from rest_video.ops.masked_adain import masked_adain, region_mean_std
 from rest_video.ops.stats import adain_affine, covariance, mean_std, wct
 from rest_video.style.regions import WHOLE, Regions, RegionStyle
 from rest_video.style.stats import StatsFilter, StyleStats
-
 
 __all__ = ["RESTConfig", "RPConvBlock", "RPEncoder", "RPDecoder", "REST", "StyleStats", "check_image"]
 
@@ -45,13 +44,15 @@ class RESTConfig:
             raise ConfigError(f"model.layers must be in 2..{MAX_LAYERS}, got {self.layers}")
         if not 1 <= self.width <= MAX_WIDTH:
             raise ConfigError(f"model.width must be in 1..{MAX_WIDTH}, got {self.width}")
-        if not self.stylized or any(not 1 <= l <= self.layers for l in self.stylized):
-            raise ConfigError(f"model.stylized must name layers in 1..{self.layers}, got {list(self.stylized)}")
+        if not self.stylized or any(not 1 <= layer <= self.layers for layer in self.stylized):
+            raise ConfigError(
+                f"model.stylized must name layers in 1..{self.layers}, got {list(self.stylized)}"
+            )
         if self.layers not in self.stylized:
             raise ConfigError("model.stylized must include the last layer (the decoder's input)")
         if self.variant not in ("rest", "aest"):
             raise ConfigError(f"model.variant must be 'rest' or 'aest', got {self.variant!r}")
-        object.__setattr__(self, "stylized", tuple(sorted(set(int(l) for l in self.stylized))))
+        object.__setattr__(self, "stylized", tuple(sorted(set(int(layer) for layer in self.stylized))))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -163,12 +164,12 @@ class REST(nn.Module):
         check_image(style)
         feats = self.encoder(self._pad(style)[0])
         st = StyleStats({}, {})
-        for l in self.cfg.stylized:
-            m, s = mean_std(feats[l - 1])
-            st.mean[l], st.std[l] = m, s
+        for layer in self.cfg.stylized:
+            m, s = mean_std(feats[layer - 1])
+            st.mean[layer], st.std[layer] = m, s
             if with_cov:
-                cm, cv = covariance(feats[l - 1])
-                st.cov_mean[l], st.cov[l] = cm.float(), cv.float()
+                cm, cv = covariance(feats[layer - 1])
+                st.cov_mean[layer], st.cov[layer] = cm.float(), cv.float()
         return st
 
     @torch.no_grad()
@@ -181,7 +182,9 @@ class REST(nn.Module):
         """
         check_image(style)
         if tuple(labels.shape) != tuple(style.shape[-2:]):
-            raise ShapeError(f"style mask {tuple(labels.shape)} does not fit the style {tuple(style.shape[-2:])}")
+            raise ShapeError(
+                f"style mask {tuple(labels.shape)} does not fit the style {tuple(style.shape[-2:])}"
+            )
         whole = self.style_stats(style)
         feats = self.encoder(self._pad(style)[0])
         h, w = labels.shape
@@ -194,8 +197,8 @@ class REST(nn.Module):
                 regions[int(lab)] = whole
                 continue
             st = StyleStats({}, {})
-            for l in self.cfg.stylized:
-                st.mean[l], st.std[l] = region_mean_std(feats[l - 1][..., :h, :w], inside)
+            for layer in self.cfg.stylized:
+                st.mean[layer], st.std[layer] = region_mean_std(feats[layer - 1][..., :h, :w], inside)
             regions[int(lab)] = st
         return RegionStyle(whole, regions, pixels, h * w)
 
@@ -204,22 +207,22 @@ class REST(nn.Module):
         """Content statistics for masked AdaIN: ``layer -> (mean, std)`` of the whole frame (when a
         slot falls back to it) and ``(layer, label) -> (mean, std)`` inside each region."""
         stats: dict = {}
-        for l in self.cfg.stylized:
+        for layer in self.cfg.stylized:
             for k, key in enumerate(regions.keys):
                 if key == WHOLE:
-                    stats[l] = mean_std(feats[l - 1])
+                    stats[layer] = mean_std(feats[layer - 1])
                 else:
-                    stats[(l, key)] = region_mean_std(feats[l - 1], regions.masks[k])
+                    stats[(layer, key)] = region_mean_std(feats[layer - 1], regions.masks[k])
         return stats
 
     def masked_features(self, feats: list[Tensor], regions: Regions, strength: float,
                         content_stats: dict) -> dict[int, Tensor]:
         """Masked AdaIN at the stylized layers (:meth:`region_content_stats` gives ``content_stats``)."""
         out = {}
-        for l in self.cfg.stylized:
-            cs = [content_stats[l if key == WHOLE else (l, key)] for key in regions.keys]
-            ss = [(st.mean[l], st.std[l]) for st in regions.styles]
-            out[l] = masked_adain(feats[l - 1], regions.weights, cs, ss, strength)
+        for layer in self.cfg.stylized:
+            cs = [content_stats[layer if key == WHOLE else (layer, key)] for key in regions.keys]
+            ss = [(st.mean[layer], st.std[layer]) for st in regions.styles]
+            out[layer] = masked_adain(feats[layer - 1], regions.weights, cs, ss, strength)
         return out
 
     def stylize_features(self, feats: list[Tensor], style: StyleStats, strength: float = 1.0,
@@ -227,16 +230,16 @@ class REST(nn.Module):
                          content_stats: dict[int, tuple[Tensor, Tensor]] | None = None) -> dict[int, Tensor]:
         """Apply AdaIN (or WCT) at the stylized layers; returns layer -> stylized features."""
         out = {}
-        for l in self.cfg.stylized:
-            f = feats[l - 1]
+        for layer in self.cfg.stylized:
+            f = feats[layer - 1]
             if method == "wct":
-                if l not in style.cov:
+                if layer not in style.cov:
                     raise ConfigError("WCT needs style statistics computed with with_cov=True")
-                out[l] = wct(f, style.cov_mean[l], style.cov[l], strength)
+                out[layer] = wct(f, style.cov_mean[layer], style.cov[layer], strength)
             elif method == "adain":
-                cs = content_stats[l] if content_stats and l in content_stats else mean_std(f)
-                scale, shift = adain_affine(cs[0], cs[1], style.mean[l], style.std[l], strength)
-                out[l] = (f.float() * scale + shift).to(f.dtype)
+                cs = content_stats[layer] if content_stats and layer in content_stats else mean_std(f)
+                scale, shift = adain_affine(cs[0], cs[1], style.mean[layer], style.std[layer], strength)
+                out[layer] = (f.float() * scale + shift).to(f.dtype)
             else:
                 raise ConfigError(f"stylization method must be 'adain' or 'wct', got {method!r}")
         return out
@@ -265,28 +268,29 @@ class REST(nn.Module):
         feats = self.encoder(x)
         content_stats = None
         if stats_filter is not None and method == "adain":
-            content_stats = stats_filter({l: mean_std(feats[l - 1]) for l in self.cfg.stylized})
+            content_stats = stats_filter({layer: mean_std(feats[layer - 1]) for layer in self.cfg.stylized})
         out = self.decoder(self.stylize_features(feats, style, strength, method, content_stats))
         return out[..., : crop[0], : crop[1]]
 
     def forward_train(self, content: Tensor, style: Tensor) -> tuple[Tensor, list[Tensor], list[Tensor]]:
-        """Training forward: output image plus the encoder features of content and style (for distillation)."""
+        """Training forward: output image plus the encoder features of content and style (for
+        distillation)."""
         c_feats = self.encoder(content)
         s_feats = self.encoder(style)
         skips = {}
-        for l in self.cfg.stylized:
-            cm, cs = mean_std(c_feats[l - 1])
-            sm, ss = mean_std(s_feats[l - 1])
+        for layer in self.cfg.stylized:
+            cm, cs = mean_std(c_feats[layer - 1])
+            sm, ss = mean_std(s_feats[layer - 1])
             scale, shift = adain_affine(cm, cs, sm, ss, 1.0)
-            skips[l] = c_feats[l - 1] * scale + shift
+            skips[layer] = c_feats[layer - 1] * scale + shift
         return self.decoder(skips), c_feats, s_feats
 
     def batch_style_stats(self, style: Tensor) -> StyleStats:
         check_image(style)
         feats = self.encoder(self._pad(style)[0])
         st = StyleStats({}, {})
-        for l in self.cfg.stylized:
-            st.mean[l], st.std[l] = mean_std(feats[l - 1])
+        for layer in self.cfg.stylized:
+            st.mean[layer], st.std[layer] = mean_std(feats[layer - 1])
         return st
 
     def _pad(self, x: Tensor) -> tuple[Tensor, tuple[int, int]]:
@@ -302,14 +306,15 @@ class REST(nn.Module):
 
 def check_regions(content: Tensor, method: str, regions: Regions, variant: str = "rest") -> None:
     """What masked AdaIN needs: one frame, AdaIN, masks of the frame's size, the REST variant."""
-    if method != "adain":
-        raise ConfigError("masks work with AdaIN only (--method wct has no per-region form)")
+    check_masks_method(method)
     if variant != "rest":
         raise ConfigError("masks need the resolution-preserving 'rest' variant")
     if content.shape[0] != 1:
         raise ShapeError(f"masked stylization takes one frame at a time, got a batch of {content.shape[0]}")
     if tuple(regions.masks.shape[1:]) != tuple(content.shape[-2:]):
-        raise ShapeError(f"mask {tuple(regions.masks.shape[1:])} does not fit the frame {tuple(content.shape[-2:])}")
+        raise ShapeError(
+            f"mask {tuple(regions.masks.shape[1:])} does not fit the frame {tuple(content.shape[-2:])}"
+        )
 
 
 def check_image(x: Tensor) -> None:

@@ -33,7 +33,12 @@ class ThreadTuner:
         if st is None or tuple(st["times"]) != tuple(candidates):
             if len(self.state) > 16:
                 self.state.clear()
-            st = self.state[key] = {"times": {c: [] for c in candidates}, "warm": set(), "calls": 0, "best": None}
+            st = self.state[key] = {
+                "times": {c: [] for c in candidates},
+                "warm": set(),
+                "calls": 0,
+                "best": None,
+            }
         st["calls"] += 1
         if st["best"] is not None:
             if st["calls"] % self.retune_every:

@@ -94,7 +94,8 @@ def smooth_chroma(rgb: np.ndarray, sigma: float, out: np.ndarray | None = None,
 
 
 def scratch(work: dict[str, np.ndarray] | None, name: str, shape: tuple[int, ...]) -> np.ndarray | None:
-    """The float32 scratch array ``name`` of ``shape`` kept in ``work`` (None without ``work``: let OpenCV allocate)."""
+    """The float32 scratch array ``name`` of ``shape`` kept in ``work`` (None without ``work``: let
+    OpenCV allocate)."""
     if work is None:
         return None
     a = work.get(name)

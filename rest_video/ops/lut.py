@@ -22,7 +22,16 @@ import numpy as np
 
 from rest_video.core.errors import MediaError, ShapeError
 
-__all__ = ["EXPORT_FIT", "LutApplier", "apply_cube_ffmpeg", "apply_lut", "fit_lut", "identity_lut", "read_cube", "write_cube"]
+__all__ = [
+    "EXPORT_FIT",
+    "LutApplier",
+    "apply_cube_ffmpeg",
+    "apply_lut",
+    "fit_lut",
+    "identity_lut",
+    "read_cube",
+    "write_cube",
+]
 
 _CORNERS = np.array([(db, dg, dr) for db in (0, 1) for dg in (0, 1) for dr in (0, 1)], dtype=np.int64)
 
@@ -123,7 +132,9 @@ class LutApplier:
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         if rgb.ndim != 3 or rgb.shape[-1] != 3 or rgb.dtype != np.uint8:
-            raise ShapeError(f"LutApplier needs an RGB uint8 frame (H, W, 3), got {rgb.dtype} {tuple(rgb.shape)}")
+            raise ShapeError(
+                f"LutApplier needs an RGB uint8 frame (H, W, 3), got {rgb.dtype} {tuple(rgb.shape)}"
+            )
         r, g, b = cv2.split(rgb)
         map_x = cv2.add(cv2.LUT(r, self._x_r), cv2.LUT(b, self._x_b))
         map_y = cv2.LUT(g, self._y_g)
@@ -361,7 +372,9 @@ def apply_cube_ffmpeg(rgb: np.ndarray, path: str | Path, interp: str = "trilinea
 
     escaped = str(path).replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'")
     graph = av.filter.Graph()
-    src = graph.add_buffer(width=frames.shape[2], height=frames.shape[1], format="rgb24", time_base=Fraction(1, 25))
+    src = graph.add_buffer(
+        width=frames.shape[2], height=frames.shape[1], format="rgb24", time_base=Fraction(1, 25)
+    )
     lut = graph.add("lut3d", f"file={escaped}:interp={interp}")
     sink = graph.add("buffersink")
     src.link_to(lut)

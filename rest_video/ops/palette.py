@@ -12,6 +12,7 @@ from torch import Tensor
 
 from rest_video.core.errors import ShapeError
 
+
 def rgb_to_lab(rgb: Tensor) -> Tensor:
     """``(..., 3, H, W)`` sRGB in [0, 1] -> CIE Lab (D65), same shape; differentiable."""
     import kornia
@@ -28,7 +29,9 @@ def sliced_wasserstein_lab(output: Tensor, style: Tensor, directions: int = 32, 
     compared (mean absolute difference, Lab units), averaged over the batch.
     """
     if output.dim() != 4 or style.dim() != 4 or output.shape[:2] != style.shape[:2] or output.shape[1] != 3:
-        raise ShapeError(f"expected two RGB batches of equal size, got {tuple(output.shape)} and {tuple(style.shape)}")
+        raise ShapeError(
+            f"expected two RGB batches of equal size, got {tuple(output.shape)} and {tuple(style.shape)}"
+        )
     b = output.shape[0]
     dev = output.device
     a = rgb_to_lab(output.float()).flatten(2)  # (B, 3, N)

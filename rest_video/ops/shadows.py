@@ -37,7 +37,7 @@ def keep_shadow_detail(content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
     if content.shape != stylized.shape:
         raise ValueError(f"content {content.shape} and stylized {stylized.shape} differ in shape")
     if stylized.ndim == 4:
-        return np.stack([keep_shadow_detail(c, s) for c, s in zip(content, stylized)])
+        return np.stack([keep_shadow_detail(c, s) for c, s in zip(content, stylized, strict=False)])
     yo_full = cv2.cvtColor(stylized, cv2.COLOR_RGB2GRAY)
     dark = np.nonzero((yo_full < DARK_FADE).any(axis=1))[0]
     if dark.size == 0:                        # a blur never goes under the darkest pixel: nothing to do

@@ -140,7 +140,9 @@ def _run_video(src: Path, dst: Path, stylizer: Stylizer, stats: StyleStats | Reg
             (mask_source(opts.content_mask, src, reader.info) or nullcontext()) as masks:
         info = reader.info
         still = is_sequence_pattern(dst) or dst.suffix.lower() == ".gif"
-        if info.colour.hdr and (still or holds_colour_tags(dst, cfg.output)):  # else the writer's note says it
+        if info.colour.hdr and (
+            still or holds_colour_tags(dst, cfg.output)
+        ):  # else the writer's note says it
             kind = "image" if still else "sdr" if cfg.output.sdr else "hdr"
             log.info(hdr_note(src.name, info.colour.trc, kind))
         choice = choose_video_path(

@@ -216,7 +216,7 @@ def _decode_delay(parts: list[str | Path]) -> int | None:
         missing = missing or any(dts is None for _, dts in times)
         pts = [t for t, _ in times]
         if None not in pts:
-            delay = max([delay, *(a - b for a, b in zip(sorted(pts), pts))])
+            delay = max([delay, *(a - b for a, b in zip(sorted(pts), pts, strict=False))])
     return delay if missing else None
 
 
@@ -228,7 +228,7 @@ def _video_packets(opened, shift: int | None) -> Iterator[tuple[float, object]]:
         packets = (pkt for pkt in c.demux(s) if pkt.size)
         if shift is not None:
             packets = list(packets)
-            for pkt, t in zip(packets, sorted(pkt.pts for pkt in packets)):
+            for pkt, t in zip(packets, sorted(pkt.pts for pkt in packets), strict=False):
                 pkt.dts = t - shift
         for pkt in packets:
             t = pkt.dts if pkt.dts is not None else pkt.pts

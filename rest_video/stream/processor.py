@@ -29,8 +29,12 @@ from rest_video.engine.stylizer import Stylizer
 from rest_video.ops.opacity import blend
 from rest_video.stream.lut import LutStylizer
 from rest_video.stream.smoothing import StatsSmoother
-from rest_video.stream.stabilizer import (InputStabilizer, PixelStabilizer, make_input_stabilizer,
-                                         make_stabilizer)
+from rest_video.stream.stabilizer import (
+    InputStabilizer,
+    PixelStabilizer,
+    make_input_stabilizer,
+    make_stabilizer,
+)
 from rest_video.style import StyleStats
 
 

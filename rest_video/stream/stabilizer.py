@@ -192,8 +192,13 @@ def make_input_stabilizer(temporal: TemporalCfg) -> InputStabilizer | None:
     is off; ``chroma_sigma`` has no part in it)."""
     if temporal.pixel_smoothing <= 0:
         return None
-    return InputStabilizer(temporal.pixel_smoothing, temporal.still, temporal.moving, scene_cut=temporal.scene_cut,
-                           hold_limit=temporal.hold_limit)
+    return InputStabilizer(
+        temporal.pixel_smoothing,
+        temporal.still,
+        temporal.moving,
+        scene_cut=temporal.scene_cut,
+        hold_limit=temporal.hold_limit,
+    )
 
 
 def make_stabilizer(temporal: TemporalCfg) -> PixelStabilizer | None:

@@ -10,13 +10,16 @@ import hashlib
 import logging
 from pathlib import Path
 
+from rest_video.core.errors import first_line
 from rest_video.core.paths import cache_dir, file_sha256
 from rest_video.style.regions import RegionStyle
 from rest_video.style.stats import StyleStats
 
 FORMAT = "rest-video-style/1"
 REGIONS_FORMAT = "rest-video-style-regions/1"  # a RegionStyle (style + mask)
-MAX_ENTRY_BYTES = 64 << 20  # covariances of 16 layers of 256 channels are 4 MiB; anything far larger is not ours
+MAX_ENTRY_BYTES = (
+    64 << 20
+)  # covariances of 16 layers of 256 channels are 4 MiB; anything far larger is not ours
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ class StyleCache:
             stats = read(p)
             check(stats)
         except Exception as e:  # noqa: BLE001 - whatever is wrong with the entry, it is recomputed
-            log.warning("style cache entry %s is unusable (%s); recomputing it", p, _short(e))
+            log.warning("style cache entry %s is unusable (%s); recomputing it", p, first_line(e, 160))
             return None
         return stats
 
@@ -83,7 +86,8 @@ class StyleCache:
             self.root.mkdir(parents=True, exist_ok=True)
             save_tensors(tensors, self.path(key), metadata={"format": fmt})
         except Exception as e:  # noqa: BLE001 - the statistics are in memory; the cache only saves time
-            log.warning("style statistics not cached in %s (%s); the run goes on", self.root, _short(e))
+            log.warning("style statistics not cached in %s (%s); the run goes on", self.root,
+                        first_line(e, 160))
 
 def _read(p: Path) -> StyleStats:
     return StyleStats.from_state_dict(_read_tensors(p, FORMAT))
@@ -99,8 +103,3 @@ def _read_tensors(p: Path, format: str) -> dict:
         if fmt != format:
             raise ValueError(f"format {fmt!r}, expected {format!r}")
         return {k: f.get_tensor(k) for k in f.keys()}
-
-
-def _short(e: Exception) -> str:
-    text = str(e).splitlines()[0][:160] if str(e) else ""
-    return text or type(e).__name__

@@ -123,16 +123,20 @@ def plan_regions(labels: np.ndarray, style: RegionStyle | StyleStats, feather: f
     whole = style.whole if isinstance(style, RegionStyle) else style
     present, counts = np.unique(labels, return_counts=True)
     own = []
-    for lab, n in zip(present.tolist(), counts.tolist()):
+    for lab, n in zip(present.tolist(), counts.tolist(), strict=False):
         if (isinstance(style, RegionStyle) and lab in style.regions and style.pixels[lab] >= min_region
                 and n >= min_region):
             own.append(lab)
     fallback = [lab for lab in present.tolist() if lab not in own]
     if not own:
         return whole, None
-    if not fallback and len(own) == 1:  # one region covering the whole frame: its content statistics are the frame's
+    if (
+        not fallback and len(own) == 1
+    ):  # one region covering the whole frame: its content statistics are the frame's
         return style.regions[own[0]], None
-    t = torch.from_numpy(np.array(labels, dtype=np.uint8)).to(device)  # a copy: labels may be a read-only view
+    t = torch.from_numpy(np.array(labels, dtype=np.uint8)).to(
+        device
+    )  # a copy: labels may be a read-only view
     masks, keys, styles = [], [], []
     if fallback:
         masks.append(torch.isin(t, torch.tensor(fallback, device=t.device, dtype=t.dtype)))

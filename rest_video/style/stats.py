@@ -35,7 +35,12 @@ class StyleStats:
 
     def state_dict(self) -> dict[str, Tensor]:
         out: dict[str, Tensor] = {}
-        for name, d in (("mean", self.mean), ("std", self.std), ("cov_mean", self.cov_mean), ("cov", self.cov)):
+        for name, d in (
+            ("mean", self.mean),
+            ("std", self.std),
+            ("cov_mean", self.cov_mean),
+            ("cov", self.cov),
+        ):
             for k, v in d.items():
                 out[f"{name}.{k}"] = v.detach().cpu().contiguous()
         return out

@@ -244,7 +244,7 @@ def test_concurrent_calls_give_each_caller_its_own_output(model, style):
     other = model.style_stats(torch.rand(1, 3, 32, 32))
     styles = [style, other]
     with torch.inference_mode():
-        alone = [net(x, s) for x, s in zip(xs, styles)]
+        alone = [net(x, s) for x, s in zip(xs, styles, strict=False)]
     got: dict[int, list] = {0: [], 1: []}
 
     def run(i: int) -> None:

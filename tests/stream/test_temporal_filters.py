@@ -192,8 +192,10 @@ def test_the_lut_paths_input_hold_smooths_still_noise_lets_motion_through_and_re
     held = [hold(f).copy() for f in frames]
     raw = np.mean([np.abs(frames[t].astype(int) - frames[t - 1]).mean() for t in range(10, 30)])
     steady = np.mean([np.abs(held[t].astype(int) - held[t - 1]).mean() for t in range(10, 30)])
-    assert steady < 0.3 * raw                                  # codec-like noise averaged out
-    assert all(np.abs(h.astype(int) - f).max() <= 6 for h, f in zip(held, frames))   # never beyond the bound
+    assert steady < 0.3 * raw  # codec-like noise averaged out
+    assert all(
+        np.abs(h.astype(int) - f).max() <= 6 for h, f in zip(held, frames, strict=False)
+    )  # never beyond the bound
     moved = frames[-1].copy()
     moved[:, :20] = 200                                        # an object comes in on the left
     out = hold(moved)
