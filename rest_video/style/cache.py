@@ -89,6 +89,7 @@ class StyleCache:
             log.warning("style statistics not cached in %s (%s); the run goes on", self.root,
                         first_line(e, 160))
 
+
 def _read(p: Path) -> StyleStats:
     return StyleStats.from_state_dict(_read_tensors(p, FORMAT))
 
