@@ -18,16 +18,19 @@ from rest_video.core.errors import ConfigError
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this machine only; any other needs a token)")
+                   help="address to listen on (default 127.0.0.1: this machine only; any other needs "
+                        "a token)")
     p.add_argument("--token", help="access token every request must carry (made and printed when --host is "
                                    "not a loopback address and none is given)")
     p.add_argument("--open", action="store_true", help="open the page in the default browser")
     p.add_argument("--camera", default="0", metavar="INDEX_OR_FILE",
                    help="the live feed's source: a camera index (default 0) or a video file (looped)")
-    p.add_argument("--max-upload-mb", type=int, default=512, metavar="MB", help="largest upload (default 512)")
+    p.add_argument("--max-upload-mb", type=int, default=512, metavar="MB",
+                   help="largest upload (default 512)")
     p.add_argument("--max-age", type=finite_float, default=24.0, metavar="HOURS",
                    help="an idle session's files are removed after this many hours (default 24)")
-    p.add_argument("--workdir", metavar="DIR", help="where the run's folder is made (default: the temp folder)")
+    p.add_argument("--workdir", metavar="DIR",
+                   help="where the run's folder is made (default: the temp folder)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from rest_video.core.errors import RestVideoError
-from rest_video.studio.jobs import JobQueue
+from rest_video.studio.jobs import JobQueue, internal_error
 from rest_video.studio.preview import PreviewEngine
 from rest_video.studio.security import TOKEN_COOKIE, StudioGuard
 from rest_video.studio.uploads import Uploads
@@ -115,7 +115,8 @@ class SessionCookie:
 
 
 async def _user_error(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}, status_code=400)
+    line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return JSONResponse({"error": line}, status_code=400)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -124,7 +125,7 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("studio: %s %s failed", request.method, request.url.path, exc_info=exc)
-    return JSONResponse({"error": f"internal error ({type(exc).__name__}); see the studio's log"}, status_code=500)
+    return JSONResponse({"error": internal_error(exc)}, status_code=500)
 
 
 def create_app(settings: StudioSettings | None = None) -> Starlette:

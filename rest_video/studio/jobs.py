@@ -66,7 +66,14 @@ class Job:
 
 def _media_kind(name: str) -> str:
     ext = Path(name).suffix.lower()
-    return "video" if ext in (".mp4", ".webm", ".mov", ".mkv") else "image" if ext in (".jpg", ".png") else "file"
+    if ext in (".mp4", ".webm", ".mov", ".mkv"):
+        return "video"
+    return "image" if ext in (".jpg", ".png", ".webp") else "file"
+
+
+def internal_error(e: BaseException) -> str:
+    """The one line a page gets for a failure that is not the user's (the traceback goes to the log)."""
+    return f"internal error ({type(e).__name__}); see the studio's log"
 
 
 class JobQueue:
@@ -160,7 +167,7 @@ class JobQueue:
                 out, status, error = None, "failed", str(e)
             except Exception as e:  # noqa: BLE001 - one line for the page; the traceback to the log
                 log.exception("studio job %s failed", job.id)
-                out, status, error = None, "failed", f"internal error ({type(e).__name__}); see the studio's log"
+                out, status, error = None, "failed", internal_error(e)
             with self._cond:
                 job.output, job.status, job.error, job.finished = out, status, error, time.time()
                 if status == "done" and job.total == 0:

@@ -36,7 +36,8 @@ class LiveFeed:
         style: the style photo to start with; ``pipeline``, ``strength`` as the controls.
     """
 
-    def __init__(self, engine, camera: str, style: Path, pipeline: str = "default", strength: float = 1.0) -> None:
+    def __init__(self, engine, camera: str, style: Path, pipeline: str = "default",
+                 strength: float = 1.0) -> None:
         self.engine, self.camera = engine, camera
         self.style, self.pipeline, self.strength = style, pipeline, strength
         self._cond = threading.Condition()
@@ -75,7 +76,8 @@ class LiveFeed:
             return f if f is not None and f[0] > after else None
 
     # -- controls and figures -------------------------------------------------------------
-    def set(self, style: Path | None = None, strength: float | None = None, pipeline: str | None = None) -> None:
+    def set(self, style: Path | None = None, strength: float | None = None,
+            pipeline: str | None = None) -> None:
         from rest_video.core.config import check_strength
 
         if pipeline is not None:

@@ -95,8 +95,9 @@ async def style_thumb(request: Request) -> Response:
 async def upload(request: Request) -> JSONResponse:
     s = studio(request)
     declared = request.headers.get("content-length")
-    up = await s.uploads.receive(session(request), request.stream(), unquote(request.headers.get("x-filename", "")),
-                                 request.query_params.get("role", "content"),
+    name = unquote(request.headers.get("x-filename", ""))
+    role = request.query_params.get("role", "content")
+    up = await s.uploads.receive(session(request), request.stream(), name, role,
                                  int(declared) if declared and declared.isdigit() else None)
     return JSONResponse(up.public())
 
@@ -154,7 +155,8 @@ async def submit_job(request: Request) -> JSONResponse:
         job = Job(sess.id, "batch", f"batch of {len(ups)} files, {style.stem}", work=None,
                   download_name=f"batch-{style.stem}.zip")
         contents = [(u.path, u.name) for u in ups]
-        job.work = lambda j: work.batch(j, name, contents, style, job_out / j.id, job_out / f"{j.id}.zip", strength)
+        job.work = lambda j: work.batch(j, name, contents, style, job_out / j.id, job_out / f"{j.id}.zip",
+                                        strength)
     else:
         up = s.uploads.get(sess, str(body.get("content", "")))
         stem = Path(up.name).stem[:40] or "output"
@@ -162,7 +164,8 @@ async def submit_job(request: Request) -> JSONResponse:
             ext = up.path.suffix if up.kind == "image" else ".mp4"
             job = Job(sess.id, "render", f"{up.name} in {style.stem} ({name}, {strength:.2f})", work=None,
                       download_name=f"{stem}-{style.stem}{ext}", total=up.frames)
-            job.work = lambda j: work.render(j, engine, name, up.path, style, job_out / f"{j.id}{ext}", strength)
+            job.work = lambda j: work.render(j, engine, name, up.path, style, job_out / f"{j.id}{ext}",
+                                             strength)
         elif kind == "cube":
             job = Job(sess.id, "cube", f".cube of {style.stem} ({name}, {strength:.2f})", work=None,
                       download_name=f"{style.stem}.cube")

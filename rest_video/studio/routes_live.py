@@ -84,8 +84,8 @@ async def camera_socket(ws: WebSocket) -> None:
     try:
         style = style_path(ws, q.get("style") or next(f"builtin:{k}" for k in s.builtin_styles))
         strength = number(q.get("strength"), "strength", 1.0, 0.0, 1.0)
-        cam = await anyio.to_thread.run_sync(lambda: BrowserCamera(s.engine, style, pipeline(q.get("pipeline")),
-                                                                   strength))
+        name = pipeline(q.get("pipeline"))
+        cam = await anyio.to_thread.run_sync(lambda: BrowserCamera(s.engine, style, name, strength))
         while True:
             data = await ws.receive_bytes()
             t0 = time.perf_counter()

@@ -79,7 +79,8 @@ class StudioGuard:
             return await send({"type": "websocket.close", "code": 4403, "reason": why})
         body = json.dumps({"error": why}).encode()
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
     def refusal(self, scope, headers: dict[str, str]) -> tuple[str | None, int]:

@@ -36,9 +36,10 @@ class Upload:
     height: int
     frames: int        # 1 for an image
     fps: float
+    role: str = "content"  # what the page uploaded it as: "content" or "style"
 
     def public(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "name": self.name, "width": self.width,
+        return {"id": self.id, "kind": self.kind, "role": self.role, "name": self.name, "width": self.width,
                 "height": self.height, "frames": self.frames, "fps": round(self.fps, 3)}
 
 
@@ -67,14 +68,16 @@ def probe_image(path: Path, max_pixels: int) -> tuple[str, int, int]:
     except MediaError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise MediaError("the picture claims more pixels than the studio accepts (a decompression bomb?)") from None
+        raise MediaError("the picture claims more pixels than the studio accepts "
+                         "(a decompression bomb?)") from None
     except Exception as e:  # noqa: BLE001 - Pillow raises many kinds for a damaged file
         raise MediaError(f"not a readable picture ({type(e).__name__})") from None
     return fmt, w, h
 
 
 def probe_video(path: Path, max_pixels: int) -> tuple[str, int, int, int, float]:
-    """(container, width, height, frames, fps) of a video whose first frame decodes, or :class:`MediaError`."""
+    """(container, width, height, frames, fps) of a video whose first frame decodes, or
+    :class:`MediaError`."""
     import av
 
     try:
@@ -123,7 +126,7 @@ class Uploads:
         if role not in ("content", "style"):
             raise MediaError("an upload is a 'content' or a 'style'")
         if declared is not None and declared > self.max_bytes:
-            raise MediaError(f"the file is larger than the {self.max_bytes // 2**20} MB the studio accepts")
+            raise self._too_large()
         uid = new_id()
         raw = session.uploads / f"{uid}.upload"
         size = 0
@@ -132,7 +135,7 @@ class Uploads:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > self.max_bytes:
-                        raise MediaError(f"the file is larger than the {self.max_bytes // 2**20} MB the studio accepts")
+                        raise self._too_large()
                     f.write(chunk)
             if size == 0:
                 raise MediaError("the file is empty")
@@ -142,6 +145,9 @@ class Uploads:
         except BaseException:
             raw.unlink(missing_ok=True)
             raise
+
+    def _too_large(self) -> MediaError:
+        return MediaError(f"the file is larger than the {self.max_bytes // 2**20} MB the studio accepts")
 
     def _accept(self, session: Session, uid: str, raw: Path, name: str, role: str) -> Upload:
         image_error = None
@@ -158,7 +164,7 @@ class Uploads:
             kind, ext = "video", VIDEO_EXT[fmt]
         path = raw.with_name(uid + ext)
         raw.rename(path)
-        up = Upload(uid, session.id, kind, path, name, w, h, frames, fps)
+        up = Upload(uid, session.id, kind, path, name, w, h, frames, fps, role)
         with self._lock:
             self._items[uid] = up
         return up

@@ -7,6 +7,7 @@ batch's zip through :func:`~rest_video.io.atomic.atomic_output`.
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -54,25 +55,29 @@ def export_cube(job: Job, engine, pipeline: str, content: Path, style: Path, out
 def batch(job: Job, pipeline: str, contents: list[tuple[Path, str]], style: Path, folder: Path,
           out: Path, strength: float) -> Path:
     """``rest-video batch``'s engine over the session's uploaded contents (one worker process), the
-    results zipped. ``contents``: (file, display name) pairs."""
+    results zipped. ``contents``: (file, display name) pairs. A cancel takes effect when the batch
+    engine returns (it has no per-frame hook): nothing is kept then."""
     from rest_video import load_pipeline
     from rest_video.batch.inputs import Job as BatchJob
     from rest_video.batch.runner import BatchOptions, run_batch
     from rest_video.io.atomic import atomic_output
 
     folder.mkdir(parents=True, exist_ok=False)
-    jobs = [BatchJob(src, style, folder / f"{i:03d}-{Path(name).stem}{_out_ext(src)}", strength)
-            for i, (src, name) in enumerate(contents)]
-    job.total = len(jobs)
-    job.tick(0)
-    results, _ = run_batch(jobs, load_pipeline(pipeline), BatchOptions(workers=1, progress=False))
-    failed = [r for r in results if r.status != "done"]
-    if failed:
-        raise MediaError(f"{Path(failed[0].input).name}: {failed[0].error or failed[0].status}")
-    job.tick(len(results))
-    with atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
-        for r in results:
-            z.write(r.output, Path(r.output).name)
+    try:
+        jobs = [BatchJob(src, style, folder / f"{i:03d}-{Path(name).stem}{_out_ext(src)}", strength)
+                for i, (src, name) in enumerate(contents)]
+        job.total = len(jobs)
+        job.tick(0)
+        results, _ = run_batch(jobs, load_pipeline(pipeline), BatchOptions(workers=1, progress=False))
+        failed = [r for r in results if r.status != "done"]
+        if failed:
+            raise MediaError(f"{Path(failed[0].input).name}: {failed[0].error or failed[0].status}")
+        job.tick(len(results))  # raises when cancelled while the batch ran: no zip then
+        with atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
+            for r in results:
+                z.write(r.output, Path(r.output).name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the files are in the zip (or not wanted)
     return out
 
 

@@ -158,9 +158,10 @@ async function submit(kind) {
 
 async function start() {
   const info = await (await api("/api/info")).json();
-  state.styles = info.styles;
+  state.styles = info.styles.concat(info.uploads.filter((u) => u.role === "style")
+    .map((u) => ({ id: u.id, name: u.name })));
   state.style = info.styles[0]?.id;
-  state.uploads = info.uploads;
+  state.uploads = info.uploads.filter((u) => u.role === "content");
   for (const p of info.pipelines) {
     const o = document.createElement("option");
     o.value = o.textContent = p;

@@ -26,7 +26,8 @@ def make_clip(path: Path, frames: int = 12, size: tuple[int, int] = (160, 96), f
             a.layout = "mono"
         yy, xx = np.mgrid[0:h, 0:w]
         for i in range(frames):
-            rgb = np.stack([(xx * 255 // w), (yy * 255 // h), np.full_like(xx, 80 + 10 * i)], -1).astype(np.uint8)
+            rgb = np.stack([xx * 255 // w, yy * 255 // h, np.full_like(xx, 80 + 10 * i)], -1)
+            rgb = rgb.astype(np.uint8)
             x0 = (i * w // frames) % w
             rgb[:, x0:x0 + w // 8] = (230, 200, 40)
             for p in v.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
