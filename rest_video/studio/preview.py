@@ -62,7 +62,9 @@ class _Lru(OrderedDict):
 class PreviewEngine:
     """Stylizers (one per pipeline, made on first use), style statistics and rendered looks, cached.
 
-    Thread-safe: the network runs under one lock (the CPU's cores are all the network's anyway).
+    Thread-safe. The network runs under one lock (the CPU's cores are all the network's anyway);
+    the caches have their own, so a strength change (a cached look, blended) never waits behind a
+    full-network preview that is still being computed.
     """
 
     def __init__(self, side: int = PREVIEW_SIDE, cache_size: int = 48) -> None:
@@ -71,7 +73,8 @@ class PreviewEngine:
         self._frames = _Lru(16)
         self._looks = _Lru(cache_size)
         self._styles = _Lru(64)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()        # the network and stylizers
+        self._cache = threading.Lock()        # the LRU caches
 
     # -- pieces ---------------------------------------------------------------------------
     def stylizer(self, pipeline: str):
@@ -93,12 +96,12 @@ class PreviewEngine:
             if stats is None:
                 stats = self.stylizer(pipeline).load_style(path)
                 self._styles.put(key, stats)
-            return stats
+            return stats  # (the style LRU is only touched under the network's lock)
 
     def frame(self, path: Path, index: int, is_video: bool) -> np.ndarray:
         """Frame ``index`` of a video (or the photo), shrunk to the preview size."""
         key = (str(path), index if is_video else 0)
-        with self._lock:
+        with self._cache:
             rgb = self._frames.hit(key)
         if rgb is not None:
             return rgb
@@ -114,7 +117,7 @@ class PreviewEngine:
         else:
             rgb = read_image(path, self.side)
         rgb = np.ascontiguousarray(downscale(rgb, self.side))
-        with self._lock:
+        with self._cache:
             self._frames.put(key, rgb)
         return rgb
 
@@ -126,13 +129,19 @@ class PreviewEngine:
             raise ConfigError("quality must be 'lut' or 'full'")
         rgb = self.frame(content, index, is_video)
         key = (pipeline, str(content), index if is_video else 0, str(style), quality)
-        with self._lock:
+        with self._cache:
             out = self._looks.hit(key)
+        if out is not None:
+            return rgb, out
+        with self._lock:
+            with self._cache:
+                out = self._looks.hit(key)                 # made meanwhile by another request
             if out is None:
                 st = self.stylizer(pipeline)
                 stats = self.style(pipeline, style)
                 out = self._full(st, rgb, stats) if quality == "full" else self._lut(st, rgb, stats)
-                self._looks.put(key, out)
+                with self._cache:
+                    self._looks.put(key, out)
         return rgb, out
 
     @staticmethod

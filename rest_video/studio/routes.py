@@ -55,13 +55,19 @@ def number(value: str | None, name: str, default: float, lo: float, hi: float) -
 
 def style_path(request, sid: str) -> Path:
     """A style by id: ``builtin:<name>`` (a shipped photo) or an uploaded photo's id."""
+    return style_and_name(request, sid)[0]
+
+
+def style_and_name(request, sid: str) -> tuple[Path, str]:
+    """(file, name to show) of a style id."""
     s = studio(request)
     if sid.startswith("builtin:"):
         path = s.builtin_styles.get(sid[len("builtin:"):])
         if path is None:
             raise MediaError("unknown style")
-        return path
-    return s.uploads.get(session(request), sid, kind="image").path
+        return path, path.stem
+    up = s.uploads.get(session(request), sid, kind="image")
+    return up.path, Path(up.name).stem[:40] or "style"
 
 
 def pipeline(value: str | None) -> str:
@@ -80,7 +86,12 @@ async def info(request: Request) -> JSONResponse:
         "version": __version__, "pipelines": studio_pipelines(),
         "styles": [{"id": f"builtin:{k}", "name": k} for k in s.builtin_styles],
         "uploads": [u.public() for u in s.uploads.of_session(session(request))],
-        "max_upload_mb": s.settings.max_upload_mb, "camera": s.settings.camera}, headers=NO_STORE)
+        "max_upload_mb": s.settings.max_upload_mb, "camera": camera_name(s.settings.camera)}, headers=NO_STORE)
+
+
+def camera_name(spec: str) -> str:
+    """How the page names the live source: "camera 0", or the video file's name (not its folder)."""
+    return f"camera {spec}" if spec.strip().isdigit() else Path(spec).name
 
 
 async def style_thumb(request: Request) -> Response:
@@ -144,7 +155,7 @@ async def submit_job(request: Request) -> JSONResponse:
     kind = body.get("kind", "render")
     name = pipeline(body.get("pipeline"))
     strength = number(str(body.get("strength", 1.0)), "strength", 1.0, 0.0, 1.0)
-    style = style_path(request, str(body.get("style", "")))
+    style, look = style_and_name(request, str(body.get("style", "")))
     engine = s.engine
     job_out = sess.outputs
     if kind == "batch":
@@ -152,8 +163,8 @@ async def submit_job(request: Request) -> JSONResponse:
         if not isinstance(ids, list) or not ids:
             raise MediaError("choose the files to batch")
         ups = [s.uploads.get(sess, str(i)) for i in ids]
-        job = Job(sess.id, "batch", f"batch of {len(ups)} files, {style.stem}", work=None,
-                  download_name=f"batch-{style.stem}.zip")
+        job = Job(sess.id, "batch", f"batch of {len(ups)} files, {look}", work=None,
+                  download_name=f"batch-{look}.zip")
         contents = [(u.path, u.name) for u in ups]
         job.work = lambda j: work.batch(j, name, contents, style, job_out / j.id, job_out / f"{j.id}.zip",
                                         strength)
@@ -162,15 +173,15 @@ async def submit_job(request: Request) -> JSONResponse:
         stem = Path(up.name).stem[:40] or "output"
         if kind == "render":
             ext = up.path.suffix if up.kind == "image" else ".mp4"
-            job = Job(sess.id, "render", f"{up.name} in {style.stem} ({name}, {strength:.2f})", work=None,
-                      download_name=f"{stem}-{style.stem}{ext}", total=up.frames)
+            job = Job(sess.id, "render", f"{up.name} in {look} ({name}, {strength:.2f})", work=None,
+                      download_name=f"{stem}-{look}{ext}", total=up.frames)
             job.work = lambda j: work.render(j, engine, name, up.path, style, job_out / f"{j.id}{ext}",
                                              strength)
         elif kind == "cube":
-            job = Job(sess.id, "cube", f".cube of {style.stem} ({name}, {strength:.2f})", work=None,
-                      download_name=f"{style.stem}.cube")
+            job = Job(sess.id, "cube", f".cube of {look} ({name}, {strength:.2f})", work=None,
+                      download_name=f"{look}.cube")
             job.work = lambda j: work.export_cube(j, engine, name, up.path, style, job_out / f"{j.id}.cube",
-                                                  strength)
+                                                  strength, title=look)
         else:
             raise ConfigError(f"unknown job kind {kind!r}")
     s.jobs.submit(job)

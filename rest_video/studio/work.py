@@ -27,7 +27,7 @@ def render(job: Job, engine, pipeline: str, content: Path, style: Path, out: Pat
 
 
 def export_cube(job: Job, engine, pipeline: str, content: Path, style: Path, out: Path, strength: float,
-                frames: int = 8, size: int = 33) -> Path:
+                frames: int = 8, size: int = 33, title: str | None = None) -> Path:
     """``rest-video lut``'s export: a 3D LUT fitted to the network's rendering of frames spread over
     the content, at ``strength``, written as a ``.cube``."""
     from rest_video.io.clips import spread_frames
@@ -47,7 +47,7 @@ def export_cube(job: Job, engine, pipeline: str, content: Path, style: Path, out
     outputs = np.concatenate([r.reshape(-1, 3) for r in rendered])
     table = blend_lut(fit_lut(inputs, outputs, size, **EXPORT_FIT), strength)
     job.tick(0)
-    write_cube(out, table, style.stem)
+    write_cube(out, table, title or style.stem)
     job.tick()
     return out
 

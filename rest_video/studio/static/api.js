@@ -18,8 +18,8 @@ async function errorOf(resp) {
 }
 
 // GET or POST JSON; throws an Error whose message is the server's one line.
-export async function api(path, { method = "GET", body, headers = {} } = {}) {
-  const init = { method, headers: { ...headers } };
+export async function api(path, { method = "GET", body, headers = {}, signal } = {}) {
+  const init = { method, headers: { ...headers }, signal };
   if (method !== "GET") Object.assign(init.headers, STATE_HEADER);
   if (body !== undefined) {
     if (body instanceof Blob) {

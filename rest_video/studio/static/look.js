@@ -20,21 +20,36 @@ function previewUrl(quality, style = state.style) {
   return `/api/preview?${q}`;
 }
 
-let inflight = false;
-let pending = null;
+// A LUT preview follows the slider (one in flight, the newest value queued behind it); a
+// full-network preview starts when the slider rests and is dropped if the slider moves again.
+// Whatever arrives, only a picture newer than the one shown replaces it.
+let seq = 0;
+let shownSeq = 0;
+let lutBusy = false;
+let lutQueued = false;
+let fullAbort = null;
+
 async function preview(quality) {
   if (!state.content || !state.style) return;
+  if (quality === "lut") {
+    fullAbort?.abort();
+    if (lutBusy) { lutQueued = true; return; }
+    lutBusy = true;
+  }
+  const ctl = new AbortController();
+  if (quality === "full") { fullAbort?.abort(); fullAbort = ctl; }
+  const my = ++seq;
   const started = performance.now();
-  if (inflight) { pending = quality; return; }
-  inflight = true;
   try {
-    const resp = await api(previewUrl(quality));
+    const resp = await api(previewUrl(quality), { signal: ctl.signal });
     const blob = await resp.blob();
+    if (my < shownSeq) return;           // a newer picture is already shown
     const img = $("stylized");
     const old = img.src;
     img.src = URL.createObjectURL(blob);
     await img.decode();
     if (old.startsWith("blob:")) URL.revokeObjectURL(old);
+    shownSeq = my;
     const ms = performance.now() - started;
     window.__studio.previewTimes.push({ quality, ms });
     window.__studio.previews += 1;
@@ -44,10 +59,12 @@ async function preview(quality) {
       `${$("pipeline").value}, strength ${Number($("strength").value).toFixed(2)}`;
     showMessage("");
   } catch (e) {
-    showMessage(e.message);
+    if (e.name !== "AbortError") showMessage(e.message);
   } finally {
-    inflight = false;
-    if (pending) { const q = pending; pending = null; preview(q); }
+    if (quality === "lut") {
+      lutBusy = false;
+      if (lutQueued) { lutQueued = false; preview("lut"); }
+    }
   }
 }
 
