@@ -12,7 +12,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from browser import chromium, pixels, serve, wait_pixels_change, why_no_browser
+from tools.studio_browser import chromium, pixels, serve, wait_pixels_change, why_no_browser
 
 pytestmark = pytest.mark.skipif(why_no_browser() is not None, reason=str(why_no_browser()))
 

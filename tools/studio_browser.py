@@ -1,6 +1,6 @@
 """A real studio server in a thread and the system's Chromium driven by Playwright (never downloaded).
 
-Shared by the end-to-end test and ``tools/studio_bench.py``."""
+Shared by the studio's end-to-end test (tests/studio/test_browser.py) and tools/studio_bench.py."""
 
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def chromium(downloads: Path | None = None):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=find_chromium(), headless=True,
-                                    args=["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+                                    args=["--use-fake-ui-for-media-stream",
+                                          "--use-fake-device-for-media-stream"])
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
             yield context
