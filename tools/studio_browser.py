@@ -43,8 +43,10 @@ def serve(settings):
     """The studio on 127.0.0.1 (a free port) in a thread; yields (base url, app)."""
     import uvicorn
 
+    from rest_video.cli.studio import apply_studio_runtime
     from rest_video.studio.app import create_app
 
+    apply_studio_runtime()  # as the command does
     app = create_app(settings)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

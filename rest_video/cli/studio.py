@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port must be in 1..65535, got {args.port}")
     if args.max_upload_mb < 1 or args.max_age <= 0:
         raise ConfigError("--max-upload-mb and --max-age must be > 0")
+    apply_studio_runtime()
     loopback = is_loopback(args.host)
     token = args.token
     if not loopback and not token:
@@ -70,3 +71,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         app.state.studio.close()  # also on an interrupt that skipped the lifespan's end
     return 0
+
+
+def apply_studio_runtime() -> None:
+    """The process-wide runtime settings of the default pipeline (torch threads, malloc's keeping of
+    freed memory), applied once as every command does where it starts: renders in the studio then
+    run as ``rest-video IN STYLE OUT`` does."""
+    from rest_video import load_pipeline
+    from rest_video.core.devices import apply_runtime
+
+    apply_runtime(load_pipeline("default").runtime)

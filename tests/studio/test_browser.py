@@ -132,6 +132,11 @@ def test_studio_in_a_real_browser(tmp_path, studio_media):
         live.wait_for_function("window.__live.frames >= 10 && window.__live.server"
                                " && window.__live.server.latency_ms !== null", timeout=30_000)
         assert live.inner_text("#latency") != "-" and live.inner_text("#feed-latency") != "-"
+        # this browser's camera (Chromium's fake device), stylized on the server and shown back
+        live.check("input[name=source][value=browser]")
+        live.wait_for_function("window.__live.browserFrames >= 3", timeout=30_000)
+        before = pixels(live, "#feed")
+        assert wait_pixels_change(live, "#feed", before)[1] != before[1]
         feed.close()
         live.close()
 

@@ -5,7 +5,7 @@ import { openFeed } from "/static/feed.js";
 
 const $ = (id) => document.getElementById(id);
 const shown = [];              // [time, latency] of frames shown here
-window.__live = { frames: 0, latencies: [] };
+window.__live = { frames: 0, latencies: [], browserFrames: 0 };
 
 function stats(latency) {
   const now = performance.now();
@@ -57,6 +57,7 @@ async function browserSource() {
     const url = URL.createObjectURL(new Blob([new Uint8Array(ev.data, 8)], { type: "image/jpeg" }));
     $("feed").src = url;
     try { await $("feed").decode(); } catch { /* next frame */ }
+    window.__live.browserFrames += 1;
     stats(performance.now() - sent);
     send();
   };

@@ -23,21 +23,28 @@ function previewUrl(quality, style = state.style) {
 // A LUT preview follows the slider (one in flight, the newest value queued behind it); a
 // full-network preview starts when the slider rests and is dropped if the slider moves again.
 // Whatever arrives, only a picture newer than the one shown replaces it.
+let move = 0;             // bumps on every change of what the preview shows
 let seq = 0;
 let shownSeq = 0;
 let lutBusy = false;
 let lutQueued = false;
-let fullAbort = null;
+let fullAbort = null;     // the full-network request in flight, and the move it is for
+let fullMove = -1;
 
 async function preview(quality) {
   if (!state.content || !state.style) return;
-  if (quality === "lut") {
-    fullAbort?.abort();
-    if (lutBusy) { lutQueued = true; return; }
-    lutBusy = true;
-  }
+  const forMove = move;
   const ctl = new AbortController();
-  if (quality === "full") { fullAbort?.abort(); fullAbort = ctl; }
+  if (quality === "lut") {
+    if (fullAbort && fullMove >= forMove) return;   // the full picture of this very state is coming
+    if (lutBusy) { lutQueued = true; return; }
+    fullAbort?.abort();
+    lutBusy = true;
+  } else {
+    fullAbort?.abort();
+    fullAbort = ctl;
+    fullMove = forMove;
+  }
   const my = ++seq;
   const started = performance.now();
   try {
@@ -64,11 +71,14 @@ async function preview(quality) {
     if (quality === "lut") {
       lutBusy = false;
       if (lutQueued) { lutQueued = false; preview("lut"); }
+    } else if (fullAbort === ctl) {
+      fullAbort = null;
     }
   }
 }
 
 function moved() {
+  move += 1;
   preview("lut");
   clearTimeout(state.restTimer);
   state.restTimer = setTimeout(() => preview("full"), REST_MS);
