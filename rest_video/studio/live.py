@@ -54,10 +54,13 @@ class LiveFeed:
     def join(self) -> None:
         with self._cond:
             self._viewers += 1
-            if self._thread is None or not self._thread.is_alive():
+            if self._thread is None or not self._thread.is_alive() or self._stop.is_set():
+                # a loop that is still stopping (its last viewer just left) keeps its own stop
+                # event; the new one waits for it to let go of the camera, then opens it again
                 self.error = None
-                self._stop.clear()
-                self._thread = threading.Thread(target=self._run, name="rest-video-studio-live", daemon=True)
+                self._stop = threading.Event()
+                self._thread = threading.Thread(target=self._run, args=(self._stop, self._thread),
+                                                name="rest-video-studio-live", daemon=True)
                 self._thread.start()
 
     def leave(self) -> None:
@@ -108,9 +111,11 @@ class LiveFeed:
                 "process_ms": round(float(np.median(proc)), 1) if proc else None}
 
     # -- the loop -------------------------------------------------------------------------
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event, previous: threading.Thread | None) -> None:
         from rest_video.live.camera import LatestFrame, open_source
 
+        if previous is not None:
+            previous.join(timeout=10)
         try:
             loop = not self.camera.strip().isdigit()
             grabber = LatestFrame(open_source(self.camera, loop=loop))
@@ -121,7 +126,7 @@ class LiveFeed:
             return
         stream, key, seq = None, None, 0
         try:
-            while not self._stop.is_set():
+            while not stop.is_set():
                 got = grabber.get(timeout=0.5)
                 if got is None:
                     if grabber.ended:
@@ -151,7 +156,8 @@ class LiveFeed:
             if stream is not None:
                 stream.close()
             with self._cond:
-                self._frame = None
+                if self._stop is stop:  # not a newer loop's frames
+                    self._frame = None
                 self._cond.notify_all()
 
     def close(self) -> None:
