@@ -122,7 +122,8 @@ def studio_fps(page, frames: int) -> float:
     n = page.locator("#jobs li").count()
     page.click("#render")
     page.wait_for_function(f"(() => {{ const li = document.querySelectorAll('#jobs li');"
-                           f" return li.length > {n} && li[0].dataset.status === 'done'; }})()", timeout=900_000)
+                           f" return li.length > {n} && li[0].dataset.status === 'done'; }})()",
+                           timeout=900_000)
     job = page.evaluate("fetch('/api/jobs').then(r => r.json())")[-1]
     assert job["status"] == "done" and job["frames"] == frames, job
     return job["fps"]

@@ -86,7 +86,8 @@ async def info(request: Request) -> JSONResponse:
         "version": __version__, "pipelines": studio_pipelines(),
         "styles": [{"id": f"builtin:{k}", "name": k} for k in s.builtin_styles],
         "uploads": [u.public() for u in s.uploads.of_session(session(request))],
-        "max_upload_mb": s.settings.max_upload_mb, "camera": camera_name(s.settings.camera)}, headers=NO_STORE)
+        "max_upload_mb": s.settings.max_upload_mb, "camera": camera_name(s.settings.camera)},
+        headers=NO_STORE)
 
 
 def camera_name(spec: str) -> str:

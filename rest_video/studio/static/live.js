@@ -41,7 +41,9 @@ async function browserSource() {
   video.srcObject = stream;
   await video.play();
   const canvas = document.createElement("canvas");
-  const q = new URLSearchParams({ style: state.style, strength: $("strength").value, pipeline: $("pipeline").value });
+  const q = new URLSearchParams({
+    style: state.style, strength: $("strength").value, pipeline: $("pipeline").value,
+  });
   const ws = new WebSocket(wsUrl(`/live/camera?${q}`));
   ws.binaryType = "arraybuffer";
   let sent = 0;
@@ -49,7 +51,10 @@ async function browserSource() {
     canvas.width = video.videoWidth;
     canvas.height = video.videoHeight;
     canvas.getContext("2d").drawImage(video, 0, 0);
-    canvas.toBlob((b) => { sent = performance.now(); if (ws.readyState === 1) ws.send(b); }, "image/jpeg", 0.85);
+    canvas.toBlob((b) => {
+      sent = performance.now();
+      if (ws.readyState === 1) ws.send(b);
+    }, "image/jpeg", 0.85);
   };
   ws.onopen = send;
   ws.onmessage = async (ev) => {

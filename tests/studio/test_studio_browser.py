@@ -12,6 +12,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
+pytest.importorskip("starlette", reason="the [studio] extra is not installed")
 from tools.studio_browser import chromium, pixels, serve, wait_pixels_change, why_no_browser
 
 pytestmark = pytest.mark.skipif(why_no_browser() is not None, reason=str(why_no_browser()))
@@ -33,7 +35,8 @@ def job_rows(page) -> list[dict]:
 
 def wait_job(page, status: str, index: int = 0, timeout: float = 60.0) -> dict:
     page.wait_for_function("([s, i]) => { const li = document.querySelectorAll('#jobs li')[i];"
-                           " return li && li.dataset.status === s; }", arg=[status, index], timeout=timeout * 1000)
+                           " return li && li.dataset.status === s; }", arg=[status, index],
+                           timeout=timeout * 1000)
     return job_rows(page)[index]
 
 
@@ -113,7 +116,8 @@ def test_studio_in_a_real_browser(tmp_path, studio_media):
         page.click("#render")
         wait_job(page, "running")
         page.wait_for_function("(() => { const t = document.querySelector('#jobs li .progress-text');"
-                               " return t && / [1-9][0-9]*\\/120 frames/.test(t.textContent); })()", timeout=30_000)
+                               " return t && / [1-9][0-9]*\\/120 frames/.test(t.textContent); })()",
+                               timeout=30_000)
         page.click("#jobs li button.cancel")
         cancelled = wait_job(page, "cancelled")
         outputs = [p.name for p in app.state.studio.workspace.root.rglob("outputs/*")]

@@ -9,7 +9,9 @@ import time
 
 import numpy as np
 import pytest
-from conftest import STATE, client, ws_url
+
+pytest.importorskip("starlette", reason="the [studio] extra is not installed")
+from studio_helpers import STATE, client, ws_url
 from PIL import Image
 from studio_media import jpeg_bytes
 
@@ -46,8 +48,8 @@ def test_controls_change_the_feed(app, web):
     assert r.status_code == 200 and r.json()["strength"] == 0.0
     zero = frames_from_feed(web, 3)[-1][1]
     assert np.abs(before - zero).mean() > 3
-    for body, words in [({"strength": 2}, "strength must be in 0..1"), ({"pipeline": "nope"}, "unknown pipeline"),
-                        ({"style": "../../x"}, "unknown upload")]:
+    for body, words in [({"strength": 2}, "strength must be in 0..1"),
+                        ({"pipeline": "nope"}, "unknown pipeline"), ({"style": "../../x"}, "unknown upload")]:
         r = web.post("/api/live/settings", json=body, headers=STATE)
         assert r.status_code == 400 and words in r.json()["error"]
     web.post("/api/live/settings", json={"strength": 1.0, "style": "builtin:dune"}, headers=STATE)
@@ -80,7 +82,8 @@ def test_the_browser_camera_round_trip(web):
 
 
 def test_the_feed_stops_with_its_last_viewer(app, studio_media):
-    live = LiveFeed(app.state.studio.engine, str(studio_media["clip"]), app.state.studio.builtin_styles["dune"])
+    s = app.state.studio
+    live = LiveFeed(s.engine, str(studio_media["clip"]), s.builtin_styles["dune"])
     live.join()
     assert live.next_frame(0, timeout=20) is not None
     live.leave()

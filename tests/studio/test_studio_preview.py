@@ -6,7 +6,9 @@ import io
 
 import numpy as np
 import pytest
-from conftest import upload
+
+pytest.importorskip("starlette", reason="the [studio] extra is not installed")
+from studio_helpers import upload
 from PIL import Image
 
 
@@ -18,10 +20,11 @@ def decode(r) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def ids(app, studio_media):
-    from conftest import client
+    from studio_helpers import client
 
     c = client(app)
-    return c, upload(c, studio_media["clip"]).json()["id"], upload(c, studio_media["style"], "style").json()["id"]
+    content = upload(c, studio_media["clip"]).json()["id"]
+    return c, content, upload(c, studio_media["style"], "style").json()["id"]
 
 
 def preview(c, content, style, **kw):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import STATE, client, upload
+
+pytest.importorskip("starlette", reason="the [studio] extra is not installed")
+from studio_helpers import STATE, client, upload
 
 from rest_video.core.errors import MediaError
 from rest_video.studio.workspace import Workspace, check_id
@@ -27,8 +29,9 @@ def test_traversal_in_ids_is_refused(web, bad):
     assert r.status_code == 400
 
 
-@pytest.mark.parametrize("url", ["/api/jobs/..%2F..%2F..%2Fetc%2Fpasswd/download", "/api/jobs/../../etc/passwd",
-                                 "/static/../security.py", "/static/..%2Fsecurity.py", "/static/%2e%2e/app.py",
+@pytest.mark.parametrize("url", ["/api/jobs/..%2F..%2F..%2Fetc%2Fpasswd/download",
+                                 "/api/jobs/../../etc/passwd", "/static/../security.py",
+                                 "/static/..%2Fsecurity.py", "/static/%2e%2e/app.py",
                                  "/api/styles/builtin:..%2F..%2Fweights%2Frest_16x5/thumb",
                                  "/api/styles/..%2F..%2Fetc%2Fpasswd/thumb"])
 def test_traversal_in_urls_is_refused(web, url):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import STATE, client, upload
+
+pytest.importorskip("starlette", reason="the [studio] extra is not installed")
+from studio_helpers import STATE, client, upload
 from studio_media import png_bomb, truncated
 
 
@@ -72,7 +74,8 @@ def test_the_size_limit(tmp_path, studio_media):
 def test_a_picture_over_the_pixel_limit(tmp_path, studio_media):
     from rest_video.studio.app import StudioSettings, create_app
 
-    app = create_app(StudioSettings(max_megapixels=0.01, root=str(tmp_path), camera=str(studio_media["clip"])))
+    app = create_app(StudioSettings(max_megapixels=0.01, root=str(tmp_path),
+                                    camera=str(studio_media["clip"])))
     with client(app) as c:
         r = upload(c, studio_media["style"], role="style")   # 128 x 96 = 0.012 MP
         assert r.status_code == 400 and "128 x 96 pixels" in r.json()["error"]
