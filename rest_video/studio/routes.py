@@ -26,11 +26,13 @@ STATIC = Path(__file__).parent / "static"
 NO_STORE = {"cache-control": "no-store"}
 
 
-def studio(request) -> "object":
+def studio(request):
+    """The :class:`~rest_video.studio.app.Studio` of the app that took ``request`` (or WebSocket)."""
     return request.app.state.studio
 
 
 def session(request):
+    """The browser session (:class:`~rest_video.studio.workspace.Session`) of ``request``."""
     return request.scope["state"]["session"]
 
 

@@ -64,3 +64,19 @@ def test_the_library_never_imports_the_studio():
             "assert not any(m.startswith(('rest_video.studio', 'starlette', 'uvicorn'))"
             " for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_no_library_module_imports_the_studio():
+    """Statically, every module: only the studio and its command import rest_video.studio."""
+    import re
+    from pathlib import Path
+
+    import rest_video
+
+    root = Path(rest_video.__file__).parent
+    allowed = {root / "cli" / "studio.py"}
+    pattern = re.compile(r"^\s*(from\s+rest_video\.studio|import\s+rest_video\.studio)", re.M)
+    offenders = [p.relative_to(root) for p in root.rglob("*.py")
+                 if "studio" not in p.relative_to(root).parts[:1] and p not in allowed
+                 and pattern.search(p.read_text())]
+    assert offenders == []
