@@ -41,6 +41,37 @@ def encode_jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
     return buf.tobytes()
 
 
+SEEK_FROM = 48
+"""Frames from this index on are reached by seeking to the keyframe before them (by time), not by
+decoding every frame from the start: a scrubber over a long video stays quick."""
+
+
+def video_frame(path: Path, index: int) -> np.ndarray:
+    """Frame ``index`` of a video (RGB uint8, decoded as every other path decodes it)."""
+    from rest_video.io.clips import read_clip
+    from rest_video.io.video import VideoReader
+
+    if index >= SEEK_FROM:
+        with VideoReader(path) as reader:
+            rate, tb = reader.info.rate, reader.info.time_base
+            if rate and tb:
+                step = 1 / (rate * tb)                       # one frame, in time-base units
+                target = (reader.stream.start_time or 0) + index * step
+                reader.seek(int(target))
+                last = None
+                for fr in reader.frames():
+                    last = fr
+                    if fr.pts is not None and fr.pts >= target - step / 2:
+                        return fr.rgb
+                if last is not None and reader.info.frames and index < reader.info.frames:
+                    return last.rgb
+                raise MediaError(f"frame {index} is past the end of the video")
+    got = read_clip(path, 1, start=index)
+    if not got:
+        raise MediaError(f"frame {index} is past the end of the video")
+    return got[0]
+
+
 class _Lru(OrderedDict):
     def __init__(self, size: int) -> None:
         super().__init__()
@@ -105,15 +136,11 @@ class PreviewEngine:
             rgb = self._frames.hit(key)
         if rgb is not None:
             return rgb
-        from rest_video.io.clips import read_clip
         from rest_video.io.image import read_image
         from rest_video.ops.color import downscale
 
         if is_video:
-            got = read_clip(path, 1, start=max(0, int(index)), side=self.side)
-            if not got:
-                raise MediaError(f"frame {index} is past the end of the video")
-            rgb = got[0]
+            rgb = video_frame(path, max(0, int(index)))
         else:
             rgb = read_image(path, self.side)
         rgb = np.ascontiguousarray(downscale(rgb, self.side))

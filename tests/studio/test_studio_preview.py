@@ -85,3 +85,13 @@ def test_pages_and_assets_are_served_from_the_package(web):
         r = web.get(path)
         assert r.status_code == 200, path
         assert "http://" not in r.text and "https://" not in r.text, f"{path} reaches outside (no CDN)"
+
+
+@pytest.mark.parametrize("index", [47, 48, 50, 100, 119])
+def test_far_frames_are_reached_by_seeking_and_are_the_same_frames(studio_media, index):
+    from rest_video.io.clips import read_clip
+    from rest_video.studio.preview import SEEK_FROM, video_frame
+
+    want = read_clip(studio_media["long"], 1, start=index)[0]
+    got = video_frame(studio_media["long"], index)
+    assert np.array_equal(got, want), (index, SEEK_FROM)
