@@ -1,7 +1,8 @@
 """The studio's measurements (BENCHMARKS.md, "Studio"): preview latency at 720p, render throughput
 through the studio against the CLI, and the live feed's rate and latency, in a real browser.
 
-    python tools/studio_bench.py [--video V] [--moves 30] [--frames 50] [--runs 2] [--live-seconds 15]
+    python tools/studio_bench.py [--video V] [--moves 30] [--frames 50] [--runs 3] [--live-seconds 15]
+                                 [--only preview|render|live]
 
 - preview: a 1280x720 clip (``--video``'s first frames, default ../shared/data/video/vtest.avi,
   resized) is uploaded in headless Chromium; the strength slider is moved ``--moves`` times (each
@@ -20,6 +21,7 @@ Prints the CPU model and the load average: the numbers are only comparable withi
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import re
@@ -108,13 +110,28 @@ def settle(page) -> None:
     page.wait_for_timeout(1000)
 
 
-def cli_fps(clip: Path, out: Path) -> float:
-    r = subprocess.run(CLI + [str(clip), str(STYLE), str(out), "-y"], capture_output=True, text=True,
+def cli_fps(clip: Path, out: Path) -> tuple[float, str]:
+    """(fps the command prints, the path ``runtime.path: auto`` chose: -v prints it)."""
+    r = subprocess.run(CLI + [str(clip), str(STYLE), str(out), "-y", "-v"], capture_output=True, text=True,
                        check=True)
     m = re.search(r"\(([\d.]+) fps\)", r.stderr)
+    path = re.search(r"path: (\w+) \(", r.stderr)
     if not m:
         raise SystemExit(f"no fps in the CLI's output: {r.stderr[-300:]}")
-    return float(m.group(1))
+    return float(m.group(1)), path.group(1) if path else "?"
+
+
+class PathLog(logging.Handler):
+    """The path ``auto`` chose for the studio's renders (the pipeline's log line, in this process)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.last = "?"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        m = re.match(r"path: (\w+) \(", record.getMessage())
+        if m:
+            self.last = m.group(1)
 
 
 def studio_fps(page, frames: int) -> float:
@@ -150,6 +167,7 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=50)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--live-seconds", type=float, default=15.0)
+    ap.add_argument("--only", choices=["preview", "render", "live"], help="run one of the three parts")
     args = ap.parse_args()
     why = why_no_browser()
     if why:
@@ -162,37 +180,59 @@ def main() -> int:
         clip = make_720p(args.video, tmp / "clip720.mp4", args.frames)
         with serve(StudioSettings(camera=str(clip), root=str(tmp))) as (url, _), chromium() as context:
             page = context.new_page()
-            p = bench_preview(page, url, clip, args.moves)
-            print(f"preview at 1280x720, slider move -> new picture on the page ({len(p['lut'])} moves): "
-                  f"LUT median {statistics.median(p['lut']):.0f} ms, p95 {q(p['lut'], 95):.0f} ms; "
-                  f"full network once it rests: median {statistics.median(p['full']):.0f} ms "
-                  f"({len(p['full'])} rests, a blend of the cached look)")
-            print("pipeline switch subtle, strong-look, fast-preview, default (cached): LUT picture "
-                  "(a new fit) "
-                  + ", ".join(f"{ms:.0f}" for ms in p["switch"]) + " ms; then the full network at 720p "
-                  + ", ".join(f"{ms:.0f}" for ms in p["network"]) + " ms")
-            page.click("#gallery .thumb[data-style='builtin:evening-glow']")
-            page.evaluate("window.__studio.lastQuality = null")
-            page.fill("#strength", "1")
-            settle(page)
-            cli, studio = [], []
-            for i in range(args.runs):
-                cli.append(cli_fps(clip, tmp / f"cli{i}.mp4"))
-                studio.append(studio_fps(page, args.frames))
-                page.wait_for_timeout(1000)
-                print(f"render run {i + 1}: CLI {cli[-1]:.2f} fps, studio {studio[-1]:.2f} fps "
-                      f"(load {os.getloadavg()[0]:.1f})")
-            c, s = statistics.median(cli), statistics.median(studio)
-            print(f"render {args.frames} frames at 1280x720: CLI median {c:.2f} fps, studio {s:.2f} fps: "
-                  f"{s / c:.2f}x")
-            live = bench_live(context, url, args.live_seconds)
-            lat = live["latency"]
-            print(f"live /live in the browser, 1280x720 file camera at 25 fps: {live['fps']:.1f} fps shown, "
-                  f"latency capture -> display median {statistics.median(lat):.0f} ms, "
-                  f"p95 {q(lat, 95):.0f} ms; server: stylize+encode {live['server']['process_ms']} ms "
-                  "a frame")
+            if args.only in (None, "preview"):
+                report_preview(bench_preview(page, url, clip, args.moves))
+            else:
+                page.goto(url)
+                page.wait_for_selector("body[data-ready='1']")
+                page.set_input_files("#content-file", str(clip))
+                page.wait_for_function("window.__studio.lastQuality === 'full'", timeout=300_000)
+            if args.only in (None, "render"):
+                report_render(page, clip, tmp, args)
+            if args.only in (None, "live"):
+                report_live(context, url, args.live_seconds)
     print(f"load average after: {os.getloadavg()}")
     return 0
+
+
+def report_preview(p: dict) -> None:
+    print(f"preview at 1280x720, slider move -> new picture on the page ({len(p['lut'])} moves): "
+          f"LUT median {statistics.median(p['lut']):.0f} ms, p95 {q(p['lut'], 95):.0f} ms; "
+          f"full network once it rests: median {statistics.median(p['full']):.0f} ms "
+          f"({len(p['full'])} rests, a blend of the cached look)")
+    print("pipeline switch subtle, strong-look, fast-preview, default (cached): LUT picture (a new fit) "
+          + ", ".join(f"{ms:.0f}" for ms in p["switch"]) + " ms; then the full network at 720p "
+          + ", ".join(f"{ms:.0f}" for ms in p["network"]) + " ms")
+
+
+def report_render(page, clip: Path, tmp: Path, args) -> None:
+    page.click("#gallery .thumb[data-style='builtin:evening-glow']")
+    page.evaluate("window.__studio.lastQuality = null")
+    page.fill("#strength", "1")
+    settle(page)
+    paths = PathLog()
+    logger = logging.getLogger("rest_video.pipeline.path_choice")
+    logger.addHandler(paths)
+    logger.setLevel(logging.DEBUG)
+    cli, studio = [], []
+    for i in range(args.runs):
+        fps, cli_path = cli_fps(clip, tmp / f"cli{i}.mp4")
+        cli.append(fps)
+        studio.append(studio_fps(page, args.frames))
+        page.wait_for_timeout(1000)
+        print(f"render run {i + 1}: CLI {cli[-1]:.2f} fps ({cli_path} path), studio {studio[-1]:.2f} fps "
+              f"({paths.last} path) (load {os.getloadavg()[0]:.1f})")
+    c, s = statistics.median(cli), statistics.median(studio)
+    print(f"render {args.frames} frames at 1280x720: CLI median {c:.2f} fps, studio {s:.2f} fps: "
+          f"{s / c:.2f}x")
+
+
+def report_live(context, url: str, seconds: float) -> None:
+    live = bench_live(context, url, seconds)
+    lat = live["latency"]
+    print(f"live /live in the browser, 1280x720 file camera at 25 fps: {live['fps']:.1f} fps shown, "
+          f"latency capture -> display median {statistics.median(lat):.0f} ms, "
+          f"p95 {q(lat, 95):.0f} ms; server: stylize+encode {live['server']['process_ms']} ms a frame")
 
 
 if __name__ == "__main__":
