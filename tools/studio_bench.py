@@ -84,7 +84,7 @@ def bench_preview(page, url: str, clip: Path, moves: int) -> dict:
     page.wait_for_function("window.__studio.lastQuality === 'full'", timeout=300_000)
     page.evaluate("window.__studio.previewTimes = []")
     rng = np.random.default_rng(0)
-    for i in range(moves):
+    for _ in range(moves):
         n = page.evaluate("window.__studio.previewTimes.filter(t => t.quality === 'lut').length")
         page.fill("#strength", f"{rng.uniform(0.05, 1.0):.2f}")
         page.wait_for_function(f"window.__studio.previewTimes.filter(t => t.quality === 'lut').length > {n}",

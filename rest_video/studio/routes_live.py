@@ -21,7 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from rest_video.core.errors import RestVideoError
-from rest_video.studio.routes import number, page, pipeline, style_path, studio
+from rest_video.studio.routes import number, page, pipeline, studio, style_path
 
 
 async def live_status(request: Request) -> JSONResponse:

@@ -5,12 +5,9 @@ Skips with its reason where no Chromium (or no Playwright) exists; installs noth
 
 from __future__ import annotations
 
-import io
-import time
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the [studio] extra is not installed")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the [studio] extra is not installed")
-from studio_helpers import STATE, client, ws_url
 from PIL import Image
+from studio_helpers import STATE, client, ws_url
 from studio_media import jpeg_bytes
 
 from rest_video.studio.live import LiveFeed

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the [studio] extra is not installed")
-from studio_helpers import upload
 from PIL import Image
+from studio_helpers import upload
 
 
 def decode(r) -> np.ndarray:

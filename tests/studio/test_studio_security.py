@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("starlette", reason="the [studio] extra is not installed")
-from studio_helpers import STATE, client, ws_url
 from starlette.websockets import WebSocketDisconnect
+from studio_helpers import STATE, client, ws_url
 
 from rest_video.studio.security import is_loopback
 
