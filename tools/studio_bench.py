@@ -110,10 +110,10 @@ def settle(page) -> None:
     page.wait_for_timeout(1000)
 
 
-def cli_fps(clip: Path, out: Path) -> tuple[float, str]:
+def cli_fps(clip: Path, out: Path, pipeline: str = "default") -> tuple[float, str]:
     """(fps the command prints, the path ``runtime.path: auto`` chose: -v prints it)."""
-    r = subprocess.run(CLI + [str(clip), str(STYLE), str(out), "-y", "-v"], capture_output=True, text=True,
-                       check=True)
+    r = subprocess.run(CLI + [str(clip), str(STYLE), str(out), "-y", "-v", "--pipeline", pipeline],
+                       capture_output=True, text=True, check=True)
     m = re.search(r"\(([\d.]+) fps\)", r.stderr)
     path = re.search(r"path: (\w+) \(", r.stderr)
     if not m:
@@ -168,6 +168,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--live-seconds", type=float, default=15.0)
     ap.add_argument("--only", choices=["preview", "render", "live"], help="run one of the three parts")
+    ap.add_argument("--pipeline", default="default",
+                    help="the renders' pipeline, in the CLI and on the page (fast-preview pins the LUT path)")
     args = ap.parse_args()
     why = why_no_browser()
     if why:
@@ -209,6 +211,8 @@ def report_render(page, clip: Path, tmp: Path, args) -> None:
     page.click("#gallery .thumb[data-style='builtin:evening-glow']")
     page.evaluate("window.__studio.lastQuality = null")
     page.fill("#strength", "1")
+    if args.pipeline != "default":
+        page.select_option("#pipeline", args.pipeline)
     settle(page)
     paths = PathLog()
     logger = logging.getLogger("rest_video.pipeline.path_choice")
@@ -216,14 +220,15 @@ def report_render(page, clip: Path, tmp: Path, args) -> None:
     logger.setLevel(logging.DEBUG)
     cli, studio = [], []
     for i in range(args.runs):
-        fps, cli_path = cli_fps(clip, tmp / f"cli{i}.mp4")
+        fps, cli_path = cli_fps(clip, tmp / f"cli{i}.mp4", args.pipeline)
         cli.append(fps)
         studio.append(studio_fps(page, args.frames))
         page.wait_for_timeout(1000)
         print(f"render run {i + 1}: CLI {cli[-1]:.2f} fps ({cli_path} path), studio {studio[-1]:.2f} fps "
               f"({paths.last} path) (load {os.getloadavg()[0]:.1f})")
     c, s = statistics.median(cli), statistics.median(studio)
-    print(f"render {args.frames} frames at 1280x720: CLI median {c:.2f} fps, studio {s:.2f} fps: "
+    print(f"render {args.frames} frames at 1280x720, pipeline {args.pipeline}: CLI median {c:.2f} fps, "
+          f"studio {s:.2f} fps: "
           f"{s / c:.2f}x")
 
 

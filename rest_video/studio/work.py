@@ -2,7 +2,7 @@
 
 Each returns the finished output file, written whole or not at all: the render through
 ``stylize_file``'s temporary file, the ``.cube`` through :func:`~rest_video.ops.lut.write_cube`, the
-batch's zip through :func:`~rest_video.io.atomic.atomic_output`.
+batch's zip through :func:`~rest_video.core.atomic.atomic_output`.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def batch(job: Job, pipeline: str, contents: list[tuple[Path, str]], style: Path
     from rest_video import load_pipeline
     from rest_video.batch.inputs import Job as BatchJob
     from rest_video.batch.runner import BatchOptions, run_batch
-    from rest_video.io.atomic import atomic_output
+    from rest_video.core.atomic import atomic_output
 
     folder.mkdir(parents=True, exist_ok=False)
     try:
