@@ -14,8 +14,6 @@ batch, a masked frame and frames in bands. One thread, pinned weights.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
 from pathlib import Path
 
@@ -23,13 +21,8 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def digest(arrays) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
+sys.path.insert(0, str(ROOT))
+from tools.output_hashes import digest, report  # noqa: E402
 
 
 def force_int8() -> None:
@@ -77,15 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     got = hashes(args.checkpoint)
-    print(json.dumps(got, indent=1))
-    if args.out:
-        Path(args.out).write_text(json.dumps(got, indent=1) + "\n")
-    if args.compare:
-        ref = json.loads(Path(args.compare).read_text())
-        diff = [k for k in ref if ref[k] != got.get(k)]
-        print("bit-identical" if not diff else f"DIFFERENT: {', '.join(diff)}", file=sys.stderr)
-        return 1 if diff else 0
-    return 0
+    return report(got, args.out, args.compare)
 
 
 if __name__ == "__main__":

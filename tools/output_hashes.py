@@ -193,11 +193,17 @@ def main(argv: list[str] | None = None) -> int:
     except RestVideoError as e:
         print(f"tools/output_hashes.py: {e}", file=sys.stderr)
         return 2
+    return report(got, args.out, args.compare)
+
+
+def report(got: dict[str, str], out: str | None, compare: str | None) -> int:
+    """Print the hashes, write them to ``out``, and against ``compare`` say whether every key there
+    is the same (exit status 1 when not)."""
     print(json.dumps(got, indent=1))
-    if args.out:
-        Path(args.out).write_text(json.dumps(got, indent=1) + "\n")
-    if args.compare:
-        ref = json.loads(Path(args.compare).read_text())
+    if out:
+        Path(out).write_text(json.dumps(got, indent=1) + "\n")
+    if compare:
+        ref = json.loads(Path(compare).read_text())
         diff = [k for k in ref if ref[k] != got.get(k)]
         print("bit-identical" if not diff else f"DIFFERENT: {', '.join(diff)}", file=sys.stderr)
         return 1 if diff else 0
