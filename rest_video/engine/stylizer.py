@@ -172,10 +172,11 @@ class Stylizer:
             out = blend(batch, self.finish(batch, self.run_frames(batch, style, stats_filter)), strength)
         return out[0] if single else out
 
-    def finish(self, frames: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    def finish(self, frames: np.ndarray, stylized: np.ndarray, work: dict | None = None) -> np.ndarray:
         """The network's uint8 output of ``frames`` with the shadow guard (``style.keep_shadows``,
-        :func:`~rest_video.ops.shadows.keep_shadow_detail`): the full look as every path renders it."""
-        return keep_shadow_detail(frames, stylized) if self.cfg.style.keep_shadows else stylized
+        :func:`~rest_video.ops.shadows.keep_shadow_detail`): the full look as every path renders it.
+        Safe from any thread; ``work``: the calling thread's scratch arrays, kept between frames."""
+        return keep_shadow_detail(frames, stylized, work) if self.cfg.style.keep_shadows else stylized
 
     def run_frames(self, batch: np.ndarray, style: StyleStats, stats_filter: StatsFilter | None,
                    regions: Regions | None = None) -> np.ndarray:

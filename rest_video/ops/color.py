@@ -16,6 +16,11 @@ def to_uint8(img: np.ndarray, scale: float = 1.0, dst: np.ndarray | None = None)
     """
     if dst is None:
         dst = np.empty(img.shape, np.uint8)
+    if img.ndim == 3 and img.shape[2] in (1, 3) and img.flags.c_contiguous and dst.flags.c_contiguous:
+        # the same arithmetic on a one-channel view: OpenCV's per-channel scalar path is 3-4x slower
+        h = img.shape[0]
+        cv2.multiply(img.reshape(h, -1), scale, dst=dst.reshape(h, -1), dtype=cv2.CV_8U)
+        return dst
     cv2.multiply(img, (scale, scale, scale, 0.0), dst=dst, dtype=cv2.CV_8U)
     return dst
 
