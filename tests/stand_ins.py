@@ -32,7 +32,7 @@ class GradeStylizer:
         y = np.stack([x[..., 0] ** 0.7, 0.8 * x[..., 1] + 0.1 * style, x[..., 2] ** 1.3], -1)
         return np.rint(255 * np.clip(a * y + (1 - a) * x, 0, 1)).astype(np.uint8)
 
-    def finish(self, frames, stylized):
+    def finish(self, frames, stylized, work=None):
         return stylized
 
 

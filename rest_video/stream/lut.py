@@ -86,6 +86,7 @@ class LutStylizer:
         self._closed = False
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._work: dict = {}        # the shadow guard's scratch arrays, for __call__'s thread
         if background:
             self._thread = threading.Thread(target=self._worker, name="rest-video-lut-fit", daemon=True)
             self._thread.start()
@@ -111,6 +112,16 @@ class LutStylizer:
 
     # -- frames ---------------------------------------------------------------------------
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """The next frame ``(H, W, 3)`` uint8 -> its stylized output: :meth:`map`, then :meth:`finish`."""
+        return self.finish(rgb, self.map(rgb), self._work)
+
+    def finish(self, rgb: np.ndarray, mapped: np.ndarray, work: dict | None = None) -> np.ndarray:
+        """The shadow guard on ``mapped``, as on the full path; pure, so it may run in another thread
+        than :meth:`map` (``work``: that thread's scratch arrays)."""
+        return self.stylizer.finish(rgb, mapped, work)
+
+    def map(self, rgb: np.ndarray) -> np.ndarray:
+        """The next frame through the newest table (refitting first when one is due); frames in order."""
         if self.error is not None:
             err, self.error = self.error, None
             raise err
@@ -130,7 +141,7 @@ class LutStylizer:
             else:
                 self._fit(req)
         self._take_incoming()
-        return self.stylizer.finish(rgb, self._applier(rgb))  # the shadow guard, as on the full path
+        return self._applier(rgb)
 
     def _take_incoming(self) -> None:
         """Put the newest fitted table in use: at once on a cut (or with no fade), else crossfaded

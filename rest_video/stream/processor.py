@@ -18,6 +18,8 @@ calls :meth:`observe` as frames are decoded, stylizes through :meth:`runner`, an
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -159,16 +161,40 @@ class StreamStylizer:
 
 
 class LutFrameRunner:
-    """The LUT path as a frame runner (file mode's stylize stage): each frame through
-    :class:`LutStylizer` in order, refits synchronous, finished at once."""
+    """The LUT path as a frame runner (file mode's stylize stage): each frame through the input hold
+    and :meth:`LutStylizer.map` in order, refits synchronous. The shadow guard
+    (:meth:`LutStylizer.finish`) runs in a thread of its own, up to ``IN_FLIGHT`` frames behind, so
+    a frame's guard overlaps the next frame's map; finished frames come back in order."""
+
+    IN_FLIGHT = 2
 
     def __init__(self, lut: LutStylizer, hold: InputStabilizer | None = None) -> None:
         self.lut, self.hold = lut, hold
+        self._guard: ThreadPoolExecutor | None = None
+        if lut.stylizer.cfg.style.keep_shadows:
+            self._guard = ThreadPoolExecutor(1, thread_name_prefix="rest-video-shadow-guard")
+        self._pending: deque[tuple[Future, object]] = deque()
+        self._work: dict = {}        # the guard thread's scratch arrays
 
     def submit(self, frame: np.ndarray, meta=None, content_mask: np.ndarray | None = None) -> list:
         if content_mask is not None:
             raise ConfigError("masks need the full network: the LUT path maps colours and has no regions")
-        return [(self.lut(self.hold(frame) if self.hold is not None else frame), meta)]
+        held = self.hold(frame) if self.hold is not None else frame
+        mapped = self.lut.map(held)
+        if self._guard is None:
+            return [(mapped, meta)]
+        if held is not frame:
+            held = held.copy()       # the hold writes its next frame into the same array
+        self._pending.append((self._guard.submit(self.lut.finish, held, mapped, self._work), meta))
+        done = []
+        while self._pending and (self._pending[0][0].done() or len(self._pending) > self.IN_FLIGHT):
+            future, m = self._pending.popleft()
+            done.append((future.result(), m))
+        return done
 
     def flush(self) -> list:
-        return []
+        done = [(future.result(), m) for future, m in self._pending]
+        self._pending.clear()
+        if self._guard is not None:
+            self._guard.shutdown()
+        return done

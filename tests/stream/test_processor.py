@@ -124,13 +124,36 @@ def test_bad_path_is_refused():
 
 
 def test_the_lut_runner_is_the_lut_path_frame_by_frame():
-    """File mode's stylize stage on the LUT path: the frames the stream itself gives, in order."""
+    """File mode's stylize stage on the LUT path: the frames the stream itself gives, in order (the
+    shadow guard runs a frame or two behind in its own thread; flush gives the rest)."""
     a = StreamStylizer(GradeStylizer(), 1.0, path="lut", background=False)
     b = StreamStylizer(GradeStylizer(), 1.0, path="lut", background=False)
     runner = b.runner()
+    done = []
     for i in range(5):
-        [(out, meta)] = runner.submit(frame(i), i)
-        assert meta == i and np.array_equal(b.stabilize(frame(i), out), a(frame(i)))
-    assert runner.flush() == []
+        done += runner.submit(frame(i), i)
+        assert len(done) >= i + 1 - runner.IN_FLIGHT
+    done += runner.flush()
+    assert [meta for _, meta in done] == list(range(5))
+    for out, i in done:
+        assert np.array_equal(b.stabilize(frame(i), out), a(frame(i)))
     with pytest.raises(ConfigError, match="masks need the full network"):
         runner.submit(frame(0), 0, content_mask=np.zeros((72, 96), np.uint8))
+
+
+def test_the_lut_runner_guards_shadows_as_the_stream_does(stylizer, style_image):
+    """With the real network and dark frames (the shadow guard acts), the runner's frames equal
+    the stream's own, bit for bit, and every frame comes back once."""
+    dark = [(make_frame(64, 48, i).astype(np.float32) * 0.15).astype(np.uint8) for i in range(6)]
+    style = stylizer.load_style(style_image)
+    c = StreamStylizer(stylizer, style, path="lut", background=False)
+    held = c.hold(dark[0])
+    mapped = c.lut.map(held)
+    assert not np.array_equal(c.lut.finish(held, mapped), mapped)  # the guard acts on these frames
+    a = StreamStylizer(stylizer, style, path="lut", background=False)
+    b = StreamStylizer(stylizer, style, path="lut", background=False)
+    runner = b.runner()
+    done = [item for i, f in enumerate(dark) for item in runner.submit(f, i)] + runner.flush()
+    assert [i for _, i in done] == list(range(6))
+    for (out, _), f in zip(done, dark, strict=True):
+        assert np.array_equal(b.stabilize(f, out), a(f))
