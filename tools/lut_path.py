@@ -15,7 +15,9 @@ encode alone (the ceiling: no stylization), ``--path lut`` and ``--path full`` (
 0``: not run), frames per second and each as a share of the ceiling, with the peak resident memory
 of each run (a child process), and the CPU time (user + system) a frame of the ceiling and of the
 LUT path with their ratio: what the share would be with the cores to themselves, and less shaken
-by other work on a shared machine than the wall-clock share.
+by other work on a shared machine than the wall-clock share. ``--repeat N`` alternates the ceiling
+and the LUT run N times and gives medians, with each run's share: shared machines drift by 10-20 %
+from one minute to the next.
 """
 
 from __future__ import annotations
@@ -63,13 +65,13 @@ def cuts_clip(out: Path, side: int = 768) -> Path:
     return out
 
 
-def quality(clips: list[Path], style: Path, frames: int | None) -> None:
-    from rest_video import Stylizer
+def quality(clips: list[Path], style: Path, frames: int | None, overrides: list[str] | None = None) -> None:
+    from rest_video import Stylizer, load_pipeline
     from rest_video.io.clips import read_clip
     from rest_video.metrics import psnr
     from rest_video.stream import StreamStylizer
 
-    st = Stylizer()
+    st = Stylizer(load_pipeline(None, overrides or []))
     stats = st.load_style(style)
     print("| clip | frames | mean PSNR (dB) | worst frame (dB) | refits | of them drifts | cuts |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -117,13 +119,15 @@ def _child(code: str, *args: str) -> tuple[int, float, int]:
 CPU: list[float] = []   # CPU seconds (user + system) of each child run, in order
 
 
-def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: int, style: Path) -> None:
+def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: int, style: Path,
+          repeat: int = 1) -> None:
     import av
     import cv2
 
     from rest_video.io.clips import read_clip
 
-    print("| size | ceiling: decode + encode (fps) | LUT path (fps) | share | full network (fps) | share | "
+    print("| size | ceiling: decode + encode (fps) | LUT path (fps) | share (median; each run) | "
+          "full network (fps) | share | "
           "peak RSS ceiling / LUT / full (MB) | CPU ms a frame ceiling / LUT | CPU share |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     src = read_clip(video, frames)
@@ -143,20 +147,28 @@ def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: i
                 for p in s.encode():
                     ctr.mux(p)
             out = str(Path(d) / "out.mp4")
-            n0, t0, m0 = _child(CEILING, str(clip), out, str(frames))
-            n1, t1, m1 = _child(
-                RUN, str(clip), str(style), out, json.dumps({"runtime.path": "lut"}), str(frames)
-            )
+            ceil, lut, cpu0, cpu1, m0, m1 = [], [], [], [], 0, 0
+            for _ in range(repeat):          # ceiling and LUT path one after the other, each time
+                n0, t0, p0 = _child(CEILING, str(clip), out, str(frames))
+                cpu0.append(1000 * CPU[-1] / n0)
+                n1, t1, p1 = _child(
+                    RUN, str(clip), str(style), out, json.dumps({"runtime.path": "lut"}), str(frames)
+                )
+                cpu1.append(1000 * CPU[-1] / n1)
+                ceil.append(n0 / t0)
+                lut.append(n1 / t1)
+                m0, m1 = max(m0, p0), max(m1, p1)
             n2, t2, m2 = (0, 1.0, 0)  # --full-frames 0: not run
             if full_frames > 0:
                 n2, t2, m2 = _child(
                     RUN, str(clip), str(style), out, json.dumps({"runtime.path": "full"}), str(full_frames)
                 )
-            ceil, lut, full = n0 / t0, n1 / t1, n2 / t2
-            runs = CPU[-3:] if full_frames > 0 else CPU[-2:]
-            cpu0, cpu1 = 1000 * runs[0] / n0, 1000 * runs[1] / n1
-            print(f"| {w}x{h} | {ceil:.2f} | {lut:.2f} | {lut / ceil:.2f} | {full:.3f} | {full / ceil:.3f} | "
-                  f"{m0} / {m1} / {m2} | {cpu0:.0f} / {cpu1:.0f} | {cpu0 / cpu1:.2f} |", flush=True)
+            shares = [b / a for a, b in zip(ceil, lut, strict=True)]
+            c, full, c0, c1 = float(np.median(ceil)), n2 / t2, float(np.median(cpu0)), float(np.median(cpu1))
+            each = " " + " / ".join(f"{x:.2f}" for x in shares) if repeat > 1 else ""
+            print(f"| {w}x{h} | {c:.2f} | {np.median(lut):.2f} | {np.median(shares):.2f}{each} | "
+                  f"{full:.3f} | {full / c:.3f} | {m0} / {m1} / {m2} | "
+                  f"{c0:.0f} / {c1:.0f} | {c0 / c1:.2f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,11 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--cuts-clip", action="store_true")
     q.add_argument("--frames", type=int, default=None)
     q.add_argument("--style", type=Path, default=ROOT / "samples" / "styles" / "evening-glow.jpg")
+    q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a pipeline setting for both paths (live.refit_every=30)")
     s = sub.add_parser("speed")
     s.add_argument("--video", type=Path, default=DATA / "vtest.avi")
     s.add_argument("--sizes", default="1280x720,1920x1080,3840x2160")
     s.add_argument("--frames", type=int, default=60)
     s.add_argument("--full-frames", type=int, default=6)
+    s.add_argument("--repeat", type=int, default=1,
+                   help="ceiling and LUT runs, alternated; the table gives medians (shares: each run too)")
     s.add_argument("--style", type=Path, default=ROOT / "samples" / "styles" / "evening-glow.jpg")
     args = p.parse_args(argv)
     if args.cmd == "quality":
@@ -179,12 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as d:
             if args.cuts_clip:
                 clips.append(cuts_clip(Path(d) / "cuts-and-fade.mp4"))
-            quality(clips, args.style, args.frames)
+            quality(clips, args.style, args.frames, args.set)
     else:
         from rest_video.evaluation.speed import parse_sizes
 
         sizes = parse_sizes(args.sizes)
-        speed(args.video, sizes, args.frames, args.full_frames, args.style)
+        speed(args.video, sizes, args.frames, args.full_frames, args.style, args.repeat)
     return 0
 
 

@@ -164,7 +164,7 @@ class OutputCfg:
 class LiveCfg:
     # the LUT path (runtime.path: lut), file and live mode: lattice points per axis
     lut_size: int = bounded(33, ge=2, le=129)
-    refit_every: int = bounded(15, ge=1)  # frames between LUT refits at most (also on scene cuts and drift)
+    refit_every: int = bounded(30, ge=1)  # frames between LUT refits at most (also on scene cuts and drift)
     fit_side: int = bounded(384, SIDE)  # long side of the frame the full model runs on to fit the LUT
     # mean colour change (0..1, small thumbnail) since the last fit that refits
     drift: float = bounded(0.03, gt=0.0, le=1.0)
