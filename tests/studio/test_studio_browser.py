@@ -1,5 +1,7 @@
 """End to end in a real headless browser (Debian's Chromium driven by Playwright): the issue's
-"Done when" list, and the screenshots in README (docs/studio-*.jpg).
+"Done when" list, and the screenshots in README (docs/studio-*.jpg: written there with
+``REST_VIDEO_SCREENSHOTS=docs``, else into the test's temporary folder, so a test run leaves the
+checkout as it was).
 
 Skips with its reason where no Chromium (or no Playwright) exists; installs nothing."""
 
@@ -15,13 +17,13 @@ from tools.studio_browser import chromium, pixels, serve, wait_pixels_change, wh
 
 pytestmark = pytest.mark.skipif(why_no_browser() is not None, reason=str(why_no_browser()))
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "street.mp4"
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "samples" / "street.mp4"
 
 
-def shot(page, name: str, **kw) -> None:
+def shot(page, folder: Path, name: str, **kw) -> None:
     """A README screenshot: JPEG, small."""
-    page.screenshot(path=str(DOCS / name), type="jpeg", quality=75, **kw)
+    page.screenshot(path=str(folder / name), type="jpeg", quality=75, **kw)
 
 
 def job_rows(page) -> list[dict]:
@@ -147,8 +149,12 @@ def test_studio_in_a_real_browser(tmp_path, studio_media):
 def test_readme_screenshots(tmp_path):
     """README's pictures of each page, on the shipped sample clip: the look with its split and
     compare styles, a render in progress, the live page."""
+    import os
+
     from rest_video.studio.app import StudioSettings
 
+    folder = os.environ.get("REST_VIDEO_SCREENSHOTS")
+    docs = ROOT / folder if folder else tmp_path
     with serve(StudioSettings(camera=str(SAMPLE), root=str(tmp_path))) as (url, app), chromium() as context:
         page = context.new_page()
         page.goto(url)
@@ -160,22 +166,23 @@ def test_readme_screenshots(tmp_path):
         page.wait_for_function("window.__studio.lastQuality === 'full'", timeout=60_000)
         page.fill("#split", "45")
         page.dispatch_event("#split", "input")
-        shot(page, "studio-look.jpg")
+        shot(page, docs, "studio-look.jpg")
         page.click("#compare-button")
         page.wait_for_function("[...document.querySelectorAll('#compare img')].filter(i => i.complete"
                                " && i.naturalWidth).length === 5", timeout=60_000)
-        page.locator("#compare").screenshot(path=str(DOCS / "studio-compare.jpg"), type="jpeg", quality=75)
+        page.locator("#compare").screenshot(path=str(docs / "studio-compare.jpg"), type="jpeg", quality=75)
         page.click("#render")
         page.wait_for_function("(() => { const t = document.querySelector('#jobs li .progress-text');"
                                " return t && /ETA/.test(t.textContent) && / ([5-9]|[1-4][0-9])\\/50/"
                                ".test(t.textContent); })()", timeout=120_000)
         page.locator("#jobs").scroll_into_view_if_needed()
-        shot(page, "studio-render.jpg")
+        shot(page, docs, "studio-render.jpg")
         page.click("#jobs li button.cancel")
         live = context.new_page()
         live.goto(f"{url}/live")
         live.wait_for_function("window.__live.frames >= 15 && window.__live.server"
                                " && window.__live.server.latency_ms !== null", timeout=60_000)
-        shot(live, "studio-live.jpg")
+        shot(live, docs, "studio-live.jpg")
     for name in ("look", "compare", "render", "live"):
-        assert (DOCS / f"studio-{name}.jpg").stat().st_size < 300_000
+        picture = (docs / f"studio-{name}.jpg").read_bytes()
+        assert picture[:3] == b"\xff\xd8\xff" and 10_000 < len(picture) < 300_000
