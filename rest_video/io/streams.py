@@ -31,6 +31,14 @@ TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt",
 TEXT_TARGETS = ("mov_text", "subrip", "ass", "webvtt")
 
 
+# ISO 639-2 has two codes for these languages (bibliographic / terminology); QuickTime's own table,
+# which FFmpeg's mov muxer writes, holds only one of them and writes the other as unspecified
+MOV_LANGUAGE = {"sqi": "alb", "hye": "arm", "eus": "baq", "mya": "bur", "zho": "chi", "nld": "dut",
+                "kat": "geo", "deu": "ger", "ell": "gre", "isl": "ice", "mkd": "mac", "msa": "may",
+                "fas": "per", "bod": "tib", "cym": "wel", "cze": "ces", "fre": "fra", "rum": "ron",
+                "slo": "slk"}
+
+
 @dataclass
 class AudioTrack:
     """One audio stream of the input and what the output does with it."""
@@ -47,9 +55,12 @@ def user_metadata(metadata: dict) -> dict[str, str]:
 
 
 def copy_stream_info(src, dst) -> None:
-    """Language, title and the other stream tags, and the disposition (default, forced ...)."""
+    """Language, title and the other stream tags, and the disposition (default, forced ...). Into
+    ``.mov`` a language goes in the ISO 639-2 form QuickTime's table holds (``deu`` as ``ger``)."""
+    fmt = getattr(getattr(dst, "container", None), "format", None)
+    mov = fmt is not None and fmt.name == "mov"
     for k, v in user_metadata(src.metadata).items():
-        dst.metadata[k] = v
+        dst.metadata[k] = MOV_LANGUAGE.get(v, v) if mov and k == "language" else v
     try:
         dst.disposition = src.disposition
     except (AttributeError, ValueError, TypeError):

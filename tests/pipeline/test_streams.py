@@ -58,3 +58,13 @@ def test_webm_reencodes_all_audio_in_one_note(tmp_path, capsys, rich, style_imag
     assert [(s[1], s[2], s[3]) for s in streams] == [("opus", "eng", "Main"), ("opus", "fra", "Commentary"),
                                                    ("webvtt", "deu", "Deutsch")]
     assert subtitle_cues(out) == subtitle_cues(rich)
+
+
+def test_mov_converts_subrip_and_keeps_every_language(tmp_path, capsys, rich, style_image, random_weights):
+    out = tmp_path / "out.mov"
+    rc, err = _run([rich, style_image, out, "--checkpoint", random_weights, *FAST], capsys)
+    assert rc == 0 and any("subtitle #3 (srt): converted to mov_text" in line for line in err), err
+    streams = describe_streams(out)[1]
+    # QuickTime's language table holds German as ISO 639-2/B "ger" (the input says /T "deu")
+    assert [(s[0], s[2]) for s in streams] == [("audio", "eng"), ("audio", "fra"), ("subtitle", "ger")]
+    assert subtitle_cues(out) == subtitle_cues(rich)
