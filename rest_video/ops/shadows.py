@@ -87,10 +87,13 @@ def _ramp(x: np.ndarray, top: float, width: float, out: np.ndarray) -> np.ndarra
 
 
 def _scratch(work: dict[str, np.ndarray], name: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+    """An array of ``shape`` over ``work``'s flat buffer ``name``, which grows but is never given
+    back: the window changes size from frame to frame."""
+    n = int(np.prod(shape))
     a = work.get(name)
-    if a is None or a.shape != shape or a.dtype != dtype:
-        a = work[name] = np.empty(shape, dtype)
-    return a
+    if a is None or a.size < n or a.dtype != dtype:
+        a = work[name] = np.empty(n, dtype)
+    return a[:n].reshape(shape)
 
 
 _REACH = int(round(SIGMA * 4)) + 1  # pixels a Gaussian of SIGMA reaches (OpenCV's kernel: 8 sigma + 1 wide)
