@@ -157,3 +157,17 @@ def test_the_lut_runner_guards_shadows_as_the_stream_does(stylizer, style_image)
     assert [i for _, i in done] == list(range(6))
     for (out, _), f in zip(done, dark, strict=True):
         assert np.array_equal(b.stabilize(f, out), a(f))
+
+
+def test_a_failure_in_the_guard_thread_reaches_the_caller():
+    b = StreamStylizer(GradeStylizer(), 1.0, path="lut", background=False)
+    runner = b.runner()
+
+    def broken(rgb, mapped, work=None):
+        raise RuntimeError("guard failed")
+
+    b.lut.finish = broken
+    with pytest.raises(RuntimeError, match="guard failed"):
+        for i in range(runner.IN_FLIGHT + 2):
+            runner.submit(frame(i), i)
+        runner.flush()
