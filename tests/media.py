@@ -110,7 +110,7 @@ def smooth_image(rng, h, w, lo, hi):
 
 
 def make_rich_clip(path: Path, tmp: Path, w: int = 64, h: int = 48, n: int = 5, fps: int = 10,
-                   subtitles: bool = True) -> Path:
+                   subtitles: bool = True, languages: tuple[str, str] = ("eng", "fra")) -> Path:
     """A clip with what a film file carries besides the picture: two audio tracks with languages,
     titles and dispositions (the second not default), a German subtitle stream (SubRip in MKV) and
     container metadata (title, creation time, location)."""
@@ -125,7 +125,7 @@ def make_rich_clip(path: Path, tmp: Path, w: int = 64, h: int = 48, n: int = 5, 
         v.options = {"crf": "10", "preset": "ultrafast"}
         v.codec_context.time_base = Fraction(1, fps)
         auds = []
-        for lang, title in (("eng", "Main"), ("fra", "Commentary")):
+        for lang, title in zip(languages, ("Main", "Commentary"), strict=True):
             a = c.add_stream("aac", rate=44100)
             a.layout = "mono"
             a.metadata["language"], a.metadata["title"] = lang, title

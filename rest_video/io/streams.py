@@ -67,6 +67,20 @@ def copy_stream_info(src, dst) -> None:
         pass
 
 
+def note_lost_languages(path, wanted: dict[int, str], suffix: str) -> None:
+    """One note naming the streams of the written file ``path`` whose language (``wanted``, by
+    stream index) did not survive: QuickTime's table has no code for every language."""
+    try:
+        with av.open(str(path)) as c:
+            got = {s.index: s.metadata.get("language") for s in c.streams}
+    except (av.FFmpegError, OSError):
+        return
+    lost = [f"#{i} ({lang})" for i, lang in wanted.items() if got.get(i) != lang]
+    if lost:
+        log.info("note: %s has no code for the language of stream %s; written as unspecified",
+                 suffix, ", ".join(lost))
+
+
 def setup_audio(container, in_stream, mode: str, muxer: str, suffix: str,
                 notes: list[str]) -> AudioTrack | None:
     """An output stream for ``in_stream`` (``mode``: copy, reencode), or None when the container

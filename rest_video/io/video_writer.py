@@ -38,7 +38,7 @@ from rest_video.io.containers import (
     video_codec,
 )
 from rest_video.io.hdr import bt709_from_sdr
-from rest_video.io.streams import AudioTrack, setup_audio, setup_copies, user_metadata
+from rest_video.io.streams import AudioTrack, note_lost_languages, setup_audio, setup_copies, user_metadata
 from rest_video.io.video import VideoInfo
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,10 @@ class VideoWriter:
                 self.container.mux(p)
 
     def close(self, flush: bool = True) -> None:
+        wanted = {}   # .mov writes only the languages of QuickTime's table: say which did not survive
+        if flush and self.muxer == "mov":
+            wanted = {s.index: lang for s in self.container.streams
+                      if (lang := s.metadata.get("language")) not in (None, "und")}
         try:
             if flush:
                 if self.template is None:
@@ -237,6 +241,8 @@ class VideoWriter:
                             self.container.mux(p)
         finally:
             self.container.close()
+        if wanted:
+            note_lost_languages(self.path, wanted, self.name.suffix)
 
     def __enter__(self) -> "VideoWriter":
         return self

@@ -68,3 +68,13 @@ def test_mov_converts_subrip_and_keeps_every_language(tmp_path, capsys, rich, st
     # QuickTime's language table holds German as ISO 639-2/B "ger" (the input says /T "deu")
     assert [(s[0], s[2]) for s in streams] == [("audio", "eng"), ("audio", "fra"), ("subtitle", "ger")]
     assert subtitle_cues(out) == subtitle_cues(rich)
+
+
+def test_mov_names_a_language_quicktime_has_no_code_for(tmp_path, capsys, style_image, random_weights):
+    clip = make_rich_clip(tmp_path / "maori.mkv", tmp_path, subtitles=False, languages=("eng", "mri"))
+    out = tmp_path / "out.mov"
+    rc, err = _run([clip, style_image, out, "--checkpoint", random_weights, *FAST], capsys)
+    assert rc == 0 and err == [
+        "rest-video: note: .mov has no code for the language of stream #2 (mri); written as unspecified"
+    ], err
+    assert [s[2] for s in describe_streams(out)[1]] == ["eng", None]
