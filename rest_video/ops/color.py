@@ -98,12 +98,15 @@ def smooth_chroma(rgb: np.ndarray, sigma: float, out: np.ndarray | None = None,
     return cv2.add(colour, y3, dst=out)
 
 
-def scratch(work: dict[str, np.ndarray] | None, name: str, shape: tuple[int, ...]) -> np.ndarray | None:
-    """The float32 scratch array ``name`` of ``shape`` kept in ``work`` (None without ``work``: let
-    OpenCV allocate)."""
+def scratch(work: dict[str, np.ndarray] | None, name: str, shape: tuple[int, ...],
+            dtype=np.float32) -> np.ndarray | None:
+    """A scratch array of ``shape`` over ``work``'s flat buffer ``name`` (None without ``work``: let
+    OpenCV allocate). The buffer grows but is never given back, so a window that changes size
+    from frame to frame (the shadow guard's) allocates only when it grows past its largest."""
     if work is None:
         return None
+    n = int(np.prod(shape))
     a = work.get(name)
-    if a is None or a.shape != shape:
-        a = work[name] = np.empty(shape, np.float32)
-    return a
+    if a is None or a.size < n or a.dtype != dtype:
+        a = work[name] = np.empty(n, dtype)
+    return a[:n].reshape(shape)

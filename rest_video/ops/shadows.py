@@ -17,6 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from rest_video.ops.color import scratch
+
 SIGMA = 2.0        # px: the scale that separates tone (blurred) from detail
 SHADOW = 64.0      # input luma (blurred) up to which the guard applies fully
 FADE = 128.0       # ... and from which it does not apply
@@ -42,7 +44,7 @@ def keep_shadow_detail(content: np.ndarray, stylized: np.ndarray,
         return np.stack([keep_shadow_detail(c, s, work) for c, s in zip(content, stylized, strict=False)])
     work = {} if work is None else work
     yo_full = cv2.cvtColor(stylized, cv2.COLOR_RGB2GRAY,
-                           dst=_scratch(work, "yo", stylized.shape[:2], np.uint8))
+                           dst=scratch(work, "yo", stylized.shape[:2], np.uint8))
     dark = np.nonzero((yo_full < DARK_FADE).any(axis=1))[0]
     if dark.size == 0:                        # a blur never goes under the darkest pixel: nothing to do
         return stylized.copy()
@@ -64,11 +66,11 @@ def _guard(content: np.ndarray, stylized: np.ndarray, yo: np.ndarray,
     """:func:`keep_shadow_detail` on a window (``yo``: the stylized window's uint8 luma), into
     ``work``'s arrays: the module docstring's formula, step by step in float32."""
     shape = yo.shape
-    yi = cv2.cvtColor(content, cv2.COLOR_RGB2GRAY, dst=_scratch(work, "yi", shape, np.uint8))
+    yi = cv2.cvtColor(content, cv2.COLOR_RGB2GRAY, dst=scratch(work, "yi", shape, np.uint8))
     # the Gaussian blur of the float luma, straight from uint8 (the same values)
-    bi = cv2.sepFilter2D(yi, cv2.CV_32F, _KERNEL, _KERNEL, dst=_scratch(work, "bi", shape))
-    bo = cv2.sepFilter2D(yo, cv2.CV_32F, _KERNEL, _KERNEL, dst=_scratch(work, "bo", shape))
-    weight, t, gain = (_scratch(work, name, shape) for name in ("weight", "t", "gain"))
+    bi = cv2.sepFilter2D(yi, cv2.CV_32F, _KERNEL, _KERNEL, dst=scratch(work, "bi", shape))
+    bo = cv2.sepFilter2D(yo, cv2.CV_32F, _KERNEL, _KERNEL, dst=scratch(work, "bo", shape))
+    weight, t, gain = (scratch(work, name, shape) for name in ("weight", "t", "gain"))
     _ramp(bi, FADE, FADE - SHADOW, weight)                     # 1 in the input's shadows, 0 from FADE
     cv2.multiply(weight, _ramp(bo, DARK_FADE, DARK_FADE - DARK, t), dst=weight)  # ... and the output dark
     np.divide(bo, cv2.max(bi, 4.0, dst=gain), out=gain)
@@ -76,7 +78,7 @@ def _guard(content: np.ndarray, stylized: np.ndarray, yo: np.ndarray,
     np.multiply(gain, np.subtract(yi, bi, out=t), out=t)       # gain * (in_luma - blur(in_luma))
     np.subtract(t, np.subtract(yo, bo, out=gain), out=t)       # ... - (out_luma - blur(out_luma))
     cv2.multiply(t, weight, dst=t)
-    delta = cv2.merge([t, t, t], dst=_scratch(work, "delta", (*shape, 3)))
+    delta = cv2.merge([t, t, t], dst=scratch(work, "delta", (*shape, 3)))
     return cv2.add(stylized, delta, dtype=cv2.CV_8U)           # rounded, saturated
 
 
@@ -86,15 +88,6 @@ def _ramp(x: np.ndarray, top: float, width: float, out: np.ndarray) -> np.ndarra
     return cv2.min(cv2.max(out, 0.0, dst=out), 1.0, dst=out)
 
 
-def _scratch(work: dict[str, np.ndarray], name: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
-    """An array of ``shape`` over ``work``'s flat buffer ``name``, which grows but is never given
-    back: the window changes size from frame to frame."""
-    n = int(np.prod(shape))
-    a = work.get(name)
-    if a is None or a.size < n or a.dtype != dtype:
-        a = work[name] = np.empty(n, dtype)
-    return a[:n].reshape(shape)
-
-
-_REACH = int(round(SIGMA * 4)) + 1  # pixels a Gaussian of SIGMA reaches (OpenCV's kernel: 8 sigma + 1 wide)
-_KERNEL = cv2.getGaussianKernel(2 * int(round(SIGMA * 4)) + 1, SIGMA, cv2.CV_32F)  # GaussianBlur's, for float
+_RADIUS = int(round(SIGMA * 4))  # OpenCV's Gaussian for float images is 8 sigma + 1 wide
+_REACH = _RADIUS + 1             # pixels a Gaussian of SIGMA reaches
+_KERNEL = cv2.getGaussianKernel(2 * _RADIUS + 1, SIGMA, cv2.CV_32F)  # GaussianBlur's, for float
