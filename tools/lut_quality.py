@@ -6,7 +6,8 @@
 Three numbers per content/style pair, each against the network's own full-resolution rendering:
 
 - ``fast path``: live's LUT path, the network run on the frame downscaled to ``fit_side``, the LUT
-  fitted to that and applied to the full-resolution frame (on a video: frames run through
+  (and, with ``live.detail``, the local-contrast term) fitted to that and applied to the
+  full-resolution frame (on a video: frames run through
   the :class:`~rest_video.stream.StreamStylizer` LUT path in order, refits every ``refit_every`` frames, so a
   frame may be shown with a LUT fitted up to ``refit_every - 1`` frames earlier);
 - ``best LUT``: a LUT fitted to the full-resolution rendering itself (what any colour LUT can reach);
@@ -31,8 +32,10 @@ from rest_video.io.clips import read_clip
 from rest_video.io.image import read_image
 from rest_video.metrics import psnr as stream_psnr
 from rest_video.ops.color import downscale
+from rest_video.ops.detail import add_detail
 from rest_video.ops.lut import EXPORT_FIT, LutApplier, apply_cube_ffmpeg, fit_lut, write_cube
 from rest_video.stream import StreamStylizer
+from rest_video.stream.lut import fit_look
 from rest_video.style import StyleStats
 
 
@@ -42,11 +45,12 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def image_scores(stylizer: Stylizer, style: StyleStats, rgb: np.ndarray, fit_side: int = 256,
-                 lut_size: int = 33) -> dict[str, float]:
+                 lut_size: int = 33, detail: bool = True) -> dict[str, float]:
     """PSNR of the fast path, the best LUT and its ``.cube`` through FFmpeg, against the network."""
     full = stylizer.stylize(rgb, style)
     small = downscale(rgb, fit_side)
-    fast = LutApplier(fit_lut(small, stylizer.stylize(small, style), lut_size))(rgb)
+    table, gains = fit_look(small, stylizer.stylize(small, style), lut_size, detail=detail)
+    fast = add_detail(rgb, LutApplier(table)(rgb), gains)
     best_table = fit_lut(rgb, full, lut_size, **EXPORT_FIT)
     with tempfile.TemporaryDirectory() as d:
         cube = Path(d) / "look.cube"
@@ -91,6 +95,8 @@ def _main(argv: list[str] | None) -> int:
     p.add_argument("--video-frames", type=int, default=100)
     p.add_argument("--checkpoint")
     p.add_argument("--pipeline")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a pipeline setting (live.detail=false: the LUT alone)")
     args = p.parse_args(argv)
     show_library_log()
     cfg = load_config(args, {"model.checkpoint": args.checkpoint})
@@ -103,7 +109,7 @@ def _main(argv: list[str] | None) -> int:
         totals: dict[str, list[float]] = {}
         for pair in pairs:
             sc = image_scores(stylizer, stylizer.load_style(pair.style), read_image(pair.content),
-                              live.fit_side, live.lut_size)
+                              live.fit_side, live.lut_size, live.detail)
             for k, v in sc.items():
                 totals.setdefault(k, []).append(v)
             print(
@@ -121,7 +127,7 @@ def _main(argv: list[str] | None) -> int:
         frames = read_clip(args.video, args.video_frames)
         style = stylizer.load_style(first_style)
         scores = video_fast_path_scores(stylizer, style, frames, 10)
-        per_image = [image_scores(stylizer, style, frames[i], live.fit_side, live.lut_size)
+        per_image = [image_scores(stylizer, style, frames[i], live.fit_side, live.lut_size, live.detail)
                      for i in range(0, len(frames), max(1, len(frames) // 4))]
         h, w = frames[0].shape[:2]
         print(f"\n| {Path(args.video).name} {w}x{h}, {len(frames)} frames, style {Path(first_style).name} "

@@ -170,6 +170,8 @@ class LiveCfg:
     drift: float = bounded(0.03, gt=0.0, le=1.0)
     # frames over which a refitted LUT blends in (0: at once; cuts: at once)
     fade: int = bounded(3, ge=0, le=1000, unit="frames")
+    # add the local-contrast term fitted with each LUT (ops/detail.py): closer to the network, more CPU
+    detail: bool = True
     size: tuple[int, int] | None = bounded(None, ge=16, le=MAX_SIDE, each="width and height")
     # camera: the rate to request (None: 30); a file: playback rate (None: its own)
     fps: float | None = bounded(None, gt=0.0, le=1000.0)

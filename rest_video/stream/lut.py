@@ -6,7 +6,10 @@ full-resolution frame is mapped through the newest LUT with trilinear interpolat
 768x576). Refits happen at once on a scene cut, when the content's colours drift from the frame
 of the last fit (file mode's pans and light changes), when the style changes, and at the latest
 every ``refit_every`` frames. A refitted LUT blends in over ``fade`` frames (the two tables
-crossfaded), so a refit never pops; on a scene cut it takes over at once.
+crossfaded), so a refit never pops; on a scene cut it takes over at once. With each table comes the
+network's change of local contrast, which no colour table holds (:mod:`rest_video.ops.detail`):
+its gains are fitted with the table, crossfade with it, and are added to the mapped frame by
+:meth:`LutStylizer.finish`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from rest_video.engine.stylizer import Stylizer
 from rest_video.ops.color import downscale
+from rest_video.ops.detail import BANDS, add_detail, fit_detail
 from rest_video.ops.lut import LutApplier, fit_lut
 from rest_video.stream.smoothing import SceneCutDetector, StatsSmoother
 from rest_video.style import StyleStats
@@ -51,6 +55,7 @@ class LutStylizer:
             fit that refits (None: never).
         fade: frames over which a refitted table replaces the one in use (0: at once).
         fit_iterations: conjugate-gradient steps of :func:`~rest_video.ops.lut.fit_lut`.
+        detail: fit and add the local-contrast term (:mod:`rest_video.ops.detail`) with each table.
 
     The pixel stabilizer is not part of it: :class:`~rest_video.stream.processor.StreamStylizer`
     applies it to this output as to the full network's.
@@ -59,14 +64,18 @@ class LutStylizer:
     def __init__(self, stylizer: Stylizer, style: StyleStats, strength: float, *,
                  lut_size: int = 33, refit_every: int = 15, fit_side: int = 256, smoothing: float = 0.0,
                  scene_cut: float = 0.25, background: bool = True, fit_iterations: int = 0,
-                 drift: float | None = None, fade: int = 0) -> None:
+                 drift: float | None = None, fade: int = 0, detail: bool = False) -> None:
         self.stylizer, self.style, self.strength = stylizer, style, strength
         self.lut_size, self.refit_every, self.fit_side = lut_size, refit_every, fit_side
         self.fit_iterations = fit_iterations
         self.drift, self.fade = drift, int(fade)
+        self.detail = detail
+        self.gains: np.ndarray | None = None    # the detail term's gains for the frame last mapped
+        self._fade_gains: np.ndarray | None = None
         self._fit_thumb: np.ndarray | None = None
-        self._incoming: tuple[np.ndarray, bool] | None = None   # a fitted (table, cut) not yet in use
+        self._incoming: tuple[np.ndarray, np.ndarray | None, bool] | None = None  # fitted, not yet in use
         self._fade_from: np.ndarray | None = None
+        self._target: tuple[np.ndarray, np.ndarray | None] | None = None   # what a crossfade goes to
         self._fade_step = 0
         self.drifts = 0
         self.smoothing = float(smoothing)
@@ -113,12 +122,18 @@ class LutStylizer:
     # -- frames ---------------------------------------------------------------------------
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """The next frame ``(H, W, 3)`` uint8 -> its stylized output: :meth:`map`, then :meth:`finish`."""
-        return self.finish(rgb, self.map(rgb), self._work)
+        mapped = self.map(rgb)
+        return self.finish(rgb, mapped, self._work, self.gains)
 
-    def finish(self, rgb: np.ndarray, mapped: np.ndarray, work: dict | None = None) -> np.ndarray:
-        """The shadow guard on ``mapped``, as on the full path; pure, so it may run in another thread
+    def finish(self, rgb: np.ndarray, mapped: np.ndarray, work: dict | None = None,
+               gains: np.ndarray | None | str = "current") -> np.ndarray:
+        """``mapped`` (:meth:`map`'s output for ``rgb``) with the detail term of ``gains`` (the
+        default: those in use now; pass :attr:`gains` read right after :meth:`map` when this runs
+        later) and the shadow guard, as on the full path; pure, so it may run in another thread
         than :meth:`map` (``work``: that thread's scratch arrays)."""
-        return self.stylizer.finish(rgb, mapped, work)
+        if isinstance(gains, str):
+            gains = self.gains
+        return self.stylizer.finish(rgb, add_detail(rgb, mapped, gains, work), work)
 
     def map(self, rgb: np.ndarray) -> np.ndarray:
         """The next frame through the newest table (refitting first when one is due); frames in order."""
@@ -149,18 +164,20 @@ class LutStylizer:
         with self._cond:
             incoming, self._incoming = self._incoming, None
         if incoming is not None:
-            table, cut = incoming
+            table, gains, cut = incoming
             if self._applier is None or cut or self.fade <= 0:
                 self._fade_from, self._fade_step = None, 0
-                self._applier = LutApplier(table)
+                self._applier, self.gains = LutApplier(table), gains
                 return
-            self._fade_from = self._applier.table          # what this frame would have shown
+            self._fade_from, self._fade_gains = self._applier.table, self.gains  # what this frame would show
             self._fade_step = 0
+            self._target = (table, gains)
         if self._fade_from is not None:
             self._fade_step += 1
-            t = min(1.0, self._fade_step / self.fade)
-            target = self.table
-            self._applier = LutApplier(self._fade_from + np.float32(t) * (target - self._fade_from))
+            t = np.float32(min(1.0, self._fade_step / self.fade))
+            table, gains = self._target
+            self._applier = LutApplier(self._fade_from + t * (table - self._fade_from))
+            self.gains = _blend(self._fade_gains, gains, t)
             if t >= 1.0:
                 self._fade_from = None
 
@@ -185,10 +202,10 @@ class LutStylizer:
             if req.cut:
                 self.smoother.reset()
         out = self.stylizer.stylize(req.small, req.style, req.strength, self._smoother_for(req.frames))
-        table = fit_lut(req.small, out, self.lut_size, iterations=self.fit_iterations)
+        table, gains = fit_look(req.small, out, self.lut_size, self.fit_iterations, self.detail)
         with self._cond:                               # the frame loop puts it in use (a swap, or a fade)
             self.table = table
-            self._incoming = (table, req.cut)
+            self._incoming = (table, gains, req.cut)
         self.refits += 1
         self.fit_seconds.append(time.perf_counter() - t0)
 
@@ -229,6 +246,30 @@ class LutStylizer:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+def fit_look(small: np.ndarray, out: np.ndarray, lut_size: int = 33, iterations: int = 0,
+             detail: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """The table (:func:`~rest_video.ops.lut.fit_lut`) and the detail term's gains (None without
+    ``detail``) that take ``small`` to the network's ``out``. With the term: the table, the gains for
+    it, the table refitted to what the term leaves and the gains again (the one round gains 0.2 dB
+    against the network on the dev pairs)."""
+    table = fit_lut(small, out, lut_size, iterations=iterations)
+    if not detail:
+        return table, None
+    base = LutApplier(table)(small)
+    term = add_detail(small, base, fit_detail(small, base, out)).astype(np.int16) - base
+    table = fit_lut(small, np.clip(out - term, 0, 255).astype(np.uint8), lut_size, iterations=iterations)
+    return table, fit_detail(small, LutApplier(table)(small), out)
+
+
+def _blend(a: np.ndarray | None, b: np.ndarray | None, t: np.float32) -> np.ndarray | None:
+    """``a`` crossfaded to ``b`` at ``t`` (None: no term, as zeros)."""
+    if a is None and b is None:
+        return None
+    a = np.zeros((BANDS, 3), np.float32) if a is None else a
+    b = np.zeros_like(a) if b is None else b
+    return a + t * (b - a)
 
 
 def _thumbnail(rgb: np.ndarray) -> np.ndarray:

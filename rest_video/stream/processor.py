@@ -90,6 +90,7 @@ class StreamStylizer:
                 background=background,
                 drift=live.drift,
                 fade=live.fade,
+                detail=live.detail,
             )
         elif t.smoothing > 0:
             self.smoother = StatsSmoother(t.smoothing, t.scene_cut)
@@ -162,17 +163,17 @@ class StreamStylizer:
 
 class LutFrameRunner:
     """The LUT path as a frame runner (file mode's stylize stage): each frame through the input hold
-    and :meth:`LutStylizer.map` in order, refits synchronous. The shadow guard
-    (:meth:`LutStylizer.finish`) runs in a thread of its own, up to ``IN_FLIGHT`` frames behind, so
-    a frame's guard overlaps the next frame's map; finished frames come back in order."""
+    and :meth:`LutStylizer.map` in order, refits synchronous. The detail term and the shadow guard
+    (:meth:`LutStylizer.finish`) run in a thread of their own, up to ``IN_FLIGHT`` frames behind, so
+    a frame's finish overlaps the next frame's map; finished frames come back in order."""
 
     IN_FLIGHT = 2
 
     def __init__(self, lut: LutStylizer, hold: InputStabilizer | None = None) -> None:
         self.lut, self.hold = lut, hold
         self._guard: ThreadPoolExecutor | None = None
-        if lut.stylizer.cfg.style.keep_shadows:
-            self._guard = ThreadPoolExecutor(1, thread_name_prefix="rest-video-shadow-guard")
+        if lut.stylizer.cfg.style.keep_shadows or lut.detail:
+            self._guard = ThreadPoolExecutor(1, thread_name_prefix="rest-video-lut-finish")
         self._pending: deque[tuple[Future, object]] = deque()
         self._work: dict = {}        # the guard thread's scratch arrays
 
@@ -185,7 +186,8 @@ class LutFrameRunner:
             return [(mapped, meta)]
         if held is not frame:
             held = held.copy()       # the hold writes its next frame into the same array
-        self._pending.append((self._guard.submit(self.lut.finish, held, mapped, self._work), meta))
+        finish = self._guard.submit(self.lut.finish, held, mapped, self._work, self.lut.gains)
+        self._pending.append((finish, meta))
         done = []
         while self._pending and (self._pending[0][0].done() or len(self._pending) > self.IN_FLIGHT):
             future, m = self._pending.popleft()

@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 import pytest
-from stand_ins import GradeStylizer, frame
+from stand_ins import GradeStylizer, SharpenStylizer, frame, textured
 
 from rest_video.stream.lut import LutStylizer
 
@@ -66,3 +66,29 @@ def test_the_statistics_filter_follows_frames_not_fits():
     for i in range(7):
         lp(frame(i))
     assert st.weights == pytest.approx([0.9, 0.9 ** 3, 0.9 ** 3])   # fits at frames 0, 3 and 6
+
+
+def test_the_detail_term_holds_the_local_contrast_a_table_cannot():
+    st = SharpenStylizer()
+    scores = {}
+    for detail in (False, True):
+        lp = LutStylizer(st, 1.0, 1.0, lut_size=17, refit_every=100, fit_side=48, background=False,
+                         detail=detail)
+        outs = [lp(textured(i)) for i in range(3)]
+        scores[detail] = psnr(outs[-1], st.stylize(textured(2), 1.0))
+        assert (lp.gains is not None) == detail
+    assert scores[True] > scores[False] + 2, scores      # fitted at half size, applied at full
+
+
+def test_the_detail_gains_crossfade_with_the_table():
+    st = SharpenStylizer()
+    lp = LutStylizer(st, 1.0, 1.0, lut_size=9, refit_every=100, fit_side=48, background=False,
+                     detail=True, fade=2)
+    lp(textured(0))
+    first = lp.gains.copy()
+    lp.set_strength(0.0)                                     # the next fit: no added contrast
+    lp(textured(1))
+    assert lp.refits == 2
+    np.testing.assert_allclose(lp.gains, first / 2, atol=0.02)   # half-way through a 2-frame fade
+    lp(textured(2))
+    assert np.abs(lp.gains).max() < 0.02                     # strength 0: the identity, no term

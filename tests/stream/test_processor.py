@@ -11,9 +11,11 @@ from stand_ins import GradeStylizer, frame
 from rest_video import Stylizer, load_pipeline
 from rest_video.core.errors import ConfigError
 from rest_video.ops.color import downscale
-from rest_video.ops.lut import LutApplier, fit_lut
+from rest_video.ops.detail import add_detail
+from rest_video.ops.lut import LutApplier
 from rest_video.ops.opacity import blend
 from rest_video.stream import PixelStabilizer, StatsSmoother, StreamStylizer, make_stabilizer
+from rest_video.stream.lut import fit_look
 from rest_video.stream.stabilizer import make_input_stabilizer
 
 
@@ -67,8 +69,10 @@ def test_lut_path_is_the_hand_wired_chain(stylizer, style_image):
     hold = make_input_stabilizer(t)
     held = [hold(f).copy() for f in frames]                         # the input held where it stood still
     small = downscale(held[0], 24)
-    table = fit_lut(small, stylizer.stylize(small, style), 9)
-    expected = [stylizer.finish(h, LutApplier(table)(h)) for h in held]  # one fit (no cut, no refit due)
+    table, gains = fit_look(small, stylizer.stylize(small, style), 9)
+    assert gains is not None and np.any(gains)                      # the detail term is on by default
+    # one fit (no cut, no refit due)
+    expected = [stylizer.finish(h, add_detail(h, LutApplier(table)(h), gains)) for h in held]
     assert stream.lut.refits == 1
     assert all(np.array_equal(x, y) for x, y in zip(got, expected, strict=False))
     stream.close()
@@ -149,7 +153,7 @@ def test_the_lut_runner_guards_shadows_as_the_stream_does(stylizer, style_image)
     c = StreamStylizer(stylizer, style, path="lut", background=False)
     held = c.hold(dark[0])
     mapped = c.lut.map(held)
-    assert not np.array_equal(c.lut.finish(held, mapped), mapped)  # the guard acts on these frames
+    assert not np.array_equal(c.lut.finish(held, mapped, gains=None), mapped)  # the guard acts on these
     a = StreamStylizer(stylizer, style, path="lut", background=False)
     b = StreamStylizer(stylizer, style, path="lut", background=False)
     runner = b.runner()
@@ -163,7 +167,7 @@ def test_a_failure_in_the_guard_thread_reaches_the_caller():
     b = StreamStylizer(GradeStylizer(), 1.0, path="lut", background=False)
     runner = b.runner()
 
-    def broken(rgb, mapped, work=None):
+    def broken(rgb, mapped, work=None, gains=None):
         raise RuntimeError("guard failed")
 
     b.lut.finish = broken
