@@ -120,11 +120,14 @@ CPU: list[float] = []   # CPU seconds (user + system) of each child run, in orde
 
 
 def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: int, style: Path,
-          repeat: int = 1) -> None:
+          repeat: int = 1, overrides: list[str] | None = None) -> None:
     import av
     import cv2
 
+    from rest_video.core.config import parse_override
     from rest_video.io.clips import read_clip
+
+    sets = dict(parse_override(o) for o in overrides or [])
 
     print("| size | ceiling: decode + encode (fps) | LUT path (fps) | share (median; each run) | "
           "full network (fps) | share | "
@@ -152,7 +155,7 @@ def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: i
                 n0, t0, p0 = _child(CEILING, str(clip), out, str(frames))
                 cpu0.append(1000 * CPU[-1] / n0)
                 n1, t1, p1 = _child(
-                    RUN, str(clip), str(style), out, json.dumps({"runtime.path": "lut"}), str(frames)
+                    RUN, str(clip), str(style), out, json.dumps({**sets, "runtime.path": "lut"}), str(frames)
                 )
                 cpu1.append(1000 * CPU[-1] / n1)
                 ceil.append(n0 / t0)
@@ -161,7 +164,8 @@ def speed(video: Path, sizes: list[tuple[int, int]], frames: int, full_frames: i
             n2, t2, m2 = (0, 1.0, 0)  # --full-frames 0: not run
             if full_frames > 0:
                 n2, t2, m2 = _child(
-                    RUN, str(clip), str(style), out, json.dumps({"runtime.path": "full"}), str(full_frames)
+                    RUN, str(clip), str(style), out, json.dumps({**sets, "runtime.path": "full"}),
+                    str(full_frames),
                 )
             shares = [b / a for a, b in zip(ceil, lut, strict=True)]
             c, full, c0, c1 = float(np.median(ceil)), n2 / t2, float(np.median(cpu0)), float(np.median(cpu1))
@@ -189,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--repeat", type=int, default=1,
                    help="ceiling and LUT runs, alternated; the table gives medians (shares: each run too)")
     s.add_argument("--style", type=Path, default=ROOT / "samples" / "styles" / "evening-glow.jpg")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a pipeline setting for the stylized runs (live.detail=false)")
     args = p.parse_args(argv)
     if args.cmd == "quality":
         clips = list(args.clip)
@@ -200,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         from rest_video.evaluation.speed import parse_sizes
 
         sizes = parse_sizes(args.sizes)
-        speed(args.video, sizes, args.frames, args.full_frames, args.style, args.repeat)
+        speed(args.video, sizes, args.frames, args.full_frames, args.style, args.repeat, args.set)
     return 0
 
 

@@ -77,6 +77,6 @@ def add_detail(rgb: np.ndarray, mapped: np.ndarray, gains: np.ndarray | None,
         p = scratch(work, f"detail_p{c}", shape, np.int16)
         p = cv2.addWeighted(bands[0], g[0], bands[1], g[1], 0.0, dst=p)
         planes.append(cv2.addWeighted(p, 1.0, bands[2], g[2], 0.0, dst=p))
-    out = np.add(mapped, cv2.merge(planes, dst=scratch(work, "detail_delta", (*shape, 3), np.int16)),
-                 out=scratch(work, "detail_sum", (*shape, 3), np.int16), dtype=np.int16)
-    return np.clip(out, 0, 255, out=out).astype(np.uint8)
+    delta = cv2.merge(planes, dst=scratch(work, "detail_delta", (*shape, 3), np.int16))
+    np.add(mapped, delta, out=delta, dtype=np.int16)
+    return np.clip(delta, 0, 255, out=delta).astype(np.uint8)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 CODEC_FRAMES = 58        # decoder + x264 (lookahead, references) at its defaults: 1.45 GB at 3840x2160
 FILTER_FRAMES = 46       # the pixel stabilizer's float32 state and scratch (41 held, 46 at peak)
 SCRATCH_FRAMES = 15      # the largest per-frame step's temporaries (shadow guard 14, LUT apply 9, blend 12)
+DETAIL_FRAMES = 7        # the LUT path's local-contrast term, in the finish thread beside the guard
 QUEUE_FRAMES = 3         # a frame waiting to be stylized (1) and one waiting to be encoded (output + input)
 MIN_NETWORK = 64 << 20   # the network always gets at least this much (its bands shrink to fit)
 
@@ -50,15 +51,16 @@ def resident_bytes() -> int:
 
 
 def plan_memory(budget_mb: int, width: int, height: int, queue_size: int, network_need: int,
-                base: int | None = None, filters: bool = True) -> MemoryPlan:
+                base: int | None = None, filters: bool = True, extra_frames: int = 0) -> MemoryPlan:
     """Share ``budget_mb`` for a ``width`` x ``height`` video: first what is fixed (``base``: bytes
-    held already, default now; codecs, scratch, and the pixel stabilizer's state when ``filters``),
+    held already, default now; codecs, scratch, ``extra_frames`` more, and the pixel stabilizer's
+    state when ``filters``),
     then the network (up to ``network_need``, the bytes it takes to run a frame whole), then the
     queues (at least one frame deep). Over budget even so: the least memory it can, one warning."""
     budget = int(budget_mb) << 20
     frame = width * height * 3
     base = resident_bytes() if base is None else base
-    fixed = base + frame * (CODEC_FRAMES + SCRATCH_FRAMES + (FILTER_FRAMES if filters else 0))
+    fixed = base + frame * (CODEC_FRAMES + SCRATCH_FRAMES + extra_frames + (FILTER_FRAMES if filters else 0))
     slot = QUEUE_FRAMES * frame            # one frame deeper in both queues
     network = max(MIN_NETWORK, min(int(network_need), budget - fixed - slot))
     depth = max(1, min(queue_size, (budget - fixed - network) // slot))
@@ -85,7 +87,8 @@ def apply_memory_plan(cfg: PipelineConfig, stylizer: Stylizer, w: int, h: int, p
     need = stylizer.plan.bpp["frame"] * pixels if stylizer.plan is not None else 0
     t = cfg.temporal
     memory = plan_memory(cfg.runtime.max_memory_mb, w, h, cfg.runtime.queue_size, need,
-                         filters=t.pixel_smoothing > 0 or t.chroma_sigma > 0)
+                         filters=t.pixel_smoothing > 0 or t.chroma_sigma > 0,
+                         extra_frames=DETAIL_FRAMES if path == "lut" and cfg.live.detail else 0)
     stylizer.limit_memory(memory.network)
     if memory.return_freed:
         return_freed_memory()

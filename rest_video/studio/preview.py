@@ -178,11 +178,15 @@ class PreviewEngine:
     @staticmethod
     def _lut(st, rgb: np.ndarray, stats) -> np.ndarray:
         from rest_video.ops.color import downscale
-        from rest_video.ops.lut import LutApplier, fit_lut
+        from rest_video.ops.detail import add_detail
+        from rest_video.ops.lut import LutApplier
+        from rest_video.stream.lut import fit_look
 
-        small = np.ascontiguousarray(downscale(rgb, st.cfg.live.fit_side))
-        table = fit_lut(small, st.stylize(small, stats, 1.0), st.cfg.live.lut_size)
-        return st.finish(rgb, LutApplier(table)(rgb))  # the shadow guard, as the LUT path applies it
+        live = st.cfg.live
+        small = np.ascontiguousarray(downscale(rgb, live.fit_side))
+        table, gains = fit_look(small, st.stylize(small, stats, 1.0), live.lut_size, detail=live.detail)
+        # the detail term and the shadow guard, as the LUT path applies them
+        return st.finish(rgb, add_detail(rgb, LutApplier(table)(rgb), gains))
 
     def render(self, pipeline: str, content: Path, index: int, is_video: bool, style: Path, strength: float,
                quality: str) -> tuple[bytes, float]:
