@@ -116,8 +116,9 @@ class LutStylizer:
 
     def describe(self) -> str:
         mean = 1000 * float(np.mean(self.fit_seconds)) if self.fit_seconds else 0.0
-        return (f"3D LUT {self.lut_size}^3, refit every {self.refit_every} frames from a {self.fit_side}px "
-                f"run of the network ({self.refits} refits, {mean:.0f} ms each)")
+        term = " and local contrast" if self.detail else ""
+        return (f"3D LUT {self.lut_size}^3{term}, refit every {self.refit_every} frames from a "
+                f"{self.fit_side}px run of the network ({self.refits} refits, {mean:.0f} ms each)")
 
     # -- frames ---------------------------------------------------------------------------
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
