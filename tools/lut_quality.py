@@ -33,7 +33,8 @@ from rest_video.io.image import read_image
 from rest_video.metrics import psnr as stream_psnr
 from rest_video.ops.color import downscale
 from rest_video.ops.detail import add_detail
-from rest_video.ops.lut import EXPORT_FIT, LutApplier, apply_cube_ffmpeg, fit_lut, write_cube
+from rest_video.ops.lut import LutApplier, apply_cube_ffmpeg, write_cube
+from rest_video.ops.lut_fit import EXPORT_FIT, fit_lut
 from rest_video.stream import StreamStylizer
 from rest_video.stream.lut import fit_look
 from rest_video.style import StyleStats

@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
     from rest_video.engine.stylizer import Stylizer
     from rest_video.metrics import psnr
-    from rest_video.ops.lut import EXPORT_FIT, LutApplier, fit_lut, write_cube
+    from rest_video.ops.lut import LutApplier, write_cube
+    from rest_video.ops.lut_fit import EXPORT_FIT, fit_lut
     from rest_video.ops.opacity import blend, blend_lut
 
     stylizer = Stylizer(cfg)

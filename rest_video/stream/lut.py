@@ -24,7 +24,8 @@ import numpy as np
 from rest_video.engine.stylizer import Stylizer
 from rest_video.ops.color import downscale
 from rest_video.ops.detail import BANDS, add_detail, fit_detail
-from rest_video.ops.lut import LutApplier, fit_lut
+from rest_video.ops.lut import LutApplier
+from rest_video.ops.lut_fit import LutFit
 from rest_video.stream.smoothing import SceneCutDetector, StatsSmoother
 from rest_video.style import StyleStats
 
@@ -54,7 +55,7 @@ class LutStylizer:
         drift: mean absolute change (0..1) of an 8x8 colour thumbnail since the frame of the last
             fit that refits (None: never).
         fade: frames over which a refitted table replaces the one in use (0: at once).
-        fit_iterations: conjugate-gradient steps of :func:`~rest_video.ops.lut.fit_lut`.
+        fit_iterations: conjugate-gradient steps of :func:`~rest_video.ops.lut_fit.fit_lut`.
         detail: fit and add the local-contrast term (:mod:`rest_video.ops.detail`) with each table.
 
     The pixel stabilizer is not part of it: :class:`~rest_video.stream.processor.StreamStylizer`
@@ -251,16 +252,17 @@ class LutStylizer:
 
 def fit_look(small: np.ndarray, out: np.ndarray, lut_size: int = 33, iterations: int = 0,
              detail: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """The table (:func:`~rest_video.ops.lut.fit_lut`) and the detail term's gains (None without
+    """The table (:func:`~rest_video.ops.lut_fit.fit_lut`) and the detail term's gains (None without
     ``detail``) that take ``small`` to the network's ``out``. With the term: the table, the gains for
     it, the table refitted to what the term leaves and the gains again (the one round gains 0.2 dB
     against the network on the dev pairs)."""
-    table = fit_lut(small, out, lut_size, iterations=iterations)
+    fit = LutFit(small, lut_size)
+    table = fit.table(out, iterations=iterations)
     if not detail:
         return table, None
     base = LutApplier(table)(small)
     term = add_detail(small, base, fit_detail(small, base, out)).astype(np.int16) - base
-    table = fit_lut(small, np.clip(out - term, 0, 255).astype(np.uint8), lut_size, iterations=iterations)
+    table = fit.table(np.clip(out - term, 0, 255).astype(np.uint8), iterations=iterations)
     return table, fit_detail(small, LutApplier(table)(small), out)
 
 

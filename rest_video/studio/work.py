@@ -31,7 +31,8 @@ def export_cube(job: Job, engine, pipeline: str, content: Path, style: Path, out
     """``rest-video lut``'s export: a 3D LUT fitted to the network's rendering of frames spread over
     the content, at ``strength``, written as a ``.cube``."""
     from rest_video.io.clips import spread_frames
-    from rest_video.ops.lut import EXPORT_FIT, fit_lut, write_cube
+    from rest_video.ops.lut import write_cube
+    from rest_video.ops.lut_fit import EXPORT_FIT, fit_lut
     from rest_video.ops.opacity import blend_lut
 
     st = engine.stylizer(pipeline)

@@ -8,11 +8,11 @@ from rest_video.ops.lut import (
     LutApplier,
     apply_cube_ffmpeg,
     apply_lut,
-    fit_lut,
     identity_lut,
     read_cube,
     write_cube,
 )
+from rest_video.ops.lut_fit import LutFit, fit_lut
 
 
 def colour_transform(rgb: np.ndarray) -> np.ndarray:
@@ -119,3 +119,12 @@ def test_ffmpeg_lut3d_loads_the_cube_and_matches(tmp_path, image):
     assert psnr(ff, ours) > 45
     tetra = apply_cube_ffmpeg(image, path, interp="tetrahedral")  # FFmpeg's default
     assert psnr(tetra, target) > 35
+
+
+def test_one_fit_of_the_inputs_serves_several_outputs_as_fit_lut_does(image):
+    fit = LutFit(image, 17)
+    for target in (colour_transform(image), image, 255 - image):
+        assert np.array_equal(fit.table(target), fit_lut(image, target, 17))
+    assert np.array_equal(fit.table(image, iterations=3), fit_lut(image, image, 17, iterations=3))
+    with pytest.raises(ShapeError, match="matching"):
+        fit.table(image[:4])
