@@ -129,13 +129,19 @@ class LutStylizer:
 
     def finish(self, rgb: np.ndarray, mapped: np.ndarray, work: dict | None = None,
                gains: np.ndarray | None | str = "current") -> np.ndarray:
-        """``mapped`` (:meth:`map`'s output for ``rgb``) with the detail term of ``gains`` (the
-        default: those in use now; pass :attr:`gains` read right after :meth:`map` when this runs
-        later) and the shadow guard, as on the full path; pure, so it may run in another thread
-        than :meth:`map` (``work``: that thread's scratch arrays)."""
-        if isinstance(gains, str):
-            gains = self.gains
-        return self.stylizer.finish(rgb, add_detail(rgb, mapped, gains, work), work)
+        """``mapped`` (:meth:`map`'s output for ``rgb``) finished: with the detail term of ``gains``
+        (the default: those in use now; pass :attr:`gains` read right after :meth:`map` when this
+        runs later), or without the term, the shadow guard as on the full path. Pure, so it may run
+        in another thread than :meth:`map` (``work``: that thread's scratch arrays).
+
+        With the term the guard needs no pass of its own: the network's output the table and the
+        term are fitted to has it already, and the term carries the input's detail into the
+        shadows at full resolution (EVAL.md, "The local-contrast term": shadow detail 0.905-0.993
+        on the shipped styles, 0.01-0.1 dB from the full path with its guard, 35 CPU ms a 1080p
+        frame saved)."""
+        if not self.detail:
+            return self.stylizer.finish(rgb, mapped, work)
+        return add_detail(rgb, mapped, self.gains if isinstance(gains, str) else gains, work)
 
     def map(self, rgb: np.ndarray) -> np.ndarray:
         """The next frame through the newest table (refitting first when one is due); frames in order."""

@@ -185,8 +185,8 @@ class PreviewEngine:
         live = st.cfg.live
         small = np.ascontiguousarray(downscale(rgb, live.fit_side))
         table, gains = fit_look(small, st.stylize(small, stats, 1.0), live.lut_size, detail=live.detail)
-        # the detail term and the shadow guard, as the LUT path applies them
-        return st.finish(rgb, add_detail(rgb, LutApplier(table)(rgb), gains))
+        mapped = LutApplier(table)(rgb)       # finished as the LUT path finishes (LutStylizer.finish)
+        return st.finish(rgb, mapped) if gains is None else add_detail(rgb, mapped, gains)
 
     def render(self, pipeline: str, content: Path, index: int, is_video: bool, style: Path, strength: float,
                quality: str) -> tuple[bytes, float]:

@@ -72,7 +72,7 @@ def test_lut_path_is_the_hand_wired_chain(stylizer, style_image):
     table, gains = fit_look(small, stylizer.stylize(small, style), 9)
     assert gains is not None and np.any(gains)                      # the detail term is on by default
     # one fit (no cut, no refit due)
-    expected = [stylizer.finish(h, add_detail(h, LutApplier(table)(h), gains)) for h in held]
+    expected = [add_detail(h, LutApplier(table)(h), gains) for h in held]  # the term stands for the guard
     assert stream.lut.refits == 1
     assert all(np.array_equal(x, y) for x, y in zip(got, expected, strict=False))
     stream.close()
@@ -150,12 +150,13 @@ def test_the_lut_runner_guards_shadows_as_the_stream_does(stylizer, style_image)
     the stream's own, bit for bit, and every frame comes back once."""
     dark = [(make_frame(64, 48, i).astype(np.float32) * 0.15).astype(np.uint8) for i in range(6)]
     style = stylizer.load_style(style_image)
-    c = StreamStylizer(stylizer, style, path="lut", background=False)
+    cfg = replace(stylizer.cfg, live=replace(stylizer.cfg.live, detail=False))   # the guard's own pass
+    c = StreamStylizer(stylizer, style, cfg, path="lut", background=False)
     held = c.hold(dark[0])
     mapped = c.lut.map(held)
-    assert not np.array_equal(c.lut.finish(held, mapped, gains=None), mapped)  # the guard acts on these
-    a = StreamStylizer(stylizer, style, path="lut", background=False)
-    b = StreamStylizer(stylizer, style, path="lut", background=False)
+    assert not np.array_equal(c.lut.finish(held, mapped), mapped)  # the guard acts on these frames
+    a = StreamStylizer(stylizer, style, cfg, path="lut", background=False)
+    b = StreamStylizer(stylizer, style, cfg, path="lut", background=False)
     runner = b.runner()
     done = [item for i, f in enumerate(dark) for item in runner.submit(f, i)] + runner.flush()
     assert [i for _, i in done] == list(range(6))
@@ -175,3 +176,14 @@ def test_a_failure_in_the_guard_thread_reaches_the_caller():
         for i in range(runner.IN_FLIGHT + 2):
             runner.submit(frame(i), i)
         runner.flush()
+
+
+def test_with_the_detail_term_the_lut_path_finishes_without_a_guard_pass(stylizer, style_image):
+    """The term stands for the shadow guard's full-resolution pass (EVAL.md, "The local-contrast term")."""
+    dark = (make_frame(64, 48, 0).astype(np.float32) * 0.15).astype(np.uint8)
+    c = StreamStylizer(stylizer, stylizer.load_style(style_image), path="lut", background=False)
+    held = c.hold(dark)
+    mapped = c.lut.map(held)
+    out = c.lut.finish(held, mapped)
+    assert np.array_equal(out, add_detail(held, mapped, c.lut.gains))
+    assert not np.array_equal(out, stylizer.finish(held, out))                 # a guard pass would change it
