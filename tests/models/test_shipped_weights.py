@@ -68,6 +68,24 @@ def test_every_shipped_style_takes_its_look_and_keeps_the_shadows_detail(
         assert gradient_correlation(o, f) >= 0.85 and shadow_detail(o, f) >= 0.85
 
 
+@pytest.mark.parametrize("style_name", STYLES)
+def test_the_lut_path_keeps_the_shadows_detail_without_a_guard_pass(
+    style_name, street_frames, default_stylizer
+):
+    """The LUT path with its local-contrast term has no shadow-guard pass of its own (LutStylizer.finish):
+    what it renders must keep the shadows as the full path's bar asks."""
+    from rest_video.stream.lut import LutStylizer
+
+    st = default_stylizer
+    lp = LutStylizer(st, st.load_style(ROOT / "samples" / "styles" / style_name), 1.0, fit_side=192,
+                     background=False, detail=True)
+    for f in street_frames:
+        o = lp(f)
+        assert crushed_share(o) <= crushed_share(f) + 0.005
+        assert gradient_correlation(o, f) >= 0.85 and shadow_detail(o, f) >= 0.85
+    lp.close()
+
+
 def test_the_shadow_measures_catch_crushed_and_flattened_shadows(street_frames):
     import cv2
 
