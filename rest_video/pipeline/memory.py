@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 CODEC_FRAMES = 58        # decoder + x264 (lookahead, references) at its defaults: 1.45 GB at 3840x2160
 FILTER_FRAMES = 46       # the pixel stabilizer's float32 state and scratch (41 held, 46 at peak)
 SCRATCH_FRAMES = 15      # the largest per-frame step's temporaries (shadow guard 14, LUT apply 9, blend 12)
-DETAIL_FRAMES = 7        # the LUT path's local-contrast term, in the finish thread beside the guard
+DETAIL_FRAMES = 7        # the LUT path's local-contrast term, in its finish thread beside the map
 QUEUE_FRAMES = 3         # a frame waiting to be stylized (1) and one waiting to be encoded (output + input)
 MIN_NETWORK = 64 << 20   # the network always gets at least this much (its bands shrink to fit)
 
