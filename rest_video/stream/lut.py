@@ -85,7 +85,6 @@ class LutStylizer:
         self._cuts = SceneCutDetector(scene_cut)
         self.background = background
         self._applier: LutApplier | None = None
-        self.table: np.ndarray | None = None
         self._since_fit = 0
         self._dirty = False
         self.refits = 0
@@ -212,7 +211,6 @@ class LutStylizer:
         out = self.stylizer.stylize(req.small, req.style, req.strength, self._smoother_for(req.frames))
         table, gains = fit_look(req.small, out, self.lut_size, self.fit_iterations, self.detail)
         with self._cond:                               # the frame loop puts it in use (a swap, or a fade)
-            self.table = table
             self._incoming = (table, gains, req.cut)
         self.refits += 1
         self.fit_seconds.append(time.perf_counter() - t0)
